@@ -1,0 +1,230 @@
+"""Wiring: the one place that builds the dispatcher, its routers, middlewares and services.
+`python -m bot` and the tests both go through here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncEngine
+from storage.evidence_store import EvidenceStore, LocalEvidenceStore
+
+from bot import background
+from bot.board import StaffBoard
+from bot.config import SUPPORTED_LOCALES, Settings
+from bot.delivery import OutboxSender
+from bot.handlers import (
+    admin,
+    answer,
+    cancel,
+    desk_buttons,
+    evidence,
+    fallback,
+    report,
+    staff,
+    start,
+    status,
+)
+from bot.i18n import ChatLocaleMiddleware, create_i18n
+from bot.middlewares import DbSessionMiddleware
+from bot.services.desk import Deadlines, Desk
+from bot.services.evidence_intake import EvidenceIntake
+from bot.services.intake import IntakeService
+from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.services.staff import StaffDirectory
+from bot.ui.notifications import NotificationRenderer
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.fsm import SqlStorage
+
+log = logging.getLogger(__name__)
+
+STATUS_LOOKUPS_PER_MINUTE = 10
+
+
+@dataclass
+class Services:
+    """Long-lived objects handed to handlers by name (aiogram dependency injection)."""
+
+    settings: Settings
+    intake: IntakeService
+    evidence_intake: EvidenceIntake
+    evidence_store: EvidenceStore
+    desk: Desk
+    board: StaffBoard
+    staff_directory: StaffDirectory
+    status_limiter: RateLimiter
+
+
+def build_dispatcher(
+    services: Services,
+    session_factory: SessionFactory,
+    i18n: I18n,
+    fsm_storage: BaseStorage,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=fsm_storage,
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        **vars(services),
+    )
+    ChatLocaleMiddleware(i18n, session_factory).setup(dispatcher)
+    sessions = DbSessionMiddleware(session_factory)
+    dispatcher.message.middleware(sessions)
+    dispatcher.callback_query.middleware(sessions)
+
+    # The citizen conversation happens only in private chats. Within it, specific commands
+    # come before the report flow so /batal, /help and /bahasa work at any step, and the
+    # flow's catch-alls come last.
+    citizen = Router(name="citizen")
+    citizen.message.filter(F.chat.type == ChatType.PRIVATE)
+    citizen.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    citizen.include_routers(
+        start.router, cancel.router, answer.router, evidence.router, report.router
+    )
+    # Staff routers admit staff only; everyone else falls through to the citizen routers and
+    # the fallback, and so gets the answer any unknown command gets.
+    dispatcher.include_routers(
+        status.router, staff.router, admin.router, desk_buttons.router, citizen, fallback.router
+    )
+    return dispatcher
+
+
+def create_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token,
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+@dataclass
+class Application:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: SessionFactory
+    bot: Bot
+    dispatcher: Dispatcher
+    i18n: I18n
+    fsm_storage: SqlStorage
+    services: Services
+    sender: OutboxSender
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+@contextlib.asynccontextmanager
+async def open_application(settings: Settings) -> AsyncIterator[Application]:
+    """Everything long-lived, built once and closed on the way out. The schema must already
+    be migrated (`python -m bot` does that first)."""
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    i18n = create_i18n(settings.default_locale)
+    fsm_storage = SqlStorage(sessions)
+    bot = create_bot(settings)
+    evidence_store = LocalEvidenceStore(settings.evidence_dir)
+    sender = OutboxSender(bot, sessions, NotificationRenderer(i18n))
+    desk = Desk(
+        sessions,
+        settings.code_prefix,
+        Deadlines(
+            review_days=settings.review_deadline_days,
+            decision_days=settings.decision_deadline_days,
+            decision_days_needs_info=settings.decision_deadline_needs_info_days,
+            follow_up_days=settings.follow_up_deadline_days,
+        ),
+        on_enqueued=sender.wake,
+    )
+    services = Services(
+        settings=settings,
+        intake=IntakeService(sessions, settings.code_prefix),
+        evidence_intake=EvidenceIntake(evidence_store),
+        evidence_store=evidence_store,
+        desk=desk,
+        board=StaffBoard(
+            bot, desk, evidence_store, i18n, settings.staff_chat_id, settings.default_locale
+        ),
+        staff_directory=StaffDirectory(sessions, settings.admin_ids),
+        status_limiter=MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60),
+    )
+    dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage)
+    application = Application(
+        settings, engine, sessions, bot, dispatcher, i18n, fsm_storage, services, sender
+    )
+    try:
+        yield application
+    finally:
+        for task in application.background:
+            task.cancel()
+        await asyncio.gather(*application.background, return_exceptions=True)
+        await dispatcher.storage.close()
+        await bot.session.close()
+        await engine.dispose()
+
+
+def start_background(application: Application) -> None:
+    settings, services = application.settings, application.services
+    jobs = [
+        application.sender.run(),
+        background.every(
+            settings.conversation_sweep_seconds,
+            functools.partial(
+                background.expire_idle_conversations,
+                application.bot,
+                application.fsm_storage,
+                application.sessions,
+                application.i18n,
+                settings,
+            ),
+            "expire conversations",
+        ),
+        background.every(
+            settings.card_sync_seconds,
+            functools.partial(background.publish_missing_cards, services.desk, services.board),
+            "publish missing cards",
+        ),
+        background.daily_overdue_reminder(
+            services.desk, services.board, application.i18n, settings
+        ),
+    ]
+    application.background.extend(asyncio.create_task(job) for job in jobs)
+
+
+async def publish_commands(application: Application) -> None:
+    """The command menu Telegram shows citizens, in each language."""
+    i18n = application.i18n
+    for locale in SUPPORTED_LOCALES:
+        with i18n.context(), i18n.use_locale(locale):
+            commands = [
+                BotCommand(command="lapor", description=_("File a report")),
+                BotCommand(command="status", description=_("Check a report by its code")),
+                BotCommand(command="laporan", description=_("My reports")),
+                BotCommand(command="batal", description=_("Cancel the report being written")),
+                BotCommand(command="bahasa", description=_("Change language")),
+                BotCommand(command="help", description=_("Help")),
+            ]
+        language = None if locale == application.settings.default_locale else locale
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
+        )
+
+
+async def run_polling(settings: Settings) -> None:
+    async with open_application(settings) as application:
+        await publish_commands(application)
+        start_background(application)
+        log.info("bot polling", extra={"api": settings.telegram_api_url})
+        await application.dispatcher.start_polling(application.bot)

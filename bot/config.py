@@ -1,0 +1,61 @@
+"""Runtime settings, read from the environment and `.env` (names fixed by DESIGN §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LOCALES = ("id", "en")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = "sqlite+aiosqlite:///data/lapor.db"
+    redis_url: str | None = None
+    evidence_dir: Path = Path("data/evidence")
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    staff_chat_id: int | None = None
+    default_locale: str = "id"
+    webhook_url: str | None = None
+    webhook_secret: str = ""
+    port: int = 8080
+
+    code_prefix: str = "ASN"
+    # A conversation untouched this long is dropped, and the reporter told so.
+    conversation_timeout_seconds: int = Field(default=24 * 3600, ge=1)
+    # How often the expiry sweep runs; tests shorten it.
+    conversation_sweep_seconds: float = Field(default=300.0, gt=0)
+    review_deadline_days: int = 2
+    decision_deadline_days: int = 7
+    decision_deadline_needs_info_days: int = 14
+    follow_up_deadline_days: int = 30
+    # Hour (Western Indonesia Time) of the daily overdue reminder in the staff chat.
+    overdue_reminder_hour: int = Field(default=8, ge=0, le=23)
+    # How often cards that failed to post to the staff chat are retried.
+    card_sync_seconds: float = Field(default=60.0, gt=0)
+    max_evidence_items: int = 10
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("redis_url", "webhook_url", "staff_chat_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

@@ -1,0 +1,24 @@
+"""Buttons of the staff desk and of the reporter's answer to a question."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.state import State, StatesGroup
+
+
+class DeskAction(CallbackData, prefix="dk"):
+    action: str  # take | review | ask | reject | reason | page
+    code: str = ""
+    value: str = ""
+
+
+class AnswerAction(CallbackData, prefix="an"):
+    action: str  # reply | done
+    code: str
+
+
+class AnswerForm(StatesGroup):
+    waiting = State()
+
+
+REJECT_REASONS = ("not_asn", "out_of_scope", "duplicate", "no_substance")

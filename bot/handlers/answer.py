@@ -1,0 +1,149 @@
+"""A reporter answering a question from the review team (relayed without revealing who
+they are: staff see the answer under the case code only)."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from storage.evidence_store import EvidenceStoreUnavailable
+
+from bot.board import StaffBoard
+from bot.flows.desk import AnswerAction, AnswerForm
+from bot.services.desk import CaseNotFound, Desk
+from bot.services.evidence import EvidenceRejected, check_declared_size
+from bot.services.evidence_intake import EvidenceIntake, suffix_for
+from bot.services.report_fields import FieldRejected, bounded_text
+from bot.ui.errors import evidence_rejection, field_rejection
+from bot.ui.text import code
+
+log = logging.getLogger(__name__)
+
+router = Router(name="answer")
+ANSWER_MAX = 3000
+
+
+def _done_keyboard(case_code: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("✅ Done"),
+                    callback_data=AnswerAction(action="done", code=case_code).pack(),
+                )
+            ]
+        ]
+    )
+
+
+@router.callback_query(AnswerAction.filter(F.action == "reply"))
+async def start_answer(
+    callback: CallbackQuery, callback_data: AnswerAction, state: FSMContext, desk: Desk
+) -> None:
+    current = await state.get_state()
+    if current is not None and current.startswith("ReportForm:"):
+        await callback.answer(
+            _("Please finish or cancel (/batal) the report you are writing first."),
+            show_alert=True,
+        )
+        return
+    try:
+        case = await desk.case(callback_data.code)
+    except CaseNotFound:
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await callback.answer()
+    await state.set_state(AnswerForm.waiting)
+    await state.set_data({"answer_code": case.code})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _(
+                "Write your answer about {code}. You can also send photos or files. "
+                "Press Done when finished."
+            ).format(code=code(case.code)),
+            reply_markup=_done_keyboard(case.code),
+        )
+
+
+@router.callback_query(AnswerForm.waiting, AnswerAction.filter(F.action == "done"))
+async def finish_answer(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.clear()
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await callback.message.answer(_("Thank you. The review team has your answer."))
+
+
+@router.message(AnswerForm.waiting, F.text & ~F.text.startswith("/") | F.photo | F.document)
+async def answer(
+    message: Message,
+    state: FSMContext,
+    bot: Bot,
+    desk: Desk,
+    board: StaffBoard,
+    evidence_intake: EvidenceIntake,
+) -> None:
+    case_code = (await state.get_data()).get("answer_code", "")
+    text = None
+    files: list[tuple[str, bytes]] = []
+    evidence = []
+    try:
+        if message.text:
+            text = bounded_text(message.text, maximum=ANSWER_MAX)
+        else:
+            media = message.photo[-1] if message.photo else message.document
+            assert media is not None  # guaranteed by the filter
+            check_declared_size(media.file_size)
+            buffer = io.BytesIO()
+            await bot.download(media.file_id, destination=buffer)
+            item = await evidence_intake.accept(buffer.getvalue())
+            evidence.append(item)
+            text = bounded_text(message.caption, maximum=ANSWER_MAX) if message.caption else None
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    except EvidenceRejected as rejected:
+        await message.answer(evidence_rejection(rejected.reason))
+        return
+    except EvidenceStoreUnavailable:
+        log.exception("evidence store not writable")
+        await message.answer(evidence_rejection("store_unavailable"))
+        return
+    except TelegramAPIError:
+        log.warning("answer file download failed", exc_info=True)
+        await message.answer(evidence_rejection("download_failed"))
+        return
+    try:
+        case = await desk.record_answer(
+            case_code, chat_id=message.chat.id, text=text, evidence=evidence
+        )
+    except CaseNotFound:
+        await state.clear()
+        await message.answer(_("This button is no longer active."))
+        return
+    if evidence:
+        files = [
+            (
+                f"{case.code}-answer{suffix_for(evidence[0].mime)}",
+                await evidence_intake.content(evidence[0]),
+            )
+        ]
+    await board.relay_answer(case, text, files)
+    await board.publish(case)
+    await message.answer(
+        _("Received. Send more, or press Done."), reply_markup=_done_keyboard(case.code)
+    )
+
+
+@router.message(AnswerForm.waiting)
+async def answer_wrong_kind(message: Message, state: FSMContext) -> None:
+    case_code = (await state.get_data()).get("answer_code", "")
+    await message.answer(
+        _("Please answer with text, a photo or a file, or press Done."),
+        reply_markup=_done_keyboard(case_code),
+    )

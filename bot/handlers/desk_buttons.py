@@ -1,0 +1,117 @@
+"""The buttons on case cards in the staff chat. The router filter re-checks the presser's
+role on every press: a card is visible to every member of the group, not only staff."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.board import StaffBoard
+from bot.filters import StaffOnly
+from bot.flows.desk import REJECT_REASONS, DeskAction
+from bot.services.desk import CaseNotFound, Desk, TransitionNotAllowed
+from bot.ui.cards import case_detail, reject_keyboard, reject_reason_label
+from bot.ui.labels import status_label
+from bot.ui.text import code, split_for_telegram
+
+router = Router(name="desk_buttons")
+router.callback_query.filter(StaffOnly())
+
+
+async def _refuse(callback: CallbackQuery, text: str) -> None:
+    await callback.answer(text, show_alert=True)
+
+
+@router.callback_query(DeskAction.filter(F.action == "take"))
+async def take(
+    callback: CallbackQuery, callback_data: DeskAction, desk: Desk, board: StaffBoard
+) -> None:
+    try:
+        case = await desk.take(callback_data.code, actor_id=callback.from_user.id)
+    except CaseNotFound:
+        await _refuse(callback, _("This button is no longer active."))
+        return
+    await callback.answer(_("{code} is yours.").format(code=case.code))
+    await board.publish(case)
+
+
+@router.callback_query(DeskAction.filter(F.action == "review"))
+async def review(callback: CallbackQuery, callback_data: DeskAction, desk: Desk, bot: Bot) -> None:
+    try:
+        detail = await desk.detail(callback_data.code, show_identity=False)
+    except CaseNotFound:
+        await _refuse(callback, _("This button is no longer active."))
+        return
+    # The full case goes to the officer privately, not to everyone in the group; reporter
+    # identity is never part of it (admins see that with /case).
+    try:
+        for part in split_for_telegram(case_detail(detail)):
+            await bot.send_message(callback.from_user.id, part)
+    except TelegramAPIError:
+        await _refuse(
+            callback, _("Open a private chat with me first (press Start), then try again.")
+        )
+        return
+    await callback.answer(_("Sent to you privately."))
+
+
+@router.callback_query(DeskAction.filter(F.action == "ask"))
+async def ask_hint(callback: CallbackQuery, callback_data: DeskAction) -> None:
+    await callback.answer(
+        _("Send: /ask {code} your question").format(code=callback_data.code), show_alert=True
+    )
+
+
+@router.callback_query(DeskAction.filter(F.action == "reject"))
+async def reject(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
+    try:
+        case = await desk.case(callback_data.code)
+    except CaseNotFound:
+        await _refuse(callback, _("This button is no longer active."))
+        return
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _("Why is {code} rejected? The reason is sent to the reporter.").format(
+                code=code(case.code)
+            ),
+            reply_markup=reject_keyboard(case.code),
+        )
+
+
+@router.callback_query(DeskAction.filter(F.action == "reason"))
+async def reject_with_reason(
+    callback: CallbackQuery,
+    callback_data: DeskAction,
+    desk: Desk,
+    board: StaffBoard,
+    i18n: I18n,
+) -> None:
+    if callback_data.value not in REJECT_REASONS:
+        await _refuse(callback, _("This button is no longer active."))
+        return
+    try:
+        locale = await desk.reporter_locale(callback_data.code)
+        with i18n.use_locale(locale):
+            note = reject_reason_label(callback_data.value)
+        case, _previous = await desk.set_status(
+            callback_data.code, "rejected", actor_id=callback.from_user.id, public_note=note
+        )
+    except CaseNotFound:
+        await _refuse(callback, _("This button is no longer active."))
+        return
+    except TransitionNotAllowed as error:
+        await _refuse(
+            callback,
+            _("A case in status {current} cannot be rejected.").format(
+                current=status_label(error.current)
+            ),
+        )
+        return
+    await callback.answer(_("{code} rejected.").format(code=case.code))
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+    await board.publish(case)

@@ -1,0 +1,473 @@
+"""The report conversation, step by step. Evidence has its own router (handlers/evidence)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.board import StaffBoard
+from bot.config import Settings
+from bot.flows.navigation import advance, ask, go_back, repeat_question
+from bot.flows.prompts import back_label
+from bot.flows.report import EDITABLE, MenuAction, ReportAction, ReportForm
+from bot.services import report_fields
+from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services.dates import (
+    DateInFuture,
+    DateInvalid,
+    parse_incident_date,
+    past_formal_deadline,
+    today_in_indonesia,
+)
+from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
+from bot.services.lookup import agency_suggestions
+from bot.services.report_fields import FieldRejected
+from bot.ui.errors import field_rejection
+from bot.ui.labels import show_date
+from bot.ui.text import code, quote
+
+log = logging.getLogger(__name__)
+
+router = Router(name="report")
+# Text answers: anything typed that is not a command.
+TYPED = F.text & ~F.text.startswith("/")
+
+
+async def _stale_button(callback: CallbackQuery) -> None:
+    await callback.answer(_("This button is no longer active."), show_alert=True)
+
+
+async def _close_buttons(callback: CallbackQuery) -> None:
+    """Remove the buttons of the question just answered, so old steps cannot be pressed."""
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+
+
+async def _begin(message: Message, state: FSMContext) -> None:
+    current = await state.get_state()
+    if current is not None and current.startswith("ReportForm:"):
+        await message.answer(
+            _(
+                "You have a report in progress; let's continue where you left off. "
+                "To start again, send /batal first."
+            )
+        )
+        await repeat_question(message, state)
+        return
+    await state.clear()
+    await message.answer(
+        _(
+            "Let's file a report. It takes a few minutes; you can go back at any step, "
+            "and /batal cancels."
+        )
+    )
+    await ask(message, state, ReportForm.identity)
+
+
+@router.message(Command("lapor", "report"))
+async def start_report(message: Message, state: FSMContext) -> None:
+    await _begin(message, state)
+
+
+@router.callback_query(MenuAction.filter(F.action == "report"))
+async def start_report_button(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await _begin(callback.message, state)
+
+
+@router.callback_query(StateFilter(ReportForm), ReportAction.filter(F.action == "back"))
+async def back(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await _close_buttons(callback)
+    await go_back(callback.message, state)  # type: ignore[arg-type]
+
+
+# --- step 1: identity ---------------------------------------------------------------------
+
+
+@router.callback_query(ReportForm.identity, ReportAction.filter(F.action == "identity"))
+async def choose_identity(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    if callback_data.value not in ("anonymous", "identified"):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    answers: dict[str, object] = {"identity": callback_data.value}
+    if callback_data.value == "anonymous":
+        # Switching to anonymous forgets what an identified draft held.
+        answers |= {"reporter_name": None, "reporter_phone": None}
+    await advance(callback.message, state, ReportForm.identity, **answers)  # type: ignore[arg-type]
+
+
+@router.message(ReportForm.reporter_name, TYPED)
+async def reporter_name(message: Message, state: FSMContext) -> None:
+    try:
+        name = report_fields.bounded_text(message.text, maximum=report_fields.REPORTER_NAME_MAX)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.reporter_name, reporter_name=name)
+
+
+@router.message(ReportForm.reporter_phone, F.contact)
+async def reporter_phone_shared(message: Message, state: FSMContext) -> None:
+    contact = message.contact
+    assert contact is not None  # guaranteed by the F.contact filter
+    if message.from_user is None or contact.user_id != message.from_user.id:
+        await message.answer(_("Please share your own number with the button, or type it."))
+        return
+    await _accept_phone(message, state, contact.phone_number)
+
+
+@router.message(ReportForm.reporter_phone, TYPED)
+async def reporter_phone_typed(message: Message, state: FSMContext) -> None:
+    if message.text == back_label():
+        await message.answer(_("Going back."), reply_markup=ReplyKeyboardRemove())
+        await go_back(message, state)
+        return
+    await _accept_phone(message, state, message.text or "")
+
+
+async def _accept_phone(message: Message, state: FSMContext, raw: str) -> None:
+    try:
+        phone = report_fields.normalize_phone(raw)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await message.answer(_("Thank you, number saved."), reply_markup=ReplyKeyboardRemove())
+    await advance(message, state, ReportForm.reporter_phone, reporter_phone=phone)
+
+
+# --- step 2: the civil servant -----------------------------------------------------------
+
+
+@router.message(ReportForm.asn_name, TYPED)
+async def asn_name(message: Message, state: FSMContext) -> None:
+    try:
+        name = report_fields.bounded_text(message.text, maximum=report_fields.NAME_MAX)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.asn_name, asn_name=name)
+
+
+@router.message(ReportForm.asn_position, TYPED)
+async def asn_position(message: Message, state: FSMContext) -> None:
+    try:
+        position = report_fields.bounded_text(message.text, maximum=report_fields.POSITION_MAX)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.asn_position, asn_position=position)
+
+
+@router.message(ReportForm.asn_nip, TYPED)
+async def asn_nip(message: Message, state: FSMContext) -> None:
+    try:
+        nip = report_fields.validate_nip(message.text)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.asn_nip, asn_nip=nip)
+
+
+_SKIPPABLE = {
+    ReportForm.asn_position.state: "asn_position",
+    ReportForm.asn_nip.state: "asn_nip",
+    ReportForm.witnesses.state: "witnesses",
+}
+
+
+@router.callback_query(StateFilter(*_SKIPPABLE), ReportAction.filter(F.action == "skip"))
+async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
+    await callback.answer()
+    await _close_buttons(callback)
+    current = await state.get_state()
+    field = _SKIPPABLE[current or ""]
+    target = next(
+        s
+        for s in (ReportForm.asn_position, ReportForm.asn_nip, ReportForm.witnesses)
+        if s.state == current
+    )
+    await advance(callback.message, state, target, **{field: None})  # type: ignore[arg-type]
+
+
+# --- step 3: agency and province ---------------------------------------------------------
+
+
+@router.message(ReportForm.agency, TYPED)
+async def agency(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    try:
+        typed = report_fields.bounded_text(message.text, maximum=report_fields.AGENCY_MAX)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    suggestions = await agency_suggestions(session, typed)
+    if not suggestions:
+        await advance(message, state, ReportForm.agency, agency=typed, agency_options=None)
+        return
+    await state.update_data(agency_options=[typed, *suggestions])
+    builder = InlineKeyboardBuilder()
+    for index, name in enumerate(suggestions, start=1):
+        builder.button(text=name, callback_data=ReportAction(action="agency", value=str(index)))
+    builder.button(
+        text=_("Keep: {agency}").format(agency=typed),
+        callback_data=ReportAction(action="agency", value="0"),
+    )
+    builder.adjust(1)
+    await message.answer(
+        _("Others have reported an agency with a similar name. Is it one of these?"),
+        reply_markup=builder.as_markup(),
+    )
+
+
+@router.callback_query(ReportForm.agency, ReportAction.filter(F.action == "agency"))
+async def agency_chosen(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    options = (await state.get_data()).get("agency_options") or []
+    if not callback_data.value.isdigit() or int(callback_data.value) >= len(options):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    chosen = options[int(callback_data.value)]
+    await advance(
+        callback.message,
+        state,
+        ReportForm.agency,
+        agency=chosen,
+        agency_options=None,  # type: ignore[arg-type]
+    )
+
+
+@router.callback_query(ReportForm.province, ReportAction.filter(F.action == "province"))
+async def province(callback: CallbackQuery, callback_data: ReportAction, state: FSMContext) -> None:
+    names = provinces()
+    if not callback_data.value.isdigit() or int(callback_data.value) >= len(names):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await advance(
+        callback.message,
+        state,
+        ReportForm.province,
+        province=names[int(callback_data.value)],  # type: ignore[arg-type]
+    )
+
+
+# --- step 4: category --------------------------------------------------------------------
+
+
+@router.callback_query(ReportForm.category, ReportAction.filter(F.action == "category"))
+async def category(callback: CallbackQuery, callback_data: ReportAction, state: FSMContext) -> None:
+    if callback_data.value not in CATEGORY_KEYS:
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await advance(callback.message, state, ReportForm.category, category=callback_data.value)  # type: ignore[arg-type]
+
+
+# --- step 5: when ------------------------------------------------------------------------
+
+
+@router.callback_query(ReportForm.incident_date, ReportAction.filter(F.action == "date"))
+async def date_button(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    offsets = {"today": 0, "yesterday": 1}
+    if callback_data.value not in offsets:
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    day = today_in_indonesia() - timedelta(days=offsets[callback_data.value])
+    await advance(callback.message, state, ReportForm.incident_date, incident_date=day.isoformat())  # type: ignore[arg-type]
+
+
+@router.message(ReportForm.incident_date, TYPED)
+async def date_typed(message: Message, state: FSMContext) -> None:
+    today = today_in_indonesia()
+    try:
+        day = parse_incident_date(message.text or "", today)
+    except DateInFuture:
+        await message.answer(_("That date is in the future. Please type the date it happened."))
+        return
+    except DateInvalid:
+        await message.answer(
+            _("Please type the date as dd-mm-yyyy, for example {example}.").format(
+                example=today.strftime("%d-%m-%Y")
+            )
+        )
+        return
+    if past_formal_deadline(day, today):
+        await message.answer(
+            _(
+                "Note: {date} is more than 7 days ago. A formal report must be filed within 7 days "
+                "of the violation becoming known, so this one may be handled as information "
+                "instead. We still accept it."
+            ).format(date=show_date(day))
+        )
+    await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
+
+
+# --- steps 6 to 8: where, what, witnesses -------------------------------------------------
+
+
+@router.message(ReportForm.place, TYPED)
+async def place(message: Message, state: FSMContext) -> None:
+    try:
+        parsed = report_fields.parse_place(message.text)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.place, place=parsed.text, place_url=parsed.url)
+
+
+@router.message(ReportForm.description, TYPED)
+async def description(message: Message, state: FSMContext) -> None:
+    try:
+        text = report_fields.bounded_text(
+            message.text,
+            minimum=report_fields.DESCRIPTION_MIN,
+            maximum=report_fields.DESCRIPTION_MAX,
+        )
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.description, description=text)
+
+
+@router.message(ReportForm.witnesses, TYPED)
+async def witnesses(message: Message, state: FSMContext) -> None:
+    try:
+        text = report_fields.bounded_text(message.text, maximum=report_fields.WITNESSES_MAX)
+    except FieldRejected as error:
+        await message.answer(field_rejection(error))
+        return
+    await advance(message, state, ReportForm.witnesses, witnesses=text)
+
+
+# --- summary: edit and submit -------------------------------------------------------------
+
+
+@router.callback_query(ReportForm.summary, ReportAction.filter(F.action == "edit"))
+async def edit_field(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    target = EDITABLE.get(callback_data.value)
+    if target is None:
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await state.update_data(editing=True)
+    await ask(callback.message, state, target)  # type: ignore[arg-type]
+
+
+@router.callback_query(ReportForm.summary, ReportAction.filter(F.action == "submit"))
+async def submit(
+    callback: CallbackQuery,
+    state: FSMContext,
+    intake: IntakeService,
+    board: StaffBoard,
+    settings: Settings,
+    i18n: I18n,
+) -> None:
+    message = callback.message
+    if not isinstance(message, Message):
+        await _stale_button(callback)
+        return
+    data = await state.get_data()
+    try:
+        draft = ReportDraft.from_conversation(data)
+    except DraftIncomplete as missing:
+        await callback.answer()
+        target = EDITABLE.get(missing.missing[0], ReportForm.identity)
+        await message.answer(_("Something is missing from your report. Please fill it in."))
+        await state.update_data(editing=True)
+        await ask(message, state, target)
+        return
+    await callback.answer(_("Sending…"))
+    try:
+        case = await intake.submit(draft, chat_id=message.chat.id, locale=i18n.current_locale)
+    except SQLAlchemyError:
+        log.exception("report could not be stored", extra={"chat": "redacted"})
+        await message.answer(
+            _(
+                "Your report could not be saved just now. Nothing was lost: your answers are "
+                "kept. Please press Submit report again in a minute."
+            )
+        )
+        return
+    await state.clear()
+    await _close_buttons(callback)
+    await message.answer(
+        _(
+            "✅ <b>Your report has been received.</b>\n\n"
+            "Tracking code: {code}\n\n"
+            "Keep this code: with it you can check the status at any time with "
+            "/status {plain_code}. We will also message you here whenever the status changes.\n\n"
+            "What happens next: staff review new reports within {review} days, and a decision "
+            "follows within {decision} days ({extended} days if more information is needed). "
+            "Staff may send you questions through this bot; your identity is not shown to them."
+        ).format(
+            code=code(case.code),
+            plain_code=quote(case.code),
+            review=settings.review_deadline_days,
+            decision=settings.decision_deadline_days,
+            extended=settings.decision_deadline_needs_info_days,
+        )
+    )
+    await board.publish(case)
+
+
+# --- anything else while a report is open ----------------------------------------------------
+
+
+@router.callback_query(StateFilter(ReportForm), ReportAction.filter())
+async def button_of_another_step(callback: CallbackQuery) -> None:
+    await _stale_button(callback)
+
+
+@router.message(StateFilter(ReportForm), F.text.startswith("/"))
+async def command_during_report(message: Message) -> None:
+    await message.answer(
+        _(
+            "That command is not available while you are filing a report. Answer the question "
+            "above, or send /batal to cancel the report."
+        )
+    )
+
+
+@router.message(StateFilter(ReportForm))
+async def unexpected_input(message: Message, state: FSMContext) -> None:
+    current = await state.get_state()
+    button_steps = {
+        ReportForm.identity.state,
+        ReportForm.province.state,
+        ReportForm.category.state,
+        ReportForm.summary.state,
+    }
+    if current in button_steps:
+        await message.answer(_("Please choose one of the buttons above."))
+    elif current == ReportForm.reporter_phone.state:
+        await message.answer(_("Please share your number with the button, or type it."))
+    else:
+        await message.answer(_("Please answer with a text message."))
+    await repeat_question(message, state)

@@ -1,0 +1,395 @@
+"""Staff commands. The router's filter admits staff only (checked on every update); anyone
+else falls through to the same answer as an unknown command."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    Message,
+)
+from aiogram.utils.i18n import gettext as _
+from storage.evidence_store import EvidenceStore
+
+from bot.board import StaffBoard
+from bot.filters import StaffOnly
+from bot.flows.desk import DeskAction
+from bot.services.desk import (
+    OPEN_STATUSES,
+    SANCTIONS,
+    STATUSES,
+    CaseNotFound,
+    Desk,
+    DeskError,
+    TransitionNotAllowed,
+)
+from bot.services.evidence_intake import suffix_for
+from bot.services.staff import StaffDirectory
+from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
+from bot.ui.labels import status_label
+from bot.ui.text import bold, code, quote, split_for_telegram
+
+log = logging.getLogger(__name__)
+
+router = Router(name="staff")
+# The cheap test first: most messages are not commands and need no staff look-up.
+router.message.filter(F.text.startswith("/"), StaffOnly())
+router.callback_query.filter(StaffOnly())
+
+TEXT_ARGUMENT_MAX = 1000
+
+
+def _split_args(command: CommandObject, count: int) -> list[str]:
+    return (command.args or "").split(maxsplit=count - 1)
+
+
+async def _not_found(message: Message, code_text: str) -> None:
+    await message.answer(_("No case has the code {code}.").format(code=quote(code_text[:40])))
+
+
+def _transition_refused(error: TransitionNotAllowed) -> str:
+    allowed = ", ".join(code(key) for key in error.allowed) or _("none (final status)")
+    return _("A case in status {current} cannot move to {wanted}. Allowed next: {allowed}").format(
+        current=bold(status_label(error.current)), wanted=code(error.wanted), allowed=allowed
+    )
+
+
+def _desk_refusal(error: DeskError) -> str:
+    messages = {
+        "unknown_status": _("Unknown status. Use one of: {statuses}").format(
+            statuses=", ".join(code(key) for key in STATUSES)
+        ),
+        "reporter_unreachable": _("The reporter can no longer be reached for this case."),
+        "not_proven": _("A recommendation can only be recorded on a proven case."),
+        "no_recommendation": _("Record the recommendation first with /recommend."),
+        "bad_sanction": _("Sanction must be one of: {sanctions}").format(
+            sanctions=", ".join(code(key) for key in SANCTIONS)
+        ),
+    }
+    return messages.get(error.reason, error.reason)
+
+
+@router.message(Command("inbox"))
+async def inbox(message: Message, command: CommandObject, desk: Desk) -> None:
+    await _send_inbox(
+        message, desk, (command.args or "").strip(), page=0, user_id=message.from_user.id
+    )  # type: ignore[union-attr]
+
+
+async def _send_inbox(
+    message: Message, desk: Desk, selector: str, *, page: int, user_id: int, edit: bool = False
+) -> None:
+    if selector not in ("", "mine", *STATUSES):
+        await message.answer(
+            _("Use /inbox, /inbox mine, or /inbox STATUS (one of: {statuses}).").format(
+                statuses=", ".join(code(key) for key in STATUSES)
+            )
+        )
+        return
+    statuses = (selector,) if selector in STATUSES else OPEN_STATUSES
+    assignee = user_id if selector == "mine" else None
+    cases, total = await desk.inbox(statuses=statuses, assignee_id=assignee, page=page)
+    if not total:
+        text = _("No cases here.")
+    else:
+        first = page * 10 + 1
+        text = "\n".join(
+            [
+                bold(
+                    _("Cases {first}–{last} of {total}, oldest first").format(
+                        first=first, last=first + len(cases) - 1, total=total
+                    )
+                )
+            ]
+            + [case_line(case) for case in cases]
+        )
+    buttons = []
+    if page > 0:
+        buttons.append(
+            InlineKeyboardButton(
+                text=_("◀️ Previous"),
+                callback_data=DeskAction(action="page", code=selector, value=str(page - 1)).pack(),
+            )
+        )
+    if (page + 1) * 10 < total:
+        buttons.append(
+            InlineKeyboardButton(
+                text=_("Next ▶️"),
+                callback_data=DeskAction(action="page", code=selector, value=str(page + 1)).pack(),
+            )
+        )
+    markup = InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+    if edit:
+        await message.edit_text(text, reply_markup=markup)
+    else:
+        await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(DeskAction.filter(F.action == "page"))
+async def inbox_page(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
+    if not callback_data.value.isdigit() or not isinstance(callback.message, Message):
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await callback.answer()
+    await _send_inbox(
+        callback.message,
+        desk,
+        callback_data.code,
+        page=int(callback_data.value),
+        user_id=callback.from_user.id,
+        edit=True,
+    )
+
+
+async def send_case(
+    message: Message,
+    bot: Bot,
+    desk: Desk,
+    evidence_store: EvidenceStore,
+    code_text: str,
+    *,
+    show_identity: bool,
+) -> None:
+    try:
+        detail = await desk.detail(code_text, show_identity=show_identity)
+    except CaseNotFound:
+        await _not_found(message, code_text)
+        return
+    for part in split_for_telegram(case_detail(detail)):
+        await message.answer(part)
+    media = []
+    for item in detail.evidence:
+        content = await evidence_store.get(item.storage_key)
+        name = f"{detail.case.code}-{item.id}{suffix_for(item.mime)}"
+        file = BufferedInputFile(content, filename=name)
+        caption = f"{detail.case.code} · {item.source}"
+        if item.kind == "image":
+            media.append(InputMediaPhoto(media=file, caption=caption))
+        else:
+            media.append(InputMediaDocument(media=file, caption=caption))
+    # Telegram albums hold at most 10 items, and photos and documents cannot be mixed.
+    photos = [m for m in media if isinstance(m, InputMediaPhoto)]
+    documents = [m for m in media if isinstance(m, InputMediaDocument)]
+    for group in (photos, documents):
+        for start in range(0, len(group), 10):
+            chunk = group[start : start + 10]
+            if len(chunk) == 1:
+                single = chunk[0]
+                if isinstance(single, InputMediaPhoto):
+                    await bot.send_photo(message.chat.id, single.media, caption=single.caption)
+                else:
+                    await bot.send_document(message.chat.id, single.media, caption=single.caption)
+            else:
+                await bot.send_media_group(message.chat.id, chunk)  # type: ignore[arg-type]
+
+
+@router.message(Command("case"))
+async def case(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    desk: Desk,
+    evidence_store: EvidenceStore,
+    staff_role: str,
+) -> None:
+    if not command.args:
+        await message.answer(_("Usage: /case CODE"))
+        return
+    await send_case(
+        message, bot, desk, evidence_store, command.args, show_identity=staff_role == "admin"
+    )
+
+
+@router.message(Command("setstatus"))
+async def set_status(
+    message: Message, command: CommandObject, desk: Desk, board: StaffBoard
+) -> None:
+    parts = _split_args(command, 3)
+    if len(parts) < 2:
+        await message.answer(
+            _("Usage: /setstatus CODE STATUS [note for the reporter]. Statuses: {statuses}").format(
+                statuses=", ".join(code(key) for key in STATUSES)
+            )
+        )
+        return
+    note = parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None
+    try:
+        moved, previous = await desk.set_status(
+            parts[0],
+            parts[1].lower(),
+            actor_id=message.from_user.id,
+            public_note=note,  # type: ignore[union-attr]
+        )
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    except TransitionNotAllowed as error:
+        await message.answer(_transition_refused(error))
+        return
+    except DeskError as error:
+        await message.answer(_desk_refusal(error))
+        return
+    await message.answer(
+        _("{code}: {old} → {new}. The reporter will be notified.").format(
+            code=code(moved.code), old=status_label(previous), new=bold(status_label(moved.status))
+        )
+    )
+    await board.publish(moved)
+
+
+@router.message(Command("note"))
+async def note(message: Message, command: CommandObject, desk: Desk) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(_("Usage: /note CODE text (internal, never shown to the reporter)"))
+        return
+    try:
+        noted = await desk.add_note(
+            parts[0], parts[1][:TEXT_ARGUMENT_MAX], actor_id=message.from_user.id
+        )  # type: ignore[union-attr]
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    await message.answer(_("Internal note added to {code}.").format(code=code(noted.code)))
+
+
+@router.message(Command("ask"))
+async def ask(message: Message, command: CommandObject, desk: Desk, board: StaffBoard) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(_("Usage: /ask CODE question for the reporter"))
+        return
+    try:
+        asked = await desk.ask(
+            parts[0], parts[1][:TEXT_ARGUMENT_MAX], actor_id=message.from_user.id
+        )  # type: ignore[union-attr]
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    except TransitionNotAllowed as error:
+        await message.answer(_transition_refused(error))
+        return
+    except DeskError as error:
+        await message.answer(_desk_refusal(error))
+        return
+    await message.answer(
+        _("Question sent to the reporter of {code}; the case now waits for their answer.").format(
+            code=code(asked.code)
+        )
+    )
+    await board.publish(asked)
+
+
+@router.message(Command("assign"))
+async def assign(
+    message: Message,
+    command: CommandObject,
+    desk: Desk,
+    board: StaffBoard,
+    staff_directory: StaffDirectory,
+) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(_("Usage: /assign CODE me|USER_ID"))
+        return
+    actor = message.from_user.id  # type: ignore[union-attr]
+    target = parts[1].strip()
+    if target.lower() == "me":
+        assignee = actor
+    elif target.isdigit() and await staff_directory.role_of(int(target)):
+        assignee = int(target)
+    else:
+        await message.answer(_("{who} is not a staff member.").format(who=quote(target[:40])))
+        return
+    try:
+        assigned = await desk.assign(parts[0], assignee, actor_id=actor)
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    await message.answer(
+        _("{code} is assigned to {who}.").format(code=code(assigned.code), who=code(str(assignee)))
+    )
+    await board.publish(assigned)
+
+
+@router.message(Command("find"))
+async def find(message: Message, command: CommandObject, desk: Desk) -> None:
+    text = (command.args or "").strip()[:200]
+    if not text:
+        await message.answer(_("Usage: /find name, agency or code"))
+        return
+    found = await desk.find(text)
+    if not found:
+        await message.answer(_("Nothing found for {text}.").format(text=quote(text)))
+        return
+    await message.answer("\n".join([bold(_("Found"))] + [case_line(case) for case in found]))
+
+
+@router.message(Command("overdue"))
+async def overdue(message: Message, desk: Desk) -> None:
+    for part in split_for_telegram(overdue_text(await desk.overdue())):
+        await message.answer(part)
+
+
+@router.message(Command("recommend"))
+async def recommend(message: Message, command: CommandObject, desk: Desk) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(
+            _(
+                "Usage: /recommend CODE recipient (the staffing authority the recommendation "
+                "was sent to)"
+            )
+        )
+        return
+    try:
+        case = await desk.record_recommendation(
+            parts[0], parts[1][:300], actor_id=message.from_user.id
+        )  # type: ignore[union-attr]
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    except DeskError as error:
+        await message.answer(_desk_refusal(error))
+        return
+    await message.answer(
+        _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
+            code=code(case.code), days=desk.deadlines.follow_up_days
+        )
+    )
+
+
+@router.message(Command("followup"))
+async def follow_up(message: Message, command: CommandObject, desk: Desk) -> None:
+    parts = _split_args(command, 3)
+    if len(parts) < 2:
+        await message.answer(
+            _("Usage: /followup CODE {sanctions} [note]").format(sanctions="|".join(SANCTIONS))
+        )
+        return
+    try:
+        case = await desk.record_follow_up(
+            parts[0],
+            parts[1].lower(),
+            actor_id=message.from_user.id,  # type: ignore[union-attr]
+            note=parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None,
+        )
+    except CaseNotFound:
+        await _not_found(message, parts[0])
+        return
+    except DeskError as error:
+        await message.answer(_desk_refusal(error))
+        return
+    await message.answer(
+        _("Follow-up on {code} recorded: {sanction}.").format(
+            code=code(case.code), sanction=sanction_label(case.sanction or "")
+        )
+    )

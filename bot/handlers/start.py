@@ -1,0 +1,94 @@
+"""Welcome, help and language choice."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.config import SUPPORTED_LOCALES
+from bot.flows.report import MenuAction
+from storage import repositories
+
+router = Router(name="start")
+
+LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+
+
+def _welcome_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("📝 File a report"), callback_data=MenuAction(action="report").pack()
+                )
+            ]
+        ]
+    )
+
+
+@router.message(CommandStart())
+async def welcome(message: Message) -> None:
+    await message.answer(
+        _(
+            "👋 Welcome to <b>Lapor Netral</b>.\n\n"
+            "Civil servants (ASN) must stay politically neutral during elections. If you saw a "
+            "civil servant campaigning — on social media, at a rally, or using office resources "
+            "for a candidate — you can report it here in a few minutes.\n\n"
+            "🔒 <b>Your privacy</b>: you may report anonymously. If you give your name and phone "
+            "number, only the supervising admins can see them; the officers reviewing your "
+            "report never see who you are. Photos are stripped of location and camera data.\n\n"
+            "You will get a tracking code, and we will tell you here whenever your report moves."
+        ),
+        reply_markup=_welcome_keyboard(),
+    )
+
+
+@router.message(Command("help"))
+async def help_text(message: Message) -> None:
+    await message.answer(
+        _(
+            "<b>What you can do</b>\n"
+            "/lapor — file a new report (also /report)\n"
+            "/status CODE — check a report's status, e.g. /status ASN-7K2M-9QXD\n"
+            "/laporan — the reports you filed from this chat (also /mine)\n"
+            "/batal — cancel the report you are writing (also /cancel)\n"
+            "/bahasa — change language (also /language)\n"
+            "/help — this message\n\n"
+            "While filing a report, answer each question; use ⬅️ Back to change an earlier "
+            "answer. You can check everything before sending."
+        )
+    )
+
+
+@router.message(Command("bahasa", "language"))
+async def choose_language(message: Message) -> None:
+    await message.answer(
+        _("Choose your language:"),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=name, callback_data=MenuAction(action="lang", value=code).pack()
+                    )
+                    for code, name in LANGUAGE_NAMES.items()
+                ]
+            ]
+        ),
+    )
+
+
+@router.callback_query(MenuAction.filter(F.action == "lang"))
+async def language_chosen(
+    callback: CallbackQuery, callback_data: MenuAction, session: AsyncSession, i18n: I18n
+) -> None:
+    if callback_data.value not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
+        await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    await repositories.set_chat_locale(session, callback.message.chat.id, callback_data.value)
+    with i18n.use_locale(callback_data.value):
+        await callback.answer()
+        await callback.message.edit_text(_("Language set to English."))

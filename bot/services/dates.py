@@ -1,0 +1,45 @@
+"""Incident dates as reporters type them, judged against today in Indonesia."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+# Western Indonesia Time; the bot shows and judges dates in it (most reporters live there).
+WIB = timezone(timedelta(hours=7), "WIB")
+FORMAL_REPORT_WINDOW_DAYS = 7
+
+_DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
+
+
+class DateInvalid(ValueError):
+    """Not a dd-mm-yyyy or dd/mm/yyyy date."""
+
+
+class DateInFuture(ValueError):
+    """The incident cannot have happened after today."""
+
+
+def today_in_indonesia(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(WIB).date()
+
+
+def parse_incident_date(text: str, today: date) -> date:
+    match = _DATE.match(text)
+    if not match:
+        raise DateInvalid(text)
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        parsed = date(year, month, day)
+    except ValueError as error:
+        raise DateInvalid(text) from error
+    if parsed > today:
+        raise DateInFuture(text)
+    if parsed.year < 2000:
+        raise DateInvalid(text)
+    return parsed
+
+
+def past_formal_deadline(incident: date, today: date) -> bool:
+    """True when a formal report is out of time (filed more than 7 days after the event)."""
+    return (today - incident).days > FORMAL_REPORT_WINDOW_DAYS

@@ -1,0 +1,493 @@
+"""The staff desk: moving cases through their lifecycle, notes, questions, assignment and
+follow-up. Each change commits with its audit event and the reporter's notification (an
+outbox row) in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import outbox
+from bot.services.codes import normalize_code
+from bot.services.intake import EvidenceItem, evidence_row
+from bot.services.related import related_cases
+from bot.services.staff import audit
+from storage.db import SessionFactory
+from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
+
+log = logging.getLogger(__name__)
+
+STATUSES = (
+    "received",
+    "in_review",
+    "needs_info",
+    "forwarded",
+    "proven",
+    "not_proven",
+    "rejected",
+    "closed",
+)
+# DESIGN §3. Rejected and closed are final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "received": ("in_review", "rejected"),
+    "in_review": ("needs_info", "forwarded", "rejected"),
+    "needs_info": ("in_review", "rejected"),
+    "forwarded": ("proven", "not_proven"),
+    "proven": ("closed",),
+    "not_proven": ("closed",),
+    "rejected": (),
+    "closed": (),
+}
+OPEN_STATUSES = ("received", "in_review", "needs_info", "forwarded")
+SANCTIONS = ("none", "moral", "moderate", "severe")
+NOTE_MAX = 1000
+INBOX_PAGE = 10
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class TransitionNotAllowed(ValueError):
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"{current} -> {wanted}")
+        self.current = current
+        self.wanted = wanted
+        self.allowed = TRANSITIONS.get(current, ())
+
+
+class DeskError(ValueError):
+    """A request that cannot be done; `reason` is a stable key the bot translates."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    review_days: int = 2
+    decision_days: int = 7
+    decision_days_needs_info: int = 14
+    follow_up_days: int = 30
+
+
+@dataclass
+class CaseDetail:
+    case: Case
+    evidence: list[Evidence]
+    events: list[CaseEvent]
+    failed_notifications: int
+    related: list[tuple[str, str]]  # (other code, reason)
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+
+
+@dataclass
+class OverdueCases:
+    review: list[Case] = field(default_factory=list)
+    decision: list[Case] = field(default_factory=list)
+    follow_up: list[Case] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.review or self.decision or self.follow_up)
+
+
+class Desk:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        code_prefix: str,
+        deadlines: Deadlines,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._sessions = session_factory
+        self._prefix = code_prefix
+        self.deadlines = deadlines
+        self._on_enqueued = on_enqueued
+
+    # --- reading -----------------------------------------------------------------------
+
+    async def case(self, code_text: str) -> Case:
+        async with self._sessions() as session:
+            return await self._case(session, code_text)
+
+    async def detail(self, code_text: str, *, show_identity: bool) -> CaseDetail:
+        async with self._sessions() as session:
+            case = await self._case(session, code_text)
+            evidence = (
+                await session.exec(
+                    select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
+                )
+            ).all()
+            events = (
+                await session.exec(
+                    select(CaseEvent)
+                    .where(CaseEvent.case_id == case.id)
+                    .order_by(col(CaseEvent.id))
+                )
+            ).all()
+            failed = await outbox.failed_for_case(session, case.id)  # type: ignore[arg-type]
+            related = await related_cases(session, case)
+            detail = CaseDetail(case, list(evidence), list(events), len(failed), related)
+            if show_identity:
+                reporter = await session.get(Reporter, case.reporter_id)
+                if reporter is not None and reporter.identity == "identified":
+                    detail.reporter_name, detail.reporter_phone = reporter.name, reporter.phone
+            return detail
+
+    async def reporter_locale(self, code_text: str) -> str:
+        async with self._sessions() as session:
+            case = await self._case(session, code_text)
+            reporter = await session.get(Reporter, case.reporter_id)
+        return reporter.locale if reporter else "id"
+
+    async def inbox(
+        self, *, statuses: Sequence[str], assignee_id: int | None, page: int
+    ) -> tuple[list[Case], int]:
+        """Open cases (or those of `statuses`), oldest first; returns a page and the total."""
+        conditions = [col(Case.status).in_(statuses)]
+        if assignee_id is not None:
+            conditions.append(Case.assignee_id == assignee_id)
+        async with self._sessions() as session:
+            total = (
+                await session.exec(select(func.count()).select_from(Case).where(*conditions))
+            ).one()
+            cases = (
+                await session.exec(
+                    select(Case)
+                    .where(*conditions)
+                    .order_by(col(Case.created_at), col(Case.id))
+                    .offset(page * INBOX_PAGE)
+                    .limit(INBOX_PAGE)
+                )
+            ).all()
+        return list(cases), int(total)
+
+    async def find(self, text: str, limit: int = 10) -> list[Case]:
+        """By code, or by civil-servant name or agency (fuzzy on names)."""
+        code = normalize_code(text, self._prefix)
+        async with self._sessions() as session:
+            if code is not None:
+                found = await self._by_code(session, code)
+                if found is not None:
+                    return [found]
+            term = " ".join(text.casefold().split())
+            if not term:
+                return []
+            words = term.split()[:5]
+            # Narrow in SQL by any typed word, then rank by how alike the names are.
+            candidates = (
+                await session.exec(
+                    select(Case)
+                    .where(
+                        or_(
+                            *(func.lower(Case.asn_name).contains(word) for word in words),
+                            *(col(Case.agency_key).contains(word) for word in words),
+                        )
+                    )
+                    .order_by(col(Case.created_at).desc())
+                    .limit(500)
+                )
+            ).all()
+        ranked = sorted(
+            candidates,
+            key=lambda case: max(
+                fuzz.token_set_ratio(term, case.asn_name.casefold()),
+                fuzz.token_set_ratio(term, case.agency_key),
+            ),
+            reverse=True,
+        )
+        return ranked[:limit]
+
+    async def overdue(self, now: datetime | None = None) -> OverdueCases:
+        now = now or utcnow()
+        result = OverdueCases()
+        deadlines = self.deadlines
+        async with self._sessions() as session:
+            result.review = list(
+                (
+                    await session.exec(
+                        select(Case)
+                        .where(
+                            Case.status == "received",
+                            col(Case.created_at) < now - timedelta(days=deadlines.review_days),
+                        )
+                        .order_by(col(Case.created_at))
+                    )
+                ).all()
+            )
+            decision_open = col(Case.status).in_(OPEN_STATUSES)
+            result.decision = list(
+                (
+                    await session.exec(
+                        select(Case)
+                        .where(
+                            decision_open,
+                            or_(
+                                (col(Case.info_requested).is_(False))
+                                & (
+                                    col(Case.created_at)
+                                    < now - timedelta(days=deadlines.decision_days)
+                                ),
+                                col(Case.created_at)
+                                < now - timedelta(days=deadlines.decision_days_needs_info),
+                            ),
+                        )
+                        .order_by(col(Case.created_at))
+                    )
+                ).all()
+            )
+            result.follow_up = list(
+                (
+                    await session.exec(
+                        select(Case)
+                        .where(
+                            col(Case.follow_up_due_at) < now,
+                            col(Case.followed_up_at).is_(None),
+                        )
+                        .order_by(col(Case.follow_up_due_at))
+                    )
+                ).all()
+            )
+        return result
+
+    # --- changing ----------------------------------------------------------------------
+
+    async def set_status(
+        self, code_text: str, to_status: str, *, actor_id: int, public_note: str | None = None
+    ) -> tuple[Case, str]:
+        """Returns the case and the status it came from."""
+        if to_status not in STATUSES:
+            raise DeskError("unknown_status")
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            previous = case.status
+            if to_status not in TRANSITIONS[previous]:
+                raise TransitionNotAllowed(previous, to_status)
+            await self._move(session, case, to_status, actor_id=actor_id, note=public_note)
+        self._on_enqueued()
+        return case, previous
+
+    async def add_note(self, code_text: str, text: str, *, actor_id: int) -> Case:
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            audit(session, case.id, actor_id=actor_id, action="note", detail=text[:NOTE_MAX])  # type: ignore[arg-type]
+        return case
+
+    async def ask(self, code_text: str, question: str, *, actor_id: int) -> Case:
+        """Relay a question to the reporter; the case waits on them (needs_info)."""
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            reporter = await session.get(Reporter, case.reporter_id)
+            if reporter is None or reporter.chat_id is None:
+                raise DeskError("reporter_unreachable")
+            if case.status == "received":
+                await self._move(session, case, "in_review", actor_id=actor_id, notify=False)
+            if case.status not in ("in_review", "needs_info"):
+                raise TransitionNotAllowed(case.status, "needs_info")
+            if case.status == "in_review":
+                await self._move(session, case, "needs_info", actor_id=actor_id, notify=False)
+            case.info_requested = True
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="question", detail=question)  # type: ignore[arg-type]
+            outbox.enqueue(
+                session,
+                chat_id=reporter.chat_id,
+                kind="question",
+                params={"code": case.code, "question": question},
+                locale=reporter.locale,
+                case_id=case.id,
+            )
+        self._on_enqueued()
+        return case
+
+    async def record_answer(
+        self,
+        code_text: str,
+        *,
+        chat_id: int,
+        text: str | None,
+        evidence: Sequence[EvidenceItem],
+    ) -> Case:
+        """The reporter's answer to a question: attached to the case, which goes back to
+        review if it was waiting on them. Only the case's own reporter may answer."""
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            reporter = await session.get(Reporter, case.reporter_id)
+            if reporter is None or reporter.chat_id != chat_id:
+                raise CaseNotFound(code_text)
+            for item in evidence:
+                row = evidence_row(item, case.id)  # type: ignore[arg-type]
+                row.source = "answer"
+                session.add(row)
+            detail = text or ""
+            if evidence:
+                detail = f"{detail}\n[+{len(evidence)} file(s)]".strip()
+            audit(session, case.id, actor="reporter", actor_id=None, action="answer", detail=detail)  # type: ignore[arg-type]
+            if case.status == "needs_info":
+                await self._move(session, case, "in_review", actor_id=None, notify=False)
+        return case
+
+    async def assign(self, code_text: str, assignee_id: int, *, actor_id: int) -> Case:
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            previous = case.assignee_id
+            case.assignee_id = assignee_id
+            session.add(case)
+            audit(
+                session,
+                case.id,
+                actor_id=actor_id,
+                action="assigned",  # type: ignore[arg-type]
+                detail=f"{previous or '-'} -> {assignee_id}",
+            )
+        return case
+
+    async def take(self, code_text: str, *, actor_id: int) -> Case:
+        """Assign to oneself and start the review if the case is new."""
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            previous = case.assignee_id
+            case.assignee_id = actor_id
+            session.add(case)
+            audit(
+                session,
+                case.id,
+                actor_id=actor_id,
+                action="assigned",  # type: ignore[arg-type]
+                detail=f"{previous or '-'} -> {actor_id}",
+            )
+            if case.status == "received":
+                await self._move(session, case, "in_review", actor_id=actor_id)
+        self._on_enqueued()
+        return case
+
+    async def record_recommendation(
+        self, code_text: str, recipient: str, *, actor_id: int, now: datetime | None = None
+    ) -> Case:
+        now = now or utcnow()
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            if case.status != "proven":
+                raise DeskError("not_proven")
+            case.recommendation_to = recipient
+            case.recommendation_sent_at = now
+            case.follow_up_due_at = now + timedelta(days=self.deadlines.follow_up_days)
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="recommendation", detail=recipient)  # type: ignore[arg-type]
+        return case
+
+    async def record_follow_up(
+        self, code_text: str, sanction: str, *, actor_id: int, note: str | None = None
+    ) -> Case:
+        if sanction not in SANCTIONS:
+            raise DeskError("bad_sanction")
+        async with self._sessions() as session, session.begin():
+            case = await self._case(session, code_text)
+            if case.recommendation_sent_at is None:
+                raise DeskError("no_recommendation")
+            case.sanction = sanction
+            case.followed_up_at = utcnow()
+            session.add(case)
+            audit(
+                session,
+                case.id,
+                actor_id=actor_id,
+                action="follow_up",  # type: ignore[arg-type]
+                detail=f"{sanction}: {note}" if note else sanction,
+            )
+        return case
+
+    async def set_card_message(self, case_id: int, message_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            case = await session.get(Case, case_id)
+            if case is not None:
+                case.staff_card_message_id = message_id
+                session.add(case)
+
+    async def cases_without_card(self, limit: int = 20) -> list[Case]:
+        async with self._sessions() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(Case)
+                        .where(col(Case.staff_card_message_id).is_(None))
+                        .order_by(col(Case.id))
+                        .limit(limit)
+                    )
+                ).all()
+            )
+
+    async def evidence_count(self, case_id: int) -> int:
+        async with self._sessions() as session:
+            return int(
+                (
+                    await session.exec(
+                        select(func.count())
+                        .select_from(Evidence)
+                        .where(Evidence.case_id == case_id)
+                    )
+                ).one()
+            )
+
+    async def related_codes(self, case: Case) -> list[tuple[str, str]]:
+        async with self._sessions() as session:
+            return await related_cases(session, case)
+
+    # --- helpers -----------------------------------------------------------------------
+
+    async def _by_code(self, session: AsyncSession, code: str) -> Case | None:
+        return (await session.exec(select(Case).where(Case.code == code))).first()
+
+    async def _case(self, session: AsyncSession, code_text: str) -> Case:
+        code = normalize_code(code_text, self._prefix)
+        case = await self._by_code(session, code) if code else None
+        if case is None:
+            raise CaseNotFound(code_text)
+        return case
+
+    async def _move(
+        self,
+        session: AsyncSession,
+        case: Case,
+        to_status: str,
+        *,
+        actor_id: int | None,
+        note: str | None = None,
+        notify: bool = True,
+    ) -> None:
+        previous = case.status
+        case.status = to_status
+        case.status_changed_at = utcnow()
+        case.public_note = note
+        session.add(case)
+        audit(
+            session,
+            case.id,  # type: ignore[arg-type]
+            actor="staff" if actor_id is not None else "reporter",
+            actor_id=actor_id,
+            action="status",
+            from_status=previous,
+            to_status=to_status,
+            detail=note,
+        )
+        if not notify:
+            return
+        reporter = await session.get(Reporter, case.reporter_id)
+        if reporter is not None and reporter.chat_id is not None:
+            outbox.enqueue(
+                session,
+                chat_id=reporter.chat_id,
+                kind="status_changed",
+                params={"code": case.code, "status": to_status, "note": note},
+                locale=reporter.locale,
+                case_id=case.id,
+            )

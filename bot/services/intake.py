@@ -1,0 +1,187 @@
+"""Turning a finished draft into a stored case, and reading a case back for its reporter."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services.codes import generate_code
+from bot.services.related import link_related
+from bot.services.report_fields import agency_key
+from storage import repositories
+from storage.db import SessionFactory
+from storage.models import Case, CaseEvent, Evidence, Reporter
+
+log = logging.getLogger(__name__)
+
+IDENTITIES = ("anonymous", "identified")
+_CODE_ATTEMPTS = 5
+
+
+class DraftIncomplete(ValueError):
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class EvidenceItem:
+    kind: str
+    mime: str
+    storage_key: str
+    sha256: str
+    original_sha256: str
+    size: int
+    thumbnail_key: str | None = None
+    phash: str | None = None
+    captured_at: str | None = None  # ISO format, naive, as the camera wrote it
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> EvidenceItem:
+        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    identity: str
+    asn_name: str
+    agency: str
+    province: str
+    category: str
+    incident_date: date
+    description: str
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    asn_position: str | None = None
+    asn_nip: str | None = None
+    place: str | None = None
+    place_url: str | None = None
+    witnesses: str | None = None
+    evidence: tuple[EvidenceItem, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_conversation(cls, data: Mapping[str, Any]) -> ReportDraft:
+        """Build from the conversation's stored answers, refusing anything inconsistent."""
+        required = [
+            "identity",
+            "asn_name",
+            "agency",
+            "province",
+            "category",
+            "incident_date",
+            "description",
+        ]
+        missing = [name for name in required if not data.get(name)]
+        if data.get("identity") == "identified":
+            missing += [name for name in ("reporter_name", "reporter_phone") if not data.get(name)]
+        if not data.get("place") and not data.get("place_url"):
+            missing.append("place")
+        if missing:
+            raise DraftIncomplete(missing)
+        if data["identity"] not in IDENTITIES or data["category"] not in CATEGORY_KEYS:
+            raise DraftIncomplete(
+                ["identity" if data["identity"] not in IDENTITIES else "category"]
+            )
+        if data["province"] not in provinces():
+            raise DraftIncomplete(["province"])
+        identified = data["identity"] == "identified"
+        return cls(
+            identity=data["identity"],
+            reporter_name=data.get("reporter_name") if identified else None,
+            reporter_phone=data.get("reporter_phone") if identified else None,
+            asn_name=data["asn_name"],
+            asn_position=data.get("asn_position"),
+            asn_nip=data.get("asn_nip"),
+            agency=data["agency"],
+            province=data["province"],
+            category=data["category"],
+            incident_date=date.fromisoformat(data["incident_date"]),
+            place=data.get("place"),
+            place_url=data.get("place_url"),
+            description=data["description"],
+            witnesses=data.get("witnesses"),
+            evidence=tuple(EvidenceItem.from_dict(item) for item in data.get("evidence", [])),
+        )
+
+
+class IntakeService:
+    def __init__(self, session_factory: SessionFactory, code_prefix: str = "ASN") -> None:
+        self._sessions = session_factory
+        self._code_prefix = code_prefix
+
+    async def submit(self, draft: ReportDraft, *, chat_id: int, locale: str) -> Case:
+        """Store the case, its evidence and its first event in one transaction.
+
+        Returns only after the commit, so a code shown to the reporter always exists."""
+        for _attempt in range(_CODE_ATTEMPTS):
+            try:
+                async with self._sessions() as session, session.begin():
+                    case = await repositories.insert_case(
+                        session,
+                        reporter=_reporter_from(draft, chat_id, locale),
+                        case=_case_from(draft, generate_code(self._code_prefix)),
+                        evidence=[evidence_row(item, 0) for item in draft.evidence],
+                        event=CaseEvent(
+                            case_id=0, actor="reporter", action="submitted", to_status="received"
+                        ),
+                    )
+                    evidence = await repositories.evidence_of_case(session, case.id)  # type: ignore[arg-type]
+                    await link_related(session, case, evidence)
+                log.info(
+                    "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
+                )
+                return case
+            except IntegrityError:
+                # 40 random bits make a collision very unlikely, but a unique index decides.
+                log.warning("tracking code collision, drawing another")
+        raise RuntimeError("could not draw an unused tracking code")
+
+
+def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:
+    return Reporter(
+        chat_id=chat_id,
+        identity=draft.identity,
+        name=draft.reporter_name,
+        phone=draft.reporter_phone,
+        locale=locale,
+    )
+
+
+def _case_from(draft: ReportDraft, code: str) -> Case:
+    return Case(
+        code=code,
+        category=draft.category,
+        asn_name=draft.asn_name,
+        asn_position=draft.asn_position,
+        asn_nip=draft.asn_nip,
+        agency=draft.agency,
+        agency_key=agency_key(draft.agency),
+        province=draft.province,
+        incident_date=draft.incident_date,
+        place=draft.place,
+        place_url=draft.place_url,
+        description=draft.description,
+        witnesses=draft.witnesses,
+        reporter_id=0,
+    )
+
+
+def evidence_row(item: EvidenceItem, case_id: int) -> Evidence:
+    return Evidence(
+        case_id=case_id,
+        kind=item.kind,
+        mime=item.mime,
+        storage_key=item.storage_key,
+        thumbnail_key=item.thumbnail_key,
+        sha256=item.sha256,
+        original_sha256=item.original_sha256,
+        phash=item.phash,
+        size=item.size,
+        captured_at=datetime.fromisoformat(item.captured_at) if item.captured_at else None,
+    )

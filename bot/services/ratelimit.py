@@ -1,0 +1,35 @@
+"""Per-user rate limits (sliding window). In-process; a Redis-backed limiter with the same
+interface shares limits across instances when REDIS_URL is set."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    async def allow(self, key: str) -> bool: ...
+
+
+class MemoryRateLimiter:
+    def __init__(
+        self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    async def allow(self, key: str) -> bool:
+        now = self._clock()
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self._window:
+            hits.popleft()
+        if len(hits) >= self._limit:
+            return False
+        hits.append(now)
+        if len(self._hits) > 100_000:  # forget idle users rather than grow without bound
+            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self._window}
+        return True

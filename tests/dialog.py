@@ -1,0 +1,63 @@
+"""Conversation helpers for tests: what a citizen does and reads, step by step."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.fakebot import FakeUser
+
+CODE = re.compile(r"ASN-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}")
+
+
+def text_of(message: dict[str, Any]) -> str:
+    return message.get("text") or message.get("caption") or ""
+
+
+async def reply(
+    user: FakeUser, contains: str | None = None, timeout: float = 5.0
+) -> dict[str, Any]:
+    """The next message the bot sent this user (edits of earlier messages are skipped)."""
+    while True:
+        output = await user.next(timeout=timeout)
+        if output.get("_kind", "message") == "edit":
+            continue
+        if contains is not None:
+            assert contains in text_of(output), f"expected {contains!r} in {text_of(output)!r}"
+        return output
+
+
+async def say(user: FakeUser, text: str, expect: str | None = None) -> dict[str, Any]:
+    await user.send(text)
+    return await reply(user, expect)
+
+
+async def press(user: FakeUser, message: dict[str, Any], button: str,
+                expect: str | None = None) -> dict[str, Any]:
+    await user.press(message, button)
+    return await reply(user, expect)
+
+
+async def fill_report_until_evidence(
+    user: FakeUser, *, asn_name: str = "Budi Santoso", agency: str = "Dinas Pendidikan Kota Bandung"
+) -> dict[str, Any]:
+    """An anonymous report answered up to the evidence step; returns the evidence question."""
+    await user.send("/lapor")
+    await reply(user, "Mari")
+    question = await reply(user, "Langkah 1/9")
+    question = await press(user, question, "Anonim", "Langkah 2/9")
+    question = await say(user, asn_name, "Langkah 2/9")
+    question = await press(user, question, "Lewati", "Langkah 2/9")
+    question = await press(user, question, "Lewati", "Langkah 3/9")
+    question = await say(user, agency, "Langkah 3/9")
+    question = await press(user, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(user, question, "media sosial", "Langkah 5/9")
+    question = await press(user, question, "Kemarin", "Langkah 6/9")
+    question = await say(user, "https://www.instagram.com/p/Cx1Example/", "Langkah 7/9")
+    question = await say(
+        user,
+        "Pak Budi mengunggah poster calon bupati nomor 2 di Instagram dinasnya dan mengajak "
+        "guru-guru memilihnya.",
+        "Langkah 8/9",
+    )
+    return await press(user, question, "Lewati", "Langkah 9/9")

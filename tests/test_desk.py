@@ -1,0 +1,295 @@
+"""Staff triage through the real dispatcher: lifecycle, questions, roles, notifications."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Application
+from bot.config import Settings
+from storage.models import Case, CaseEvent, Outbox
+from tests.conftest import running_bot
+from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, text_of
+from tests.fakebot import FakeTelegram, FakeUser
+from tests.imagegen import plain_jpeg
+
+ADMIN = 9_000_001
+OFFICER = 9_000_002
+STAFF_CHAT = -1_001_234_567_890
+
+
+@pytest.fixture
+async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
+    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
+    async with running_bot(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def admin(telegram: FakeTelegram) -> FakeUser:
+    return FakeUser(telegram, user_id=ADMIN, first_name="Admin", language_code="id")
+
+
+@pytest.fixture
+def officer(telegram: FakeTelegram) -> FakeUser:
+    return FakeUser(telegram, user_id=OFFICER, first_name="Petugas", language_code="id")
+
+
+async def submit_report(citizen: FakeUser, *, with_photo: bool = True) -> str:
+    question = await fill_report_until_evidence(citizen)
+    if with_photo:
+        await citizen.send_photo(plain_jpeg())
+        question = await reply(citizen, "1")
+        summary = await press(citizen, question, "Selesai", "Ringkasan")
+    else:
+        warning = await press(citizen, question, "Selesai")
+        summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+    confirmation = await press(citizen, summary, "Kirim laporan")
+    return CODE.search(text_of(confirmation)).group(0)
+
+
+async def make_officer(admin: FakeUser) -> None:
+    await say(admin, f"/staff add {OFFICER} officer", str(OFFICER))
+
+
+async def test_case_lifecycle_with_question_and_answer(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    await make_officer(admin)
+    code = await submit_report(citizen)
+
+    card = await telegram.wait_output(STAFF_CHAT)
+    assert code in text_of(card) and "Diterima" in text_of(card)
+    assert "Bukti: 1" in text_of(card)
+
+    staff_group_member = FakeUser(telegram, user_id=OFFICER, chat_id=STAFF_CHAT)
+    await staff_group_member.press(card, "Ambil")
+    edited = await telegram.wait_output(STAFF_CHAT)
+    assert "Sedang ditelaah" in text_of(edited) and str(OFFICER) in text_of(edited)
+    update = await reply(citizen, "Sedang ditelaah")
+    assert code in text_of(update)
+
+    await say(officer, f"/ask {code} Apakah Anda punya tangkapan layar unggahannya?", code)
+    question = await reply(citizen, "tangkapan layar")
+    prompt = await press(citizen, question, "Balas")
+    assert code in text_of(prompt)
+    await citizen.send_photo(plain_jpeg(color=(10, 200, 10)), caption="Ini tangkapan layarnya")
+    await reply(citizen)
+    relayed = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "Ini tangkapan" in text_of(m))
+    assert str(citizen.user_id) not in text_of(relayed)
+
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+        assert case.status == "in_review", "the answer moves the case back to review"
+
+    for status, label in (("forwarded", "Diteruskan"), ("proven", "Terbukti")):
+        await say(officer, f"/setstatus {code} {status}", code)
+        await reply(citizen, label)
+    await say(officer, f"/setstatus {code} closed Terima kasih atas laporan Anda", code)
+    closed = await reply(citizen, "Selesai")
+    assert "Terima kasih atas laporan Anda" in text_of(closed)
+
+    async with desk_app.sessions() as session:
+        events = (await session.exec(select(CaseEvent).order_by(CaseEvent.id))).all()
+    transitions = [(e.from_status, e.to_status) for e in events if e.action == "status"]
+    assert transitions == [
+        ("received", "in_review"), ("in_review", "needs_info"), ("needs_info", "in_review"),
+        ("in_review", "forwarded"), ("forwarded", "proven"), ("proven", "closed"),
+    ]
+    assert {e.action for e in events} >= {"submitted", "assigned", "question", "answer"}
+
+
+async def test_reporter_in_english_is_told_in_english(
+    desk_app: Application, telegram: FakeTelegram, admin: FakeUser
+) -> None:
+    reporter = FakeUser(telegram, user_id=5_550_321, language_code="en")
+    await reporter.send("/lapor")
+    await reply(reporter)
+    question = await reply(reporter, "Step 1/9")
+    question = await press(reporter, question, "Anonymous", "Step 2/9")
+    question = await say(reporter, "Budi Santoso", "Step 2/9")
+    question = await press(reporter, question, "Skip", "Step 2/9")
+    question = await press(reporter, question, "Skip", "Step 3/9")
+    question = await say(reporter, "Dinas Sosial", "Step 3/9")
+    question = await press(reporter, question, "Bali", "Step 4/9")
+    question = await press(reporter, question, "Other", "Step 5/9")
+    question = await press(reporter, question, "Today", "Step 6/9")
+    question = await say(reporter, "Denpasar", "Step 7/9")
+    question = await say(reporter, "He handed out campaign shirts at the office.", "Step 8/9")
+    question = await press(reporter, question, "Skip", "Step 9/9")
+    warning = await press(reporter, question, "Done")
+    summary = await press(reporter, warning, "Continue without evidence", "Summary")
+    code = CODE.search(text_of(await press(reporter, summary, "Submit report"))).group(0)
+    await say(admin, f"/setstatus {code} rejected Duplikat laporan ASN-AAAA-BBBB", code)
+    update = await reply(reporter, "Rejected")
+    assert "New status" in text_of(update)
+
+
+async def test_forbidden_transition_lists_the_allowed_ones(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    refusal = await say(admin, f"/setstatus {code} proven")
+    assert "in_review" in text_of(refusal) and "rejected" in text_of(refusal)
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.status == "received"
+
+
+STAFF_COMMANDS = (
+    "/inbox", "/case {code}", "/setstatus {code} rejected", "/note {code} x", "/ask {code} x",
+    "/assign {code} me", "/find Budi", "/stats", "/export", "/staff list", "/overdue",
+    "/recommend {code} PPK", "/followup {code} none",
+)
+
+
+async def test_non_staff_cannot_use_any_staff_command_or_button(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    card = await telegram.wait_output(STAFF_CHAT)
+    unknown = text_of(await say(citizen, "/tidakada"))
+    for command in STAFF_COMMANDS:
+        answer = await say(citizen, command.format(code=code))
+        assert text_of(answer) == unknown, command
+    # A non-staff member of the staff group pressing a desk button.
+    intruder = FakeUser(telegram, user_id=5_550_002, chat_id=STAFF_CHAT)
+    await intruder.press(card, "Ambil")
+    await intruder.press_data(card, "dk:take:" + code + ":")
+    await intruder.press_data(card, "dk:reason:" + code + ":not_asn")
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+        events = (await session.exec(select(CaseEvent))).all()
+    assert (case.status, case.assignee_id) == ("received", None)
+    assert [e.action for e in events] == ["submitted"]
+    answers = [c for c in telegram.calls if c.method.lower() == "answercallbackquery"]
+    assert answers and all("tidak aktif" in c.params.get("text", "") for c in answers[-3:])
+
+
+async def test_forged_callback_data_from_staff_is_rejected(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    card = await telegram.wait_output(STAFF_CHAT)
+    admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+    await admin_in_group.press_data(card, "dk:reason:" + code + ":because")
+    await admin_in_group.press_data(card, "dk:take:ASN-ZZZZ-ZZZZ:")
+    await admin_in_group.press_data(card, "garbage")
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.status == "received" and case.assignee_id is None
+
+
+async def test_officer_does_not_see_identity_but_admin_does(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    await make_officer(admin)
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    await press(citizen, question, "Dengan identitas")
+    await say(citizen, "Sari Wulandari", "Langkah 1/9")
+    await citizen.send_contact("+62 812-3456-7890")
+    await reply(citizen)
+    await reply(citizen, "Langkah 2/9")
+    from tests.test_report_flow import _answer_remaining_steps
+
+    confirmation = await _answer_remaining_steps(citizen)
+    code = CODE.search(text_of(confirmation)).group(0)
+
+    officer_view = text_of(await say(officer, f"/case {code}", code))
+    assert "Sari Wulandari" not in officer_view and "6281234567890" not in officer_view
+    admin_view = text_of(await say(admin, f"/case {code}", code))
+    assert "Sari Wulandari" in admin_view and "+6281234567890" in admin_view
+    for view in (officer_view, admin_view):
+        assert str(citizen.user_id) not in view
+
+
+async def test_removed_staff_lose_access_at_once(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser, officer: FakeUser
+) -> None:
+    await make_officer(admin)
+    assert "Tidak ada kasus" in text_of(await say(officer, "/inbox"))
+    await say(admin, f"/staff remove {OFFICER}", str(OFFICER))
+    refused = text_of(await say(officer, "/inbox"))
+    assert refused == text_of(await say(officer, "/tidakada"))
+
+
+async def test_inbox_find_assign_note_and_case_history(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    await make_officer(admin)
+    code = await submit_report(citizen)
+    inbox = text_of(await say(officer, "/inbox", code))
+    assert "Budi Santoso" in inbox
+    assert code in text_of(await say(officer, "/find budi santos", code))
+    assert code in text_of(await say(officer, "/find pendidikan bandung", code))
+    await say(officer, f"/assign {code} me", str(OFFICER))
+    assert code in text_of(await say(officer, "/inbox mine", code))
+    await say(officer, f"/note {code} Sudah dicek ke dinas, unggahan masih ada", code)
+    await officer.send(f"/case {code}")
+    detail = text_of(await reply(officer, code))
+    assert "catatan internal" in detail.lower() and "Sudah dicek" in detail
+    photo = await reply(officer)
+    assert photo.get("photo"), "evidence is sent as media"
+    # The reporter never hears of internal notes.
+    await citizen.quiet()
+
+
+async def test_related_cases_are_flagged_on_both_cards(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    first = await submit_report(citizen)
+    await telegram.wait_output(STAFF_CHAT)
+    other_citizen = FakeUser(telegram, user_id=5_550_404, language_code="id")
+    second = await submit_report(other_citizen)
+    second_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: second in text_of(m))
+    assert first in text_of(second_card)
+    first_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: first in text_of(m))
+    assert second in text_of(first_card)
+
+
+async def test_follow_up_of_a_proven_case_and_overdue(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    for status in ("in_review", "forwarded", "proven"):
+        await say(admin, f"/setstatus {code} {status}", code)
+    refused = text_of(await say(admin, f"/followup {code} moral"))
+    assert "/recommend" in refused
+    await say(admin, f"/recommend {code} Bupati Bandung selaku PPK", code)
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+        case.follow_up_due_at = case.created_at  # make it overdue
+        session.add(case)
+        await session.commit()
+    overdue = text_of(await say(admin, "/overdue"))
+    assert code in overdue
+    await say(admin, f"/followup {code} moral Teguran tertulis", code)
+    assert code not in text_of(await say(admin, "/overdue"))
+    stats = text_of(await say(admin, "/stats"))
+    assert re.search(r"1 \(100%\)", stats), stats
+
+
+async def test_blocked_reporter_is_shown_on_the_case(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    telegram.blocked_chats.add(citizen.user_id)
+    await say(admin, f"/setstatus {code} in_review", code)
+    for _ in range(50):
+        async with desk_app.sessions() as session:
+            rows = (await session.exec(select(Outbox))).all()
+        if rows and all(row.status == "failed" for row in rows):
+            break
+        import asyncio
+
+        await asyncio.sleep(0.1)
+    detail = text_of(await say(admin, f"/case {code}", code))
+    assert "blokir" in detail.lower() or "tidak dapat dikirim" in detail.lower()

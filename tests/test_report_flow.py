@@ -1,0 +1,322 @@
+"""A citizen files reports through the real dispatcher and a fake Telegram over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from io import BytesIO
+
+from PIL import Image
+from sqlmodel import select
+
+from bot.app import Application
+from storage.models import Case, CaseEvent, ConversationState, Evidence, Reporter
+from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, text_of
+from tests.fakebot import FakeTelegram, FakeUser
+from tests.imagegen import jpeg_with_exif_gps, plain_jpeg
+
+
+async def rows(application: Application, model: type) -> list:
+    async with application.sessions() as session:
+        return list((await session.exec(select(model))).all())
+
+
+async def test_full_anonymous_report_with_an_album_of_two_photos(
+    app: Application, citizen: FakeUser
+) -> None:
+    welcome = await say(citizen, "/start", "Lapor Netral")
+    assert "anonim" in text_of(welcome).lower()  # the privacy statement
+    evidence_question = await fill_report_until_evidence(citizen)
+    assert "20 MB" in text_of(evidence_question)
+
+    await citizen.send_photo(plain_jpeg(color=(200, 30, 30)), media_group_id="album-1")
+    await citizen.send_photo(plain_jpeg(color=(30, 30, 200)), media_group_id="album-1")
+    first = await reply(citizen, "1")
+    second = await reply(citizen, "2")
+    summary = await press(citizen, second, "Selesai", "Ringkasan")
+    body = text_of(summary)
+    for expected in ("Anonim", "Budi Santoso", "Dinas Pendidikan Kota Bandung", "Jawa Barat",
+                     "instagram.com/p/Cx1Example", "2 file"):
+        assert expected in body, expected
+    del first
+
+    confirmation = await press(citizen, summary, "Kirim laporan")
+    code = CODE.search(text_of(confirmation))
+    assert code, text_of(confirmation)
+
+    cases = await rows(app, Case)
+    assert [case.code for case in cases] == [code.group(0)]
+    case = cases[0]
+    assert (case.status, case.category, case.province) == ("received", "social_media", "Jawa Barat")
+    assert case.place_url == "https://www.instagram.com/p/Cx1Example/"
+    evidence = await rows(app, Evidence)
+    assert len(evidence) == 2 and {item.case_id for item in evidence} == {case.id}
+    for item in evidence:
+        assert (app.settings.evidence_dir / item.storage_key).is_file()
+    reporter = (await rows(app, Reporter))[0]
+    assert (reporter.identity, reporter.name, reporter.phone) == ("anonymous", None, None)
+    assert reporter.chat_id == citizen.user_id
+    events = await rows(app, CaseEvent)
+    assert [(e.action, e.to_status) for e in events] == [("submitted", "received")]
+    assert await rows(app, ConversationState) == [], "the finished draft is gone"
+
+    status = await say(citizen, f"/status {code.group(0).lower()}", "Diterima")
+    assert "Budi" not in text_of(status), "a status look-up shows nothing about the case"
+
+
+async def test_identified_report_with_shared_contact(app: Application, citizen: FakeUser) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    question = await press(citizen, question, "Dengan identitas", "Langkah 1/9")
+    phone_question = await say(citizen, "Sari Wulandari", "Langkah 1/9")
+    assert "📱 Bagikan nomor saya" in citizen.reply_keyboard_buttons(phone_question)
+    await citizen.send_contact("+62 812-3456-7890")
+    await reply(citizen)  # number saved, keyboard removed
+    await reply(citizen, "Langkah 2/9")
+    await _answer_remaining_steps(citizen)
+
+    reporter = (await rows(app, Reporter))[0]
+    assert (reporter.identity, reporter.name, reporter.phone) == (
+        "identified", "Sari Wulandari", "+6281234567890"
+    )
+
+
+async def _answer_remaining_steps(citizen: FakeUser) -> dict:
+    """From the civil servant's name to submission, without evidence."""
+    await citizen.send("Rina Marlina")
+    question = await reply(citizen, "Langkah 2/9")
+    question = await say(citizen, "Kepala Sekolah", "Langkah 2/9")
+    question = await say(citizen, "198503122010011002", "Langkah 3/9")
+    question = await say(citizen, "SMPN 3 Garut", "Langkah 3/9")
+    question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(citizen, question, "Menghadiri", "Langkah 5/9")
+    question = await say(citizen, "15-11-2026", "Langkah 6/9")
+    question = await say(citizen, "Lapangan desa Sukamaju", "Langkah 7/9")
+    question = await say(citizen, "Ibu Rina hadir dan berpidato di acara deklarasi pasangan calon.",
+                         "Langkah 8/9")
+    question = await say(citizen, "Pak Dadang, warga RT 02", "Langkah 9/9")
+    warning = await press(citizen, question, "Selesai")
+    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+    return await press(citizen, summary, "Kirim laporan", "ASN-")
+
+
+async def test_someone_elses_contact_is_refused(app: Application, citizen: FakeUser) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    question = await press(citizen, question, "Dengan identitas")
+    await say(citizen, "Sari Wulandari", "Langkah 1/9")
+    await citizen.send_contact("+6281111111111", user_id=42)
+    refusal = await reply(citizen)
+    assert "sendiri" in text_of(refusal)
+
+
+async def test_back_and_edit(app: Application, citizen: FakeUser) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    question = await press(citizen, question, "Kembali", "Langkah 1/9")
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+
+    evidence_question = await fill_report_until_evidence_from_name(citizen)
+    warning = await press(citizen, evidence_question, "Selesai")
+    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+    question = await press(citizen, summary, "✏️ Instansi", "Langkah 3/9")
+    summary = await say(citizen, "Kecamatan Cibiru", "Ringkasan")
+    assert "Kecamatan Cibiru" in text_of(summary)
+    assert "Dinas Pendidikan" not in text_of(summary)
+    # Back from an edit returns to the summary with nothing changed.
+    question = await press(citizen, summary, "✏️ Tanggal", "Langkah 5/9")
+    summary = await press(citizen, question, "Kembali", "Ringkasan")
+    await press(citizen, summary, "Kirim laporan", "ASN-")
+    case = (await rows(app, Case))[0]
+    assert case.agency == "Kecamatan Cibiru"
+
+
+async def fill_report_until_evidence_from_name(citizen: FakeUser) -> dict:
+    question = await say(citizen, "Budi Santoso", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+    question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
+    question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(citizen, question, "media sosial", "Langkah 5/9")
+    question = await press(citizen, question, "Hari ini", "Langkah 6/9")
+    question = await say(citizen, "Balai Desa Sukamaju", "Langkah 7/9")
+    question = await say(citizen, "Pak Budi membagikan kaos bergambar calon kepada warga desa.",
+                         "Langkah 8/9")
+    return await press(citizen, question, "Lewati", "Langkah 9/9")
+
+
+async def test_cancel_forgets_the_draft(app: Application, citizen: FakeUser) -> None:
+    await fill_report_until_evidence(citizen)
+    cancelled = await say(citizen, "/batal")
+    assert "/lapor" in text_of(cancelled)
+    assert await rows(app, ConversationState) == []
+    await say(citizen, "/lapor")
+    await reply(citizen, "Langkah 1/9")
+    assert await rows(app, Case) == []
+
+
+async def test_status_with_valid_malformed_and_unknown_codes(
+    app: Application, citizen: FakeUser
+) -> None:
+    evidence_question = await fill_report_until_evidence(citizen)
+    warning = await press(citizen, evidence_question, "Selesai")
+    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+    code = CODE.search(text_of(await press(citizen, summary, "Kirim laporan"))).group(0)
+
+    stranger = FakeUser(citizen.server, user_id=5_550_999, language_code="id")
+    spaced = code.replace("-", " ").lower().replace("0", "o")
+    found = await say(stranger, f"/status {spaced}", "Diterima")
+    assert code in text_of(found)
+    malformed = await say(stranger, "/status 12345")
+    assert "tidak valid" in text_of(malformed)
+    unknown = await say(stranger, "/status ASN-0000-0000")
+    assert "Tidak ada laporan" in text_of(unknown)
+    mine = await say(citizen, "/laporan", code)
+    status = await press(citizen, mine, code, "Diterima")
+    assert code in text_of(status)
+    assert "Belum ada" in text_of(await say(stranger, "/laporan"))
+
+
+async def test_stored_photo_has_no_gps_or_exif(app: Application, citizen: FakeUser) -> None:
+    await fill_report_until_evidence(citizen)
+    original = jpeg_with_exif_gps()
+    assert Image.open(BytesIO(original)).getexif().get_ifd(0x8825), "the fixture carries GPS"
+    await citizen.send_photo(original)
+    await reply(citizen, "1")
+    stored = None
+    state = (await rows(app, ConversationState))[0]
+    stored_key = state.data["evidence"][0]["storage_key"]
+    stored = (app.settings.evidence_dir / stored_key).read_bytes()
+    image = Image.open(BytesIO(stored))
+    assert not image.getexif(), "no EXIF at all in the stored copy"
+    assert b"GPS" not in stored
+    assert state.data["evidence"][0]["captured_at"] == "2026-11-20T09:15:00"
+
+
+async def test_non_image_disguised_as_jpg_is_refused_and_flow_stays(
+    app: Application, citizen: FakeUser
+) -> None:
+    await fill_report_until_evidence(citizen)
+    await citizen.send_document(b"#!/bin/sh\necho pwned\n" * 50, "bukti.jpg", "image/jpeg")
+    refusal = await reply(citizen)
+    assert "tidak diterima" in text_of(refusal)
+    await citizen.send_photo(plain_jpeg())
+    await reply(citizen, "1")
+
+
+async def test_decompression_bomb_is_refused(app: Application, citizen: FakeUser) -> None:
+    from tests.imagegen import png_bomb
+
+    await fill_report_until_evidence(citizen)
+    await citizen.send_document(png_bomb(), "foto.png", "image/png")
+    refusal = await reply(citizen)
+    assert "terlalu besar" in text_of(refusal)
+    assert (await rows(app, ConversationState))[0].data.get("evidence", []) == []
+
+
+async def test_file_over_20_mb_is_refused_before_download(
+    app: Application, citizen: FakeUser, telegram: FakeTelegram
+) -> None:
+    await fill_report_until_evidence(citizen)
+    await citizen.send_document(b"%PDF-1.4 tiny", "besar.pdf", "application/pdf",
+                                declared_size=25 * 1024 * 1024)
+    refusal = await reply(citizen, "20 MB")
+    assert text_of(refusal)
+    assert not [call for call in telegram.calls if call.method.lower() == "getfile"]
+
+
+async def test_text_over_the_limit_is_refused_with_the_numbers(
+    app: Application, citizen: FakeUser
+) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    await press(citizen, question, "Anonim", "Langkah 2/9")
+    refusal = await say(citizen, "B" * 201)
+    assert "201" in text_of(refusal) and "200" in text_of(refusal)
+    await say(citizen, "Budi", "Langkah 2/9")  # still at the name step, and it goes on
+
+
+async def test_sticker_at_a_text_step_repeats_the_question(
+    app: Application, citizen: FakeUser
+) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    await press(citizen, question, "Anonim", "Langkah 2/9")
+    await citizen.send_sticker()
+    hint = await reply(citizen)
+    assert "teks" in text_of(hint)
+    await reply(citizen, "Langkah 2/9")
+
+
+async def test_future_and_late_dates(app: Application, citizen: FakeUser) -> None:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    question = await say(citizen, "Budi Santoso", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+    question = await say(citizen, "Dinas Sosial", "Langkah 3/9")
+    question = await press(citizen, question, "Bali", "Langkah 4/9")
+    question = await press(citizen, question, "Lainnya", "Langkah 5/9")
+    refusal = await say(citizen, "01-01-2099")
+    assert "masa depan" in text_of(refusal)
+    warning = await say(citizen, "01-01-2026")
+    assert "7 hari" in text_of(warning)
+    await reply(citizen, "Langkah 6/9")
+
+
+async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) -> None:
+    evidence_question = await fill_report_until_evidence(citizen)
+    warning = await press(citizen, evidence_question, "Selesai")
+    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+    await press(citizen, summary, "Kirim laporan", "ASN-")
+
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    question = await say(citizen, "Siti Aminah", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 2/9")
+    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+    suggestion = await say(citizen, "dinas pendidkan kota bandung")
+    await press(citizen, suggestion, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
+    state = (await rows(app, ConversationState))[0]
+    assert state.data["agency"] == "Dinas Pendidikan Kota Bandung"
+
+
+async def test_idle_conversation_expires_with_a_message(
+    settings_factory, citizen: FakeUser  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conftest import running_bot
+
+    settings = settings_factory(conversation_timeout_seconds=1, conversation_sweep_seconds=0.3)
+    async with running_bot(settings) as application:
+        await citizen.send("/lapor")
+        await reply(citizen)
+        await reply(citizen, "Langkah 1/9")
+        await asyncio.sleep(1.2)
+        expired = await reply(citizen, "24 jam")
+        assert "/lapor" in text_of(expired)
+        assert await rows(application, ConversationState) == []
+
+
+async def test_language_switch_to_english(app: Application, citizen: FakeUser) -> None:
+    choice = await say(citizen, "/bahasa")
+    await citizen.press(choice, "English")
+    await citizen.next()  # the choice message is edited to confirm
+    await say(citizen, "/lapor", "report")
+    await reply(citizen, "Step 1/9")
+
+
+async def test_english_telegram_users_are_answered_in_english(
+    app: Application, telegram: FakeTelegram
+) -> None:
+    visitor = FakeUser(telegram, user_id=5_550_777, language_code="en-GB")
+    welcome = await say(visitor, "/start", "Welcome")
+    assert "anonymously" in text_of(welcome)

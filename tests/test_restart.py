@@ -1,0 +1,84 @@
+"""A report survives the bot process being stopped mid-way and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from sqlmodel import select
+
+from bot.config import Settings
+from storage.db import create_engine, create_session_factory
+from storage.models import Case
+from tests.conftest import TEST_TOKEN
+from tests.dialog import CODE, press, reply, say, text_of
+from tests.fakebot import FakeTelegram, FakeUser
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+async def start_bot_process(telegram: FakeTelegram, settings: Settings) -> asyncio.subprocess.Process:
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TEST_TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "DATABASE_URL": settings.database_url,
+        "EVIDENCE_DIR": str(settings.evidence_dir),
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", env=environment, cwd=settings.evidence_dir.parent,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
+    process.send_signal(sig)
+    await asyncio.wait_for(process.wait(), timeout=20)
+
+
+async def test_a_report_resumes_after_a_restart(
+    telegram: FakeTelegram, citizen: FakeUser, settings_factory  # type: ignore[no-untyped-def]
+) -> None:
+    settings = settings_factory()
+    first = await start_bot_process(telegram, settings)
+    try:
+        await citizen.send("/lapor")
+        await reply(citizen, timeout=30)  # the process needs a moment to start
+        question = await reply(citizen, "Langkah 1/9")
+        question = await press(citizen, question, "Anonim", "Langkah 2/9")
+        await say(citizen, "Budi Santoso", "Langkah 2/9")
+    finally:
+        await stop(first, signal.SIGKILL)  # no chance to save anything on the way out
+
+    second = await start_bot_process(telegram, settings)
+    try:
+        # Still at the position question of step 2: the name was kept.
+        question = await say(citizen, "Guru SD", "Langkah 2/9")
+        question = await press(citizen, question, "Lewati", "Langkah 3/9")
+        question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
+        question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
+        question = await press(citizen, question, "media sosial", "Langkah 5/9")
+        question = await press(citizen, question, "Hari ini", "Langkah 6/9")
+        question = await say(citizen, "Kantor dinas", "Langkah 7/9")
+        question = await say(citizen, "Pak Budi membagikan stiker calon kepada para guru.",
+                             "Langkah 8/9")
+        question = await press(citizen, question, "Lewati", "Langkah 9/9")
+        warning = await press(citizen, question, "Selesai")
+        summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
+        assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
+        confirmation = await press(citizen, summary, "Kirim laporan")
+        code = CODE.search(text_of(confirmation)).group(0)
+    finally:
+        await stop(second)
+
+    engine = create_engine(settings.database_url)
+    async with create_session_factory(engine)() as session:
+        cases = (await session.exec(select(Case))).all()
+    await engine.dispose()
+    assert [(c.code, c.asn_name, c.asn_position) for c in cases] == [
+        (code, "Budi Santoso", "Guru SD")
+    ]
