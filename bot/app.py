@@ -21,7 +21,6 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncEngine
-from storage.evidence_store import EvidenceStore, LocalEvidenceStore
 
 from bot import background
 from bot.board import StaffBoard
@@ -48,6 +47,7 @@ from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
 from bot.ui.notifications import NotificationRenderer
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.evidence_store import EvidenceStore, LocalEvidenceStore
 from storage.fsm import SqlStorage
 
 log = logging.getLogger(__name__)
@@ -93,12 +93,17 @@ def build_dispatcher(
     citizen.message.filter(F.chat.type == ChatType.PRIVATE)
     citizen.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     citizen.include_routers(
-        start.router, cancel.router, answer.router, evidence.router, report.router
+        *(module.router.build() for module in (start, cancel, answer, evidence, report))
     )
     # Staff routers admit staff only; everyone else falls through to the citizen routers and
     # the fallback, and so gets the answer any unknown command gets.
     dispatcher.include_routers(
-        status.router, staff.router, admin.router, desk_buttons.router, citizen, fallback.router
+        status.router.build(),
+        staff.router.build(),
+        admin.router.build(),
+        desk_buttons.router.build(),
+        citizen,
+        fallback.router.build(),
     )
     return dispatcher
 

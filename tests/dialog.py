@@ -32,8 +32,9 @@ async def say(user: FakeUser, text: str, expect: str | None = None) -> dict[str,
     return await reply(user, expect)
 
 
-async def press(user: FakeUser, message: dict[str, Any], button: str,
-                expect: str | None = None) -> dict[str, Any]:
+async def press(
+    user: FakeUser, message: dict[str, Any], button: str, expect: str | None = None
+) -> dict[str, Any]:
     await user.press(message, button)
     return await reply(user, expect)
 

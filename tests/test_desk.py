@@ -56,7 +56,10 @@ async def make_officer(admin: FakeUser) -> None:
 
 
 async def test_case_lifecycle_with_question_and_answer(
-    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)
@@ -79,7 +82,9 @@ async def test_case_lifecycle_with_question_and_answer(
     assert code in text_of(prompt)
     await citizen.send_photo(plain_jpeg(color=(10, 200, 10)), caption="Ini tangkapan layarnya")
     await reply(citizen)
-    relayed = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "Ini tangkapan" in text_of(m))
+    relayed = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "Ini tangkapan" in text_of(m)
+    )
     assert str(citizen.user_id) not in text_of(relayed)
 
     async with desk_app.sessions() as session:
@@ -97,8 +102,12 @@ async def test_case_lifecycle_with_question_and_answer(
         events = (await session.exec(select(CaseEvent).order_by(CaseEvent.id))).all()
     transitions = [(e.from_status, e.to_status) for e in events if e.action == "status"]
     assert transitions == [
-        ("received", "in_review"), ("in_review", "needs_info"), ("needs_info", "in_review"),
-        ("in_review", "forwarded"), ("forwarded", "proven"), ("proven", "closed"),
+        ("received", "in_review"),
+        ("in_review", "needs_info"),
+        ("needs_info", "in_review"),
+        ("in_review", "forwarded"),
+        ("forwarded", "proven"),
+        ("proven", "closed"),
     ]
     assert {e.action for e in events} >= {"submitted", "assigned", "question", "answer"}
 
@@ -141,9 +150,19 @@ async def test_forbidden_transition_lists_the_allowed_ones(
 
 
 STAFF_COMMANDS = (
-    "/inbox", "/case {code}", "/setstatus {code} rejected", "/note {code} x", "/ask {code} x",
-    "/assign {code} me", "/find Budi", "/stats", "/export", "/staff list", "/overdue",
-    "/recommend {code} PPK", "/followup {code} none",
+    "/inbox",
+    "/case {code}",
+    "/setstatus {code} rejected",
+    "/note {code} x",
+    "/ask {code} x",
+    "/assign {code} me",
+    "/find Budi",
+    "/stats",
+    "/export",
+    "/staff list",
+    "/overdue",
+    "/recommend {code} PPK",
+    "/followup {code} none",
 )
 
 
@@ -185,7 +204,10 @@ async def test_forged_callback_data_from_staff_is_rejected(
 
 
 async def test_officer_does_not_see_identity_but_admin_does(
-    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)
@@ -221,7 +243,10 @@ async def test_removed_staff_lose_access_at_once(
 
 
 async def test_inbox_find_assign_note_and_case_history(
-    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser,
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)

@@ -24,8 +24,11 @@ def test_nip_refuses_wrong_shapes(typed: str) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("0812 3456 7890", "+6281234567890"), ("+62 812-3456-7890", "+6281234567890"),
-     ("6281234567890", "+6281234567890")],
+    [
+        ("0812 3456 7890", "+6281234567890"),
+        ("+62 812-3456-7890", "+6281234567890"),
+        ("6281234567890", "+6281234567890"),
+    ],
 )
 def test_phone_numbers_become_international(typed: str, expected: str) -> None:
     assert normalize_phone(typed) == expected

@@ -20,7 +20,9 @@ from tests.fakebot import FakeTelegram, FakeUser
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def start_bot_process(telegram: FakeTelegram, settings: Settings) -> asyncio.subprocess.Process:
+async def start_bot_process(
+    telegram: FakeTelegram, settings: Settings
+) -> asyncio.subprocess.Process:
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -30,8 +32,13 @@ async def start_bot_process(telegram: FakeTelegram, settings: Settings) -> async
         "EVIDENCE_DIR": str(settings.evidence_dir),
     }
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", env=environment, cwd=settings.evidence_dir.parent,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        env=environment,
+        cwd=settings.evidence_dir.parent,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -41,7 +48,9 @@ async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -
 
 
 async def test_a_report_resumes_after_a_restart(
-    telegram: FakeTelegram, citizen: FakeUser, settings_factory  # type: ignore[no-untyped-def]
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    settings_factory,  # type: ignore[no-untyped-def]
 ) -> None:
     settings = settings_factory()
     first = await start_bot_process(telegram, settings)
@@ -64,8 +73,9 @@ async def test_a_report_resumes_after_a_restart(
         question = await press(citizen, question, "media sosial", "Langkah 5/9")
         question = await press(citizen, question, "Hari ini", "Langkah 6/9")
         question = await say(citizen, "Kantor dinas", "Langkah 7/9")
-        question = await say(citizen, "Pak Budi membagikan stiker calon kepada para guru.",
-                             "Langkah 8/9")
+        question = await say(
+            citizen, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9"
+        )
         question = await press(citizen, question, "Lewati", "Langkah 9/9")
         warning = await press(citizen, question, "Selesai")
         summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")

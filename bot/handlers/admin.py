@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.filters import StaffOnly
+from bot.routing import RouterTemplate
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.charts import ChartText, render_statistics_chart
 from bot.services.dates import today_in_indonesia
@@ -25,9 +26,9 @@ from storage.models import utcnow
 
 log = logging.getLogger(__name__)
 
-router = Router(name="admin")
+router = RouterTemplate(name="admin")
 router.message.filter(F.text.startswith("/"), StaffOnly())
-admin_only = Router(name="admin_only")
+admin_only = RouterTemplate(name="admin_only")
 admin_only.message.filter(StaffOnly(admin=True))
 router.include_router(admin_only)
 

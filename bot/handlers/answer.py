@@ -6,25 +6,26 @@ from __future__ import annotations
 import io
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from storage.evidence_store import EvidenceStoreUnavailable
 
 from bot.board import StaffBoard
 from bot.flows.desk import AnswerAction, AnswerForm
+from bot.routing import RouterTemplate
 from bot.services.desk import CaseNotFound, Desk
 from bot.services.evidence import EvidenceRejected, check_declared_size
 from bot.services.evidence_intake import EvidenceIntake, suffix_for
 from bot.services.report_fields import FieldRejected, bounded_text
 from bot.ui.errors import evidence_rejection, field_rejection
 from bot.ui.text import code
+from storage.evidence_store import EvidenceStoreUnavailable
 
 log = logging.getLogger(__name__)
 
-router = Router(name="answer")
+router = RouterTemplate(name="answer")
 ANSWER_MAX = 3000
 
 

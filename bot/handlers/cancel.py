@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="cancel")
+from bot.routing import RouterTemplate
+
+router = RouterTemplate(name="cancel")
 
 
 @router.message(Command("batal", "cancel"))

@@ -3,7 +3,7 @@ role on every press: a card is visible to every member of the group, not only st
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -12,12 +12,13 @@ from aiogram.utils.i18n import gettext as _
 from bot.board import StaffBoard
 from bot.filters import StaffOnly
 from bot.flows.desk import REJECT_REASONS, DeskAction
+from bot.routing import RouterTemplate
 from bot.services.desk import CaseNotFound, Desk, TransitionNotAllowed
 from bot.ui.cards import case_detail, reject_keyboard, reject_reason_label
 from bot.ui.labels import status_label
 from bot.ui.text import code, split_for_telegram
 
-router = Router(name="desk_buttons")
+router = RouterTemplate(name="desk_buttons")
 router.callback_query.filter(StaffOnly())
 
 

@@ -6,24 +6,25 @@ import dataclasses
 import io
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from storage.evidence_store import EvidenceStoreUnavailable
 
 from bot.config import Settings
 from bot.flows.navigation import advance
 from bot.flows.prompts import evidence_done_keyboard
 from bot.flows.report import ReportAction, ReportForm
+from bot.routing import RouterTemplate
 from bot.services.evidence import EvidenceRejected, check_declared_size
 from bot.services.evidence_intake import EvidenceIntake
 from bot.ui.errors import evidence_rejection
+from storage.evidence_store import EvidenceStoreUnavailable
 
 log = logging.getLogger(__name__)
 
-router = Router(name="evidence")
+router = RouterTemplate(name="evidence")
 
 
 def _attachment(message: Message) -> tuple[str, int | None] | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="fallback")
+from bot.routing import RouterTemplate
+
+router = RouterTemplate(name="fallback")
 router.message.filter(F.chat.type == ChatType.PRIVATE)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.flows.navigation import advance, ask, go_back, repeat_question
 from bot.flows.prompts import back_label
 from bot.flows.report import EDITABLE, MenuAction, ReportAction, ReportForm
+from bot.routing import RouterTemplate
 from bot.services import report_fields
 from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.dates import (
@@ -38,7 +39,7 @@ from bot.ui.text import code, quote
 
 log = logging.getLogger(__name__)
 
-router = Router(name="report")
+router = RouterTemplate(name="report")
 # Text answers: anything typed that is not a command.
 TYPED = F.text & ~F.text.startswith("/")
 

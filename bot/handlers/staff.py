@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     BufferedInputFile,
@@ -17,11 +17,11 @@ from aiogram.types import (
     Message,
 )
 from aiogram.utils.i18n import gettext as _
-from storage.evidence_store import EvidenceStore
 
 from bot.board import StaffBoard
 from bot.filters import StaffOnly
 from bot.flows.desk import DeskAction
+from bot.routing import RouterTemplate
 from bot.services.desk import (
     OPEN_STATUSES,
     SANCTIONS,
@@ -36,10 +36,11 @@ from bot.services.staff import StaffDirectory
 from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
 from bot.ui.labels import status_label
 from bot.ui.text import bold, code, quote, split_for_telegram
+from storage.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
 
-router = Router(name="staff")
+router = RouterTemplate(name="staff")
 # The cheap test first: most messages are not commands and need no staff look-up.
 router.message.filter(F.text.startswith("/"), StaffOnly())
 router.callback_query.filter(StaffOnly())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -10,12 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import Settings
 from bot.flows.report import MenuAction
+from bot.routing import RouterTemplate
 from bot.services.lookup import MalformedCode, StatusView, reports_of_chat, status_by_code
 from bot.services.ratelimit import RateLimiter
 from bot.ui.labels import show_datetime, status_label, status_meaning
 from bot.ui.text import bold, code, quote
 
-router = Router(name="status")
+router = RouterTemplate(name="status")
 
 
 def render_status(view: StatusView) -> str:

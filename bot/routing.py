@@ -1,0 +1,52 @@
+"""Routers declared once at import, built fresh for every dispatcher.
+
+aiogram attaches a Router to exactly one parent, so a module-level Router could serve only
+one dispatcher per process; tests and multi-instance runs build several. Handler modules
+declare handlers on a RouterTemplate with the usual decorator syntax, and build_dispatcher
+calls `build()` for a new Router each time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aiogram import Router
+
+
+class _Observer:
+    def __init__(self) -> None:
+        self.filters: list[Any] = []
+        self.handlers: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, *filters: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            self.handlers.append((handler, filters, kwargs))
+            return handler
+
+        return register
+
+    def filter(self, *filters: Any) -> None:
+        self.filters.extend(filters)
+
+
+class RouterTemplate:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.message = _Observer()
+        self.callback_query = _Observer()
+        self._children: list[RouterTemplate] = []
+
+    def include_router(self, child: RouterTemplate) -> None:
+        self._children.append(child)
+
+    def build(self) -> Router:
+        router = Router(name=self.name)
+        for event, observer in (("message", self.message), ("callback_query", self.callback_query)):
+            target = router.observers[event]
+            if observer.filters:
+                target.filter(*observer.filters)
+            for handler, filters, kwargs in observer.handlers:
+                target.register(handler, *filters, **kwargs)
+        for child in self._children:
+            router.include_router(child.build())
+        return router

@@ -1,0 +1,463 @@
+"""A fake Telegram Bot API server over real HTTP, for driving the real bot in tests.
+
+The bot reaches it through TELEGRAM_API_URL like the real API: it long-polls getUpdates,
+sends messages, downloads files. Tests push updates, read what the bot sent, and inject
+faults (429 with retry_after, 5xx, dropped connections, blocked users)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 7_000_000_001,
+    "is_bot": True,
+    "first_name": "Lapor Netral",
+    "username": "lapor_netral_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+JSON_FIELDS = {
+    "reply_markup",
+    "media",
+    "entities",
+    "caption_entities",
+    "reply_parameters",
+    "link_preview_options",
+    "commands",
+    "scope",
+    "allowed_updates",
+}
+SEND_METHODS = {
+    "sendmessage",
+    "sendphoto",
+    "senddocument",
+    "sendvideo",
+    "copymessage",
+    "forwardmessage",
+}
+EDIT_METHODS = {"editmessagetext", "editmessagereplymarkup", "editmessagecaption"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes]
+    at: float
+    ok: bool = True
+
+
+@dataclass
+class _Fault:
+    status: int
+    description: str
+    retry_after: int | None = None
+    drop: bool = False
+
+
+@dataclass
+class _ChatLog:
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    cursor: int = 0
+
+
+class FakeTelegram:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.blocked_chats: set[int] = set()
+        self.files: dict[str, bytes] = {}  # file_path -> bytes
+        self.uploads: dict[str, bytes] = {}  # file_id -> bytes the bot uploaded
+        self._file_meta: dict[str, dict[str, Any]] = {}  # file_id -> File object
+        self._updates: list[dict[str, Any]] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self._chats: dict[int, _ChatLog] = defaultdict(_ChatLog)
+        self._faults: dict[str, list[_Fault]] = defaultdict(list)
+        self._changed = asyncio.Condition()
+        self._file_counter = itertools.count(1)
+        self.confirmed_offset = 0
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    # --- what tests do -----------------------------------------------------------------
+
+    def push_update(self, update: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        self._updates.append({"update_id": update_id, **update})
+        asyncio.get_running_loop().create_task(self._notify())
+        return update_id
+
+    def add_file(
+        self, content: bytes, suffix: str = "jpg", declared_size: int | None = None
+    ) -> dict[str, Any]:
+        number = next(self._file_counter)
+        file_id = f"file-{number}-{len(content)}"
+        path = f"documents/file_{number}.{suffix}"
+        self.files[path] = content
+        meta = {
+            "file_id": file_id,
+            "file_unique_id": f"uniq{number}",
+            "file_size": declared_size if declared_size is not None else len(content),
+            "file_path": path,
+        }
+        self._file_meta[file_id] = meta
+        return meta
+
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        count: int = 1,
+        retry_after: int | None = None,
+        description: str | None = None,
+    ) -> None:
+        text = description or {
+            429: f"Too Many Requests: retry after {retry_after}",
+            403: "Forbidden: bot was blocked by the user",
+            400: "Bad Request: message is not modified",
+        }.get(status, "Internal Server Error")
+        self._faults[method.lower()].extend(_Fault(status, text, retry_after) for _ in range(count))
+
+    def drop_next(self, method: str, count: int = 1) -> None:
+        self._faults[method.lower()].extend(_Fault(0, "", drop=True) for _ in range(count))
+
+    async def wait_output(
+        self,
+        chat_id: int,
+        timeout: float = 5.0,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """The next output to `chat_id` not yet read (with `predicate`: the next matching
+        one; outputs skipped on the way are consumed)."""
+        log = self._chats[chat_id]
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                while log.cursor < len(log.outputs):
+                    output = log.outputs[log.cursor]
+                    log.cursor += 1
+                    if predicate is None or predicate(output):
+                        return output
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"no output for chat {chat_id} within {timeout}s; recent calls:\n"
+                        + self.describe_recent()
+                    )
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+    async def assert_no_output(self, chat_id: int, quiet: float = 0.5) -> None:
+        await asyncio.sleep(quiet)
+        log = self._chats[chat_id]
+        unread = log.outputs[log.cursor :]
+        assert not unread, f"unexpected output to {chat_id}: {unread}"
+
+    async def wait_fetched(self, update_id: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.confirmed_offset <= update_id:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"update {update_id} was not fetched")
+            await asyncio.sleep(0.01)
+
+    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return list(self._chats[chat_id].outputs)
+
+    def describe_recent(self, count: int = 12) -> str:
+        lines = []
+        for call in self.calls[-count:]:
+            shown = {k: v for k, v in call.params.items() if k not in ("reply_markup",)}
+            lines.append(f"  {call.method} {json.dumps(shown, ensure_ascii=False)[:300]}")
+        return "\n".join(lines)
+
+    # --- HTTP --------------------------------------------------------------------------
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        content = self.files.get(request.match_info["path"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"].lower()
+        params, files = await self._read_params(request)
+        call = Call(method, params, files, time.monotonic())
+        self.calls.append(call)
+        faults = self._faults.get(method)
+        if faults:
+            fault = faults.pop(0)
+            call.ok = False
+            if fault.drop:
+                assert request.transport is not None
+                request.transport.close()
+                return web.Response(status=500)
+            return self._error(fault.status, fault.description, fault.retry_after)
+        chat_id = _int(params.get("chat_id"))
+        if (
+            chat_id is not None
+            and chat_id in self.blocked_chats
+            and method in (SEND_METHODS | {"sendmediagroup"})
+        ):
+            call.ok = False
+            return self._error(403, "Forbidden: bot was blocked by the user")
+        handler = getattr(self, f"_m_{method}", None)
+        if handler is None:
+            call.ok = False
+            return self._error(404, "Not Found: method not found")
+        result = await handler(params, files)
+        return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
+        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        return web.json_response(body, status=status)
+
+    @staticmethod
+    async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+        params: dict[str, Any] = {}
+        files: dict[str, bytes] = {}
+        if request.content_type == "application/json":
+            params = await request.json()
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if hasattr(value, "file"):
+                    files[key] = value.file.read()
+                else:
+                    params[key] = value
+        params.update(request.query)
+        for key in JSON_FIELDS & params.keys():
+            if isinstance(params[key], str):
+                params[key] = json.loads(params[key])
+        return params, files
+
+    # --- methods -----------------------------------------------------------------------
+
+    async def _m_getme(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return BOT_USER
+
+    async def _m_getupdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        offset = _int(params.get("offset")) or 0
+        limit = _int(params.get("limit")) or 100
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            self.confirmed_offset = max(self.confirmed_offset, offset)
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                pending = [u for u in self._updates if u["update_id"] >= offset]
+                remaining = deadline - time.monotonic()
+                if pending or remaining <= 0:
+                    return pending[:limit]
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    pass
+
+    async def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    _m_setwebhook = _m_deletewebhook
+    _m_setmycommands = _m_deletewebhook
+    _m_deletemycommands = _m_deletewebhook
+    _m_sendchataction = _m_deletewebhook
+    _m_close = _m_deletewebhook
+    _m_logout = _m_deletewebhook
+
+    async def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    async def _m_getfile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        meta = self._file_meta.get(params.get("file_id", ""))
+        if meta is None:
+            return {"file_id": params.get("file_id"), "file_unique_id": "missing"}
+        if meta["file_size"] > 20 * 1024 * 1024:
+            # What the real API does for files over its download limit.
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"}
+                ),
+                content_type="application/json",
+            )
+        return meta
+
+    async def _m_sendmessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return await self._record_message(params, {"text": params.get("text", "")})
+
+    async def _m_sendphoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        content = self._uploaded(params.get("photo"), files)
+        meta = self.add_file(content, "jpg")
+        self.uploads[meta["file_id"]] = content
+        photo = [
+            {
+                "file_id": meta["file_id"],
+                "file_unique_id": meta["file_unique_id"],
+                "width": 320,
+                "height": 240,
+                "file_size": len(content),
+            }
+        ]
+        return await self._record_message(
+            params, {"photo": photo, "caption": params.get("caption"), "_upload": content}
+        )
+
+    async def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        reference = params.get("document")
+        content = self._uploaded(reference, files)
+        meta = self.add_file(content, "bin")
+        self.uploads[meta["file_id"]] = content
+        document = {
+            "file_id": meta["file_id"],
+            "file_unique_id": meta["file_unique_id"],
+            "file_size": len(content),
+            "file_name": self._upload_name(reference, files),
+        }
+        return await self._record_message(
+            params, {"document": document, "caption": params.get("caption"), "_upload": content}
+        )
+
+    _m_sendvideo = _m_senddocument
+
+    async def _m_sendmediagroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        sent = []
+        for item in params.get("media", []):
+            single = {**params, "caption": item.get("caption")}
+            if item.get("type") == "photo":
+                sent.append(await self._m_sendphoto({**single, "photo": item["media"]}, files))
+            else:
+                sent.append(
+                    await self._m_senddocument({**single, "document": item["media"]}, files)
+                )
+        return sent
+
+    async def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return await self._edit(params, {"text": params.get("text", "")})
+
+    async def _m_editmessagecaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return await self._edit(params, {"caption": params.get("caption")})
+
+    async def _m_editmessagereplymarkup(
+        self, params: dict[str, Any], files: dict[str, bytes]
+    ) -> Any:
+        return await self._edit(params, {})
+
+    async def _m_deletemessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _uploaded(self, reference: Any, files: dict[str, bytes]) -> bytes:
+        if isinstance(reference, str) and reference.startswith("attach://"):
+            return files[reference.removeprefix("attach://")]
+        if isinstance(reference, str):  # a file_id the bot re-sends
+            path = self._file_meta.get(reference, {}).get("file_path")
+            return self.files.get(path, b"") if path else b""
+        return b""
+
+    @staticmethod
+    def _upload_name(reference: Any, files: dict[str, bytes]) -> str:
+        return "upload.bin"
+
+    async def _record_message(self, params: dict[str, Any], content: dict[str, Any]) -> dict:
+        chat_id = _int(params.get("chat_id"))
+        assert chat_id is not None, f"no chat_id in {params}"
+        message_id = next(self._message_ids[chat_id])
+        message: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {
+                "id": chat_id,
+                "type": "private" if chat_id > 0 else "supergroup",
+                **({"title": "Staff"} if chat_id < 0 else {"first_name": "User"}),
+            },
+            "from": BOT_USER,
+        }
+        message.update({k: v for k, v in content.items() if v is not None and k != "_upload"})
+        markup = params.get("reply_markup")
+        # A Message carries only inline keyboards; reply keyboards stay visible to tests.
+        if markup and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        self._messages[(chat_id, message_id)] = message
+        output = {**message, "_kind": "message", "_params": params}
+        if markup:
+            output["reply_markup"] = markup
+        if "_upload" in content:
+            output["_upload"] = content["_upload"]
+        self._chats[chat_id].outputs.append(output)
+        await self._notify()
+        return message
+
+    async def _edit(self, params: dict[str, Any], change: dict[str, Any]) -> Any:
+        chat_id = _int(params.get("chat_id"))
+        message_id = _int(params.get("message_id"))
+        if chat_id is None or message_id is None:
+            return True  # inline message
+        message = self._messages.get((chat_id, message_id))
+        if message is None:
+            raise web.HTTPBadRequest(
+                text=json.dumps(
+                    {
+                        "ok": False,
+                        "error_code": 400,
+                        "description": "Bad Request: message to edit not found",
+                    }
+                ),
+                content_type="application/json",
+            )
+        message.update({k: v for k, v in change.items() if v is not None})
+        if params.get("reply_markup"):
+            message["reply_markup"] = params["reply_markup"]
+        else:
+            message.pop("reply_markup", None)
+        message["edit_date"] = int(time.time())
+        self._chats[chat_id].outputs.append({**message, "_kind": "edit"})
+        await self._notify()
+        return message
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return int(value)

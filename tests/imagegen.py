@@ -1,0 +1,100 @@
+"""Real image and file fixtures, made with Pillow at test time."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from io import BytesIO
+
+from PIL import Image
+
+GPS_IFD = 0x8825
+EXIF_IFD = 0x8769
+
+
+def plain_jpeg(
+    width: int = 640, height: int = 480, color: tuple[int, int, int] = (90, 120, 150)
+) -> bytes:
+    image = Image.new("RGB", (width, height), color)
+    # A gradient, so the picture has structure (and a meaningful perceptual hash).
+    for x in range(0, width, 8):
+        for y in range(0, height, 8):
+            image.putpixel((x, y), ((x * 3) % 256, (y * 5) % 256, (x + y) % 256))
+    output = BytesIO()
+    image.save(output, format="JPEG", quality=90)
+    return output.getvalue()
+
+
+def jpeg_with_exif_gps(
+    width: int = 800, height: int = 600, orientation: int | None = None
+) -> bytes:
+    image = Image.new("RGB", (width, height), (180, 60, 60))
+    for x in range(0, width, 10):
+        image.putpixel((x, x % height), (255, 255, 255))
+    exif = Image.Exif()
+    exif[0x010F] = "KameraMerk"  # Make
+    exif[0x0110] = "Model X1"  # Model
+    if orientation is not None:
+        exif[0x0112] = orientation
+    exif.get_ifd(EXIF_IFD)[36867] = "2026:11:20 09:15:00"
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1] = "S"
+    gps[2] = (6.0, 54.0, 52.0)
+    gps[3] = "E"
+    gps[4] = (107.0, 36.0, 36.0)
+    output = BytesIO()
+    image.save(output, format="JPEG", exif=exif.tobytes(), comment=b"secret comment")
+    return output.getvalue()
+
+
+def png_bomb(side: int = 30_000) -> bytes:
+    """A small PNG that declares side x side pixels (hand-written, never decoded here)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)  # 8-bit greyscale
+    row = b"\x00" + b"\x00" * side
+    compressor = zlib.compressobj(9)
+    data = b"".join(compressor.compress(row) for _ in range(64)) + compressor.flush()
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+
+
+def tall_image() -> bytes:
+    output = BytesIO()
+    Image.new("L", (1, 100_000), 128).save(output, format="PNG")
+    return output.getvalue()
+
+
+def animated_webp() -> bytes:
+    frames = [Image.new("RGB", (64, 64), color) for color in ((255, 0, 0), (0, 255, 0))]
+    output = BytesIO()
+    frames[0].save(output, format="WEBP", save_all=True, append_images=frames[1:], duration=100)
+    return output.getvalue()
+
+
+def truncated_jpeg() -> bytes:
+    data = plain_jpeg()
+    return data[: len(data) // 2]
+
+
+def fake_jpeg() -> bytes:
+    return b"this is not an image at all, just text pretending\n" * 20
+
+
+def pdf_with_javascript() -> bytes:
+    return (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"3 0 obj << /S /JavaScript /JS (app.alert('x')) >> endobj\n"
+        b"trailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
+def mp4_bytes() -> bytes:
+    ftyp = struct.pack(">I", 24) + b"ftypisom" + struct.pack(">I", 512) + b"isomiso2"
+    return ftyp + struct.pack(">I", 16) + b"mdat" + b"\x00" * 8
