@@ -12,11 +12,11 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import BufferedInputFile, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from storage.evidence_store import EvidenceStore
 
 from bot.services.desk import Desk
 from bot.ui.cards import card_keyboard, case_card
 from bot.ui.text import code, quote
+from storage.evidence_store import EvidenceStore
 from storage.models import Case
 
 log = logging.getLogger(__name__)

@@ -25,14 +25,37 @@ def catalogue_path(locale: str) -> Path:
 
 def update() -> None:
     def pybabel(*args: str) -> None:
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT
+        )
 
-    pybabel("extract", "-F", "babel.cfg", "-k", "__", "--no-location", "--omit-header",
-            "--sort-output", "-o", str(TEMPLATE), "bot")
+    pybabel(
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "__",
+        "--no-location",
+        "--omit-header",
+        "--sort-output",
+        "-o",
+        str(TEMPLATE),
+        "bot",
+    )
     for locale in ("id", "en"):
         command = "update" if catalogue_path(locale).exists() else "init"
-        pybabel(command, "-i", str(TEMPLATE), "-d", str(LOCALES), "-D", "messages", "-l", locale,
-                *(["--no-fuzzy-matching", "--ignore-obsolete"] if command == "update" else []))
+        pybabel(
+            command,
+            "-i",
+            str(TEMPLATE),
+            "-d",
+            str(LOCALES),
+            "-D",
+            "messages",
+            "-l",
+            locale,
+            *(["--no-fuzzy-matching", "--ignore-obsolete"] if command == "update" else []),
+        )
     english = catalogue_path("en")
     with english.open("rb") as handle:
         catalog = read_po(handle, locale="en")

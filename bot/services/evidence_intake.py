@@ -6,10 +6,9 @@ import asyncio
 import hashlib
 import logging
 
-from storage.evidence_store import EvidenceStore
-
 from bot.services.evidence import ProcessedEvidence, process_evidence
 from bot.services.intake import EvidenceItem
+from storage.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
 

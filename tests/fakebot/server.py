@@ -7,6 +7,7 @@ faults (429 with retry_after, 5xx, dropped connections, blocked users)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -177,10 +178,8 @@ class FakeTelegram:
                         f"no output for chat {chat_id} within {timeout}s; recent calls:\n"
                         + self.describe_recent()
                     )
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), remaining)
-                except TimeoutError:
-                    pass
 
     async def assert_no_output(self, chat_id: int, quiet: float = 0.5) -> None:
         await asyncio.sleep(quiet)
@@ -291,10 +290,8 @@ class FakeTelegram:
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0:
                     return pending[:limit]
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), remaining)
-                except TimeoutError:
-                    pass
 
     async def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
