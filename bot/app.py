@@ -31,6 +31,7 @@ from bot.handlers import (
     answer,
     cancel,
     desk_buttons,
+    errors,
     evidence,
     fallback,
     report,
@@ -104,6 +105,7 @@ def build_dispatcher(
         desk_buttons.router.build(),
         citizen,
         fallback.router.build(),
+        errors.router.build(),
     )
     return dispatcher
 

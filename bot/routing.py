@@ -34,6 +34,7 @@ class RouterTemplate:
         self.name = name
         self.message = _Observer()
         self.callback_query = _Observer()
+        self.errors = _Observer()
         self._children: list[RouterTemplate] = []
 
     def include_router(self, child: RouterTemplate) -> None:
@@ -41,7 +42,12 @@ class RouterTemplate:
 
     def build(self) -> Router:
         router = Router(name=self.name)
-        for event, observer in (("message", self.message), ("callback_query", self.callback_query)):
+        observers = (
+            ("message", self.message),
+            ("callback_query", self.callback_query),
+            ("error", self.errors),
+        )
+        for event, observer in observers:
             target = router.observers[event]
             if observer.filters:
                 target.filter(*observer.filters)

@@ -1,0 +1,104 @@
+"""/stats and /export as an admin receives them, and what an export must never contain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import Callable
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image
+
+from bot.app import Application
+from bot.config import Settings
+from tests.conftest import running_bot
+from tests.dialog import CODE, press, reply, say, text_of
+from tests.fakebot import FakeTelegram, FakeUser
+from tests.test_report_flow import _answer_remaining_steps
+
+ADMIN = 9_100_001
+
+
+@pytest.fixture
+async def admin_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
+    async with running_bot(settings_factory(admin_ids=frozenset({ADMIN}))) as application:
+        yield application
+
+
+async def identified_report(citizen: FakeUser, description_prefix: str = "") -> str:
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    await press(citizen, question, "Dengan identitas")
+    await say(citizen, "Sari Rahasia Wulandari", "Langkah 1/9")
+    await citizen.send_contact("+62 812-9999-0001")
+    await reply(citizen)
+    await reply(citizen, "Langkah 2/9")
+    confirmation = await _answer_remaining_steps(citizen)
+    return CODE.search(text_of(confirmation)).group(0)
+
+
+async def test_export_xlsx_and_csv_have_cases_but_no_reporter_identity(
+    admin_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    code = await identified_report(citizen)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    await admin.send("/export")
+    document = await reply(admin)
+    workbook = load_workbook(io.BytesIO(document["_upload"]), read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))
+    header, data = rows[0], rows[1:]
+    assert header[0] == "Kode" or header[0] == "Code"
+    assert len(data) == 1 and data[0][0] == code
+    assert data[0][1] == "Diterima"
+    assert "Rina Marlina" in data[0]
+    forbidden = ("Sari Rahasia", "6281299990001", str(citizen.user_id))
+    with zipfile.ZipFile(io.BytesIO(document["_upload"])) as archive:
+        for name in archive.namelist():
+            content = archive.read(name).decode("utf-8", "replace")
+            for secret in forbidden:
+                assert secret not in content, f"{secret} in {name}"
+
+    await admin.send("/export csv")
+    document = await reply(admin)
+    raw = document["_upload"]
+    assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 byte-order mark for Excel"
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[1][0] == code and len(table) == 2
+    for secret in forbidden:
+        assert secret not in raw.decode("utf-8")
+
+
+async def test_export_neutralises_formulas(
+    admin_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    from sqlmodel import select
+
+    from storage.models import Case
+
+    await identified_report(citizen)
+    async with admin_app.sessions() as session:
+        case = (await session.exec(select(Case))).one()
+        case.asn_name = "=HYPERLINK(\"http://evil\",\"klik\")"
+        session.add(case)
+        await session.commit()
+    admin = FakeUser(telegram, user_id=ADMIN)
+    await admin.send("/export csv")
+    raw = (await reply(admin))["_upload"].decode("utf-8-sig")
+    assert "'=HYPERLINK" in raw
+
+
+async def test_stats_message_and_chart(
+    admin_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    await identified_report(citizen)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    summary = text_of(await say(admin, "/stats"))
+    assert "1" in summary and "Jawa Barat" in summary
+    chart = await reply(admin)
+    image = Image.open(io.BytesIO(chart["_upload"]))
+    assert image.format == "PNG" and image.size == (1200, 1560)
+    colours = image.convert("RGB").getcolors(maxcolors=100_000)
+    assert colours is not None and len(colours) > 10, "the chart is not blank"
