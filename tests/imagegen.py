@@ -6,7 +6,7 @@ import struct
 import zlib
 from io import BytesIO
 
-from PIL import Image
+from PIL import Image, ImageDraw
 
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
@@ -15,11 +15,14 @@ EXIF_IFD = 0x8769
 def plain_jpeg(
     width: int = 640, height: int = 480, color: tuple[int, int, int] = (90, 120, 150)
 ) -> bytes:
-    image = Image.new("RGB", (width, height), color)
-    # A gradient, so the picture has structure (and a meaningful perceptual hash).
-    for x in range(0, width, 8):
-        for y in range(0, height, 8):
-            image.putpixel((x, y), ((x * 3) % 256, (y * 5) % 256, (x + y) % 256))
+    """A photo-like picture: a smooth gradient and a shape placed according to `color`, so
+    different colours give visibly (and perceptually) different pictures."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    image = Image.merge("RGB", [gradient.point(lambda v, c=c: (v + c) % 256) for c in color])
+    draw = ImageDraw.Draw(image)
+    x = (color[0] * 7 + color[2] * 3) % max(width - width // 3, 1)
+    y = (color[1] * 5 + color[2]) % max(height - height // 3, 1)
+    draw.ellipse((x, y, x + width // 3, y + height // 3), fill=(255 - color[0], 240, color[2]))
     output = BytesIO()
     image.save(output, format="JPEG", quality=90)
     return output.getvalue()

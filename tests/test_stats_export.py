@@ -81,7 +81,7 @@ async def test_export_neutralises_formulas(
     await identified_report(citizen)
     async with admin_app.sessions() as session:
         case = (await session.exec(select(Case))).one()
-        case.asn_name = "=HYPERLINK(\"http://evil\",\"klik\")"
+        case.asn_name = '=HYPERLINK("http://evil","klik")'
         session.add(case)
         await session.commit()
     admin = FakeUser(telegram, user_id=ADMIN)
