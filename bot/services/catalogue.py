@@ -20,6 +20,18 @@ CATEGORY_KEYS: tuple[str, ...] = (
     "other",
 )
 
+# Case lifecycle keys (DESIGN §2), in lifecycle order.
+STATUS_KEYS: tuple[str, ...] = (
+    "received",
+    "in_review",
+    "needs_info",
+    "forwarded",
+    "proven",
+    "not_proven",
+    "rejected",
+    "closed",
+)
+
 _PROVINCES_FILE = Path(__file__).resolve().parent.parent / "data" / "provinces.json"
 
 

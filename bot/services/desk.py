@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
+from bot.services.catalogue import STATUS_KEYS
 from bot.services.codes import normalize_code
 from bot.services.intake import EvidenceItem, evidence_row
 from bot.services.related import related_cases
@@ -24,16 +25,7 @@ from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
 
 log = logging.getLogger(__name__)
 
-STATUSES = (
-    "received",
-    "in_review",
-    "needs_info",
-    "forwarded",
-    "proven",
-    "not_proven",
-    "rejected",
-    "closed",
-)
+STATUSES = STATUS_KEYS
 # DESIGN §3. Rejected and closed are final.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "received": ("in_review", "rejected"),
@@ -339,36 +331,31 @@ class Desk:
     async def assign(self, code_text: str, assignee_id: int, *, actor_id: int) -> Case:
         async with self._sessions() as session, session.begin():
             case = await self._case(session, code_text)
-            previous = case.assignee_id
-            case.assignee_id = assignee_id
-            session.add(case)
-            audit(
-                session,
-                case.id,
-                actor_id=actor_id,
-                action="assigned",  # type: ignore[arg-type]
-                detail=f"{previous or '-'} -> {assignee_id}",
-            )
+            self._assign(session, case, assignee_id, actor_id=actor_id)
         return case
 
     async def take(self, code_text: str, *, actor_id: int) -> Case:
         """Assign to oneself and start the review if the case is new."""
         async with self._sessions() as session, session.begin():
             case = await self._case(session, code_text)
-            previous = case.assignee_id
-            case.assignee_id = actor_id
-            session.add(case)
-            audit(
-                session,
-                case.id,
-                actor_id=actor_id,
-                action="assigned",  # type: ignore[arg-type]
-                detail=f"{previous or '-'} -> {actor_id}",
-            )
+            self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == "received":
                 await self._move(session, case, "in_review", actor_id=actor_id)
         self._on_enqueued()
         return case
+
+    @staticmethod
+    def _assign(session: AsyncSession, case: Case, assignee_id: int, *, actor_id: int) -> None:
+        previous = case.assignee_id
+        case.assignee_id = assignee_id
+        session.add(case)
+        audit(
+            session,
+            case.id,
+            actor_id=actor_id,
+            action="assigned",
+            detail=f"{previous or '-'} -> {assignee_id}",
+        )
 
     async def record_recommendation(
         self, code_text: str, recipient: str, *, actor_id: int, now: datetime | None = None

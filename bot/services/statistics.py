@@ -9,20 +9,9 @@ from sqlalchemy import Date, String, cast, func, type_coerce
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS, provinces
 from bot.services.dates import WIB
 from storage.models import Case, CaseEvent
-
-STATUS_KEYS = (
-    "received",
-    "in_review",
-    "needs_info",
-    "forwarded",
-    "proven",
-    "not_proven",
-    "rejected",
-    "closed",
-)
 
 
 @dataclass(frozen=True)
