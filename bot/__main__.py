@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -33,13 +36,22 @@ def main() -> int:
         )
         return 2
 
-    from bot.app import run_polling
+    from bot.app import run
     from storage.migrate import upgrade_to_head
 
     upgrade_to_head(settings.database_url)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_polling(settings))
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_until_signalled(run(settings)))
     return 0
+
+
+async def _until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main`; SIGTERM or SIGINT cancel it, so everything is closed on the way out."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, task.cancel)
+    await task
 
 
 if __name__ == "__main__":

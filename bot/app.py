@@ -9,6 +9,7 @@ import functools
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -17,9 +18,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import background
@@ -41,6 +44,7 @@ from bot.handlers import (
 )
 from bot.i18n import ChatLocaleMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware
+from bot.services import coordination
 from bot.services.desk import Deadlines, Desk
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
@@ -50,6 +54,7 @@ from bot.ui.notifications import NotificationRenderer
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore
 from storage.fsm import SqlStorage
+from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +132,10 @@ class Application:
     bot: Bot
     dispatcher: Dispatcher
     i18n: I18n
-    fsm_storage: SqlStorage
+    fsm_storage: SqlStorage | TrackedRedisStorage
     services: Services
     sender: OutboxSender
+    redis: Redis | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -140,10 +146,23 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     i18n = create_i18n(settings.default_locale)
-    fsm_storage = SqlStorage(sessions)
     bot = create_bot(settings)
     evidence_store = LocalEvidenceStore(settings.evidence_dir)
-    sender = OutboxSender(bot, sessions, NotificationRenderer(i18n))
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    fsm_storage: SqlStorage | TrackedRedisStorage
+    if redis is not None:
+        # Several instances: one user's updates are serialised across all of them, and the
+        # limits are kept together.
+        fsm_storage = TrackedRedisStorage(redis)
+        isolation: BaseEventIsolation = RedisEventIsolation(redis)
+        status_limiter: RateLimiter = RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60)
+        shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
+    else:
+        fsm_storage = SqlStorage(sessions)
+        isolation = SimpleEventIsolation()
+        status_limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
+        shared_slots = None
+    sender = OutboxSender(bot, sessions, NotificationRenderer(i18n), shared_slots=shared_slots)
     desk = Desk(
         sessions,
         settings.code_prefix,
@@ -165,11 +184,11 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             bot, desk, evidence_store, i18n, settings.staff_chat_id, settings.default_locale
         ),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
-        status_limiter=MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60),
+        status_limiter=status_limiter,
     )
-    dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage)
+    dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(
-        settings, engine, sessions, bot, dispatcher, i18n, fsm_storage, services, sender
+        settings, engine, sessions, bot, dispatcher, i18n, fsm_storage, services, sender, redis
     )
     try:
         yield application
@@ -179,6 +198,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await asyncio.gather(*application.background, return_exceptions=True)
         await dispatcher.storage.close()
         await bot.session.close()
+        if redis is not None:
+            await redis.aclose()
         await engine.dispose()
 
 
@@ -203,8 +224,15 @@ def start_background(application: Application) -> None:
             functools.partial(background.publish_missing_cards, services.desk, services.board),
             "publish missing cards",
         ),
+        background.every(
+            3600,
+            functools.partial(
+                coordination.forget_old_updates, application.sessions, timedelta(days=2)
+            ),
+            "forget old webhook updates",
+        ),
         background.daily_overdue_reminder(
-            services.desk, services.board, application.i18n, settings
+            services.desk, services.board, application.sessions, application.i18n, settings
         ),
     ]
     application.background.extend(asyncio.create_task(job) for job in jobs)
@@ -229,9 +257,16 @@ async def publish_commands(application: Application) -> None:
         )
 
 
-async def run_polling(settings: Settings) -> None:
+async def run(settings: Settings) -> None:
+    """Polling by default; a webhook server when WEBHOOK_URL is set."""
     async with open_application(settings) as application:
         await publish_commands(application)
         start_background(application)
+        if settings.webhook_url:
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(application, application.redis)
+            return
         log.info("bot polling", extra={"api": settings.telegram_api_url})
-        await application.dispatcher.start_polling(application.bot)
+        await application.bot.delete_webhook()
+        await application.dispatcher.start_polling(application.bot, handle_signals=False)

@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.board import StaffBoard
 from bot.config import Settings
+from bot.services.coordination import claim_job
 from bot.services.dates import WIB
 from bot.services.desk import Desk
 from bot.ui.cards import overdue_text
@@ -74,11 +75,14 @@ def seconds_until_next(hour: int, now: datetime | None = None) -> float:
 
 
 async def daily_overdue_reminder(
-    desk: Desk, board: StaffBoard, i18n: I18n, settings: Settings
+    desk: Desk, board: StaffBoard, sessions: SessionFactory, i18n: I18n, settings: Settings
 ) -> None:
     while True:
         await asyncio.sleep(seconds_until_next(settings.overdue_reminder_hour))
         try:
+            today = utcnow().astimezone(WIB).date().isoformat()
+            if not await claim_job(sessions, "overdue_reminder", today):
+                continue  # another instance sent today's reminder
             overdue = await desk.overdue()
             if overdue:
                 with i18n.context(), i18n.use_locale(settings.default_locale):

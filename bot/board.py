@@ -52,6 +52,8 @@ class StaffBoard:
         text = await self._render(case)
         with self._i18n.context(), self._i18n.use_locale(self._locale):
             keyboard = card_keyboard(case)
+        if case.staff_card_message_id is None and not await self._desk.claim_card(case.id):  # type: ignore[arg-type]
+            return  # another instance is posting it
         try:
             if case.staff_card_message_id is None:
                 sent = await self._bot.send_message(self.chat_id, text, reply_markup=keyboard)

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -37,11 +38,26 @@ class RenderedMessage:
     reply_markup: InlineKeyboardMarkup | None = None
 
 
+class SharedSlots(Protocol):
+    """Send slots kept for the whole deployment (storage/redis_state.RedisSendSlots)."""
+
+    async def reserve(self, chat_id: int) -> float: ...
+
+    async def pause(self, seconds: float) -> None: ...
+
+
 class _Pacer:
     """Hands out send slots: at most `rate` a second overall, `per_chat` seconds apart per
-    chat, none while paused by a 429."""
+    chat, none while paused by a 429. With `shared` slots the limits hold across instances."""
 
-    def __init__(self, rate: float, per_chat: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        rate: float,
+        per_chat: float,
+        clock: Callable[[], float],
+        shared: SharedSlots | None = None,
+    ) -> None:
+        self._shared = shared
         self._spacing = 1.0 / rate
         self._per_chat = per_chat
         self._clock = clock
@@ -50,10 +66,21 @@ class _Pacer:
         self._chat_next: dict[int, float] = {}
         self._lock = asyncio.Lock()
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
+        if self._shared is not None:
+            await self._shared.pause(seconds)
 
     async def slot(self, chat_id: int) -> None:
+        if self._shared is not None:
+            await asyncio.sleep(await self._shared.reserve(chat_id))
+        else:
+            await self._local_slot(chat_id)
+        # A 429 that arrived while this send waited pushes it back too.
+        while (wait := self._paused_until - self._clock()) > 0:  # noqa: ASYNC110 (a deadline, not an event)
+            await asyncio.sleep(wait)
+
+    async def _local_slot(self, chat_id: int) -> None:
         async with self._lock:
             now = self._clock()
             at = max(now, self._next_slot, self._paused_until, self._chat_next.get(chat_id, 0.0))
@@ -64,9 +91,6 @@ class _Pacer:
         delay = at - self._clock()
         if delay > 0:
             await asyncio.sleep(delay)
-        # A 429 that arrived while this send waited pushes it back too.
-        while (wait := self._paused_until - self._clock()) > 0:  # noqa: ASYNC110 (a deadline, not an event)
-            await asyncio.sleep(wait)
 
 
 class OutboxSender:
@@ -82,11 +106,12 @@ class OutboxSender:
         max_backoff: float = 300.0,
         batch_size: int = 60,
         clock: Callable[[], float] = time.monotonic,
+        shared_slots: SharedSlots | None = None,
     ) -> None:
         self._bot = bot
         self._sessions = session_factory
         self._render = render
-        self._pacer = _Pacer(global_rate, per_chat_interval, clock)
+        self._pacer = _Pacer(global_rate, per_chat_interval, clock, shared_slots)
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._batch_size = batch_size
@@ -132,7 +157,7 @@ class OutboxSender:
                 row.chat_id, message.text, reply_markup=message.reply_markup
             )
         except TelegramRetryAfter as error:
-            self._pacer.pause(error.retry_after)
+            await self._pacer.pause(error.retry_after)
             log.warning(
                 "telegram flood limit", extra={"outbox": row.id, "retry_after": error.retry_after}
             )

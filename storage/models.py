@@ -53,6 +53,8 @@ class Case(SQLModel, table=True):
     info_requested: bool = False
     # The card posted in the staff chat, edited in place as the case moves.
     staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    # An instance posting the card holds this lease, so several instances post it once.
+    card_claimed_until: datetime | None = None
     # Follow-up of a proven case: the recommendation to the staffing authority (PPK) and
     # what that authority did about it.
     recommendation_to: str | None = Field(default=None, max_length=300)
@@ -156,3 +158,25 @@ class Outbox(SQLModel, table=True):
     telegram_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class JobRun(SQLModel, table=True):
+    """A periodic job done for a period (the overdue reminder of a day): the first instance
+    to insert the row does it, the others see the key taken."""
+
+    __tablename__ = "job_run"
+
+    job: str = Field(primary_key=True, max_length=64)
+    period: str = Field(primary_key=True, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Webhook updates already handled (or being handled), so Telegram's redelivery of an
+    update does no harm."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    claimed_at: datetime = Field(default_factory=utcnow, index=True)
+    done: bool = False

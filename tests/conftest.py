@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -30,20 +31,56 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    """SQLite file per test by default; TEST_DATABASE_URL points the suite at PostgreSQL."""
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'lapor.db'}"
+async def database_url(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh SQLite file per test by default. With TEST_POSTGRES_URL (a PostgreSQL server
+    URL whose user may create databases) each test gets a fresh PostgreSQL database."""
+    server = os.environ.get("TEST_POSTGRES_URL")
+    if not server:
+        yield f"sqlite+aiosqlite:///{tmp_path / 'lapor.db'}"
+        return
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    admin_url = make_url(server)
+    name = f"lapor_test_{uuid.uuid4().hex[:12]}"
+    plain = admin_url.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    yield admin_url.set(database=name).render_as_string(hide_password=False)
+    connection = await asyncpg.connect(plain)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str | None]:
+    """None by default; with TEST_REDIS_URL the bot keeps state and limits in Redis, emptied
+    before each test."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(url)
+        await client.flushdb()
+        await client.aclose()
+    yield url
 
 
 @pytest.fixture
 def settings_factory(
-    tmp_path: Path, telegram: FakeTelegram, database_url: str
+    tmp_path: Path, telegram: FakeTelegram, database_url: str, redis_url: str | None
 ) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "bot_token": TEST_TOKEN,
             "telegram_api_url": telegram.url,
             "database_url": database_url,
+            "redis_url": redis_url,
             "evidence_dir": tmp_path / "evidence",
             "_env_file": None,
         }

@@ -62,3 +62,12 @@ async def fill_report_until_evidence(
         "Langkah 8/9",
     )
     return await press(user, question, "Lewati", "Langkah 9/9")
+
+
+async def conversation(application: Any, user: FakeUser) -> tuple[str | None, dict[str, Any]]:
+    """The user's conversation state and draft, from whichever storage the bot uses."""
+    from aiogram.fsm.storage.base import StorageKey
+
+    key = StorageKey(bot_id=application.bot.id, chat_id=user.chat_id, user_id=user.user_id)
+    storage = application.dispatcher.storage
+    return await storage.get_state(key), await storage.get_data(key)

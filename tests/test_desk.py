@@ -318,3 +318,40 @@ async def test_blocked_reporter_is_shown_on_the_case(
         await asyncio.sleep(0.1)
     detail = text_of(await say(admin, f"/case {code}", code))
     assert "blokir" in detail.lower() or "tidak dapat dikirim" in detail.lower()
+
+
+async def test_inbox_pages_with_buttons(desk_app: Application, admin: FakeUser) -> None:
+    from datetime import date
+
+    from bot.services.intake import ReportDraft
+
+    intake = desk_app.services.intake
+    for number in range(12):
+        draft = ReportDraft(
+            identity="anonymous",
+            asn_name=f"Pegawai {number:02d}",
+            agency="Dinas Sosial",
+            province="Bali",
+            category="other",
+            incident_date=date(2026, 11, 1),
+            description="Membagikan sembako bergambar calon kepada warga.",
+            place="Denpasar",
+        )
+        await intake.submit(draft, chat_id=7_000 + number, locale="id")
+    first_page = await say(admin, "/inbox", "1–10")
+    assert "Pegawai 00" in text_of(first_page) and "Pegawai 10" not in text_of(first_page)
+    await admin.press(first_page, "Berikutnya")
+    second_page = await admin.next()
+    assert second_page["_kind"] == "edit"
+    assert "11–12" in text_of(second_page) and "Pegawai 11" in text_of(second_page)
+
+
+def test_daily_reminder_is_due_at_the_configured_hour_in_wib() -> None:
+    from datetime import UTC, datetime
+
+    from bot.background import seconds_until_next
+
+    # 00:30 UTC is 07:30 WIB: half an hour until 08:00 WIB.
+    assert seconds_until_next(8, datetime(2026, 11, 22, 0, 30, tzinfo=UTC)) == 1800
+    # 01:00 UTC is 08:00 WIB exactly: the next one is a day away.
+    assert seconds_until_next(8, datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) == 86_400

@@ -7,7 +7,6 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from aiogram import Bot
@@ -28,10 +27,9 @@ def render(row: Outbox) -> RenderedMessage:
 
 
 @pytest.fixture
-async def sessions(tmp_path: Path) -> AsyncIterator[SessionFactory]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}"
-    await upgrade_to_head_async(url)
-    engine = create_engine(url)
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    await upgrade_to_head_async(database_url)
+    engine = create_engine(database_url)
     yield create_session_factory(engine)
     await engine.dispose()
 

@@ -9,8 +9,16 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import Application
-from storage.models import Case, CaseEvent, ConversationState, Evidence, Reporter
-from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, text_of
+from storage.models import Case, CaseEvent, Evidence, Reporter
+from tests.dialog import (
+    CODE,
+    conversation,
+    fill_report_until_evidence,
+    press,
+    reply,
+    say,
+    text_of,
+)
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.imagegen import jpeg_with_exif_gps, plain_jpeg
 
@@ -63,7 +71,7 @@ async def test_full_anonymous_report_with_an_album_of_two_photos(
     assert reporter.chat_id == citizen.user_id
     events = await rows(app, CaseEvent)
     assert [(e.action, e.to_status) for e in events] == [("submitted", "received")]
-    assert await rows(app, ConversationState) == [], "the finished draft is gone"
+    assert await conversation(app, citizen) == (None, {}), "the finished draft is gone"
 
     status = await say(citizen, f"/status {code.group(0).lower()}", "Diterima")
     assert "Budi" not in text_of(status), "a status look-up shows nothing about the case"
@@ -162,7 +170,7 @@ async def test_cancel_forgets_the_draft(app: Application, citizen: FakeUser) -> 
     await fill_report_until_evidence(citizen)
     cancelled = await say(citizen, "/batal")
     assert "/lapor" in text_of(cancelled)
-    assert await rows(app, ConversationState) == []
+    assert await conversation(app, citizen) == (None, {})
     await say(citizen, "/lapor")
     await reply(citizen, "Langkah 1/9")
     assert await rows(app, Case) == []
@@ -196,14 +204,13 @@ async def test_stored_photo_has_no_gps_or_exif(app: Application, citizen: FakeUs
     assert Image.open(BytesIO(original)).getexif().get_ifd(0x8825), "the fixture carries GPS"
     await citizen.send_photo(original)
     await reply(citizen, "1")
-    stored = None
-    state = (await rows(app, ConversationState))[0]
-    stored_key = state.data["evidence"][0]["storage_key"]
+    _state, draft = await conversation(app, citizen)
+    stored_key = draft["evidence"][0]["storage_key"]
     stored = (app.settings.evidence_dir / stored_key).read_bytes()
     image = Image.open(BytesIO(stored))
     assert not image.getexif(), "no EXIF at all in the stored copy"
     assert b"GPS" not in stored
-    assert state.data["evidence"][0]["captured_at"] == "2026-11-20T09:15:00"
+    assert draft["evidence"][0]["captured_at"] == "2026-11-20T09:15:00"
 
 
 async def test_non_image_disguised_as_jpg_is_refused_and_flow_stays(
@@ -224,7 +231,7 @@ async def test_decompression_bomb_is_refused(app: Application, citizen: FakeUser
     await citizen.send_document(png_bomb(), "foto.png", "image/png")
     refusal = await reply(citizen)
     assert "terlalu besar" in text_of(refusal)
-    assert (await rows(app, ConversationState))[0].data.get("evidence", []) == []
+    assert (await conversation(app, citizen))[1].get("evidence", []) == []
 
 
 async def test_file_over_20_mb_is_refused_before_download(
@@ -297,8 +304,7 @@ async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) 
     question = await press(citizen, question, "Lewati", "Langkah 3/9")
     suggestion = await say(citizen, "dinas pendidkan kota bandung")
     await press(citizen, suggestion, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-    state = (await rows(app, ConversationState))[0]
-    assert state.data["agency"] == "Dinas Pendidikan Kota Bandung"
+    assert (await conversation(app, citizen))[1]["agency"] == "Dinas Pendidikan Kota Bandung"
 
 
 async def test_idle_conversation_expires_with_a_message(
@@ -315,7 +321,7 @@ async def test_idle_conversation_expires_with_a_message(
         await asyncio.sleep(1.2)
         expired = await reply(citizen, "24 jam")
         assert "/lapor" in text_of(expired)
-        assert await rows(application, ConversationState) == []
+        assert await conversation(application, citizen) == (None, {})
 
 
 async def test_language_switch_to_english(app: Application, citizen: FakeUser) -> None:

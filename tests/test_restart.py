@@ -30,6 +30,7 @@ async def start_bot_process(
         "TELEGRAM_API_URL": telegram.url,
         "DATABASE_URL": settings.database_url,
         "EVIDENCE_DIR": str(settings.evidence_dir),
+        **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
     }
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -38,7 +39,7 @@ async def start_bot_process(
         env=environment,
         cwd=settings.evidence_dir.parent,
         stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
 
 
@@ -60,6 +61,9 @@ async def test_a_report_resumes_after_a_restart(
         question = await reply(citizen, "Langkah 1/9")
         question = await press(citizen, question, "Anonim", "Langkah 2/9")
         await say(citizen, "Budi Santoso", "Langkah 2/9")
+        # Let the handler return (and release the per-user lock) before the kill: a lock held
+        # by a killed process would only be released by its 60-second lease.
+        await asyncio.sleep(0.5)
     finally:
         await stop(first, signal.SIGKILL)  # no chance to save anything on the way out
 

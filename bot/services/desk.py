@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -392,6 +392,21 @@ class Desk:
                 detail=f"{sanction}: {note}" if note else sanction,
             )
         return case
+
+    async def claim_card(self, case_id: int, lease_seconds: float = 60) -> bool:
+        """True for the one instance that should post this case's card now."""
+        now = utcnow()
+        async with self._sessions() as session, session.begin():
+            result = await session.exec(
+                update(Case)
+                .where(
+                    col(Case.id) == case_id,
+                    col(Case.staff_card_message_id).is_(None),
+                    or_(col(Case.card_claimed_until).is_(None), col(Case.card_claimed_until) < now),
+                )
+                .values(card_claimed_until=now + timedelta(seconds=lease_seconds))
+            )
+        return result.rowcount == 1
 
     async def set_card_message(self, case_id: int, message_id: int) -> None:
         async with self._sessions() as session, session.begin():

@@ -1,0 +1,73 @@
+"""Making sure work done by every instance happens once: a periodic job per period, a
+webhook update per update_id."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from storage.db import SessionFactory
+from storage.models import JobRun, ProcessedUpdate, utcnow
+
+UPDATE_LEASE = timedelta(minutes=2)
+
+
+async def claim_job(session_factory: SessionFactory, job: str, period: str) -> bool:
+    """True for exactly one caller per (job, period)."""
+    try:
+        async with session_factory() as session, session.begin():
+            session.add(JobRun(job=job, period=period))
+    except IntegrityError:
+        return False
+    return True
+
+
+async def claim_update(session_factory: SessionFactory, update_id: int) -> bool:
+    """True if this instance should process the update: it is new, or an earlier attempt
+    neither finished nor released it within the lease (that instance died)."""
+    now = utcnow()
+    try:
+        async with session_factory() as session, session.begin():
+            session.add(ProcessedUpdate(update_id=update_id, claimed_at=now))
+        return True
+    except IntegrityError:
+        pass
+    async with session_factory() as session, session.begin():
+        result = await session.exec(
+            update(ProcessedUpdate)
+            .where(
+                col(ProcessedUpdate.update_id) == update_id,
+                col(ProcessedUpdate.done).is_(False),
+                col(ProcessedUpdate.claimed_at) < now - UPDATE_LEASE,
+            )
+            .values(claimed_at=now)
+        )
+        return result.rowcount == 1
+
+
+async def finish_update(session_factory: SessionFactory, update_id: int) -> None:
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            update(ProcessedUpdate)
+            .where(col(ProcessedUpdate.update_id) == update_id)
+            .values(done=True)
+        )
+
+
+async def release_update(session_factory: SessionFactory, update_id: int) -> None:
+    """Processing failed: let Telegram's redelivery try again at once."""
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            delete(ProcessedUpdate).where(col(ProcessedUpdate.update_id) == update_id)
+        )
+
+
+async def forget_old_updates(session_factory: SessionFactory, older_than: timedelta) -> None:
+    """Telegram redelivers for at most a day; older records only take space."""
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            delete(ProcessedUpdate).where(col(ProcessedUpdate.claimed_at) < utcnow() - older_than)
+        )

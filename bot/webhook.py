@@ -1,0 +1,96 @@
+"""Webhook mode: Telegram (or a load balancer in front of several instances) posts updates
+here. An update is answered only after it has been processed, so a crash makes Telegram
+deliver it again; the update_id record makes that redelivery harmless."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlparse
+
+from aiogram.types import Update
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import Application
+from bot.services import coordination
+
+log = logging.getLogger(__name__)
+
+
+class WebhookServer:
+    def __init__(self, application: Application, redis: Any | None = None) -> None:
+        self._application = application
+        self._redis = redis
+        self._secret = application.settings.webhook_secret
+
+    def routes(self) -> web.Application:
+        app = web.Application()
+        # Telegram posts to WEBHOOK_URL; behind a proxy the path is the same.
+        path = urlparse(self._application.settings.webhook_url or "").path or "/"
+        app.router.add_post(path, self.handle_update)
+        app.router.add_get("/healthz", self.health)
+        return app
+
+    async def handle_update(self, request: web.Request) -> web.Response:
+        offered = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not self._secret or not secrets.compare_digest(offered, self._secret):
+            return web.Response(status=401, text="Unauthorized")
+        application = self._application
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": application.bot})
+        except ValueError:
+            return web.Response(status=400, text="Bad update")
+        sessions = application.sessions
+        if not await coordination.claim_update(sessions, update.update_id):
+            return web.json_response({})  # already handled (or being handled) elsewhere
+        try:
+            await application.dispatcher.feed_update(application.bot, update)
+        except Exception:
+            log.exception("update not processed", extra={"update_id": update.update_id})
+            await coordination.release_update(sessions, update.update_id)
+            return web.Response(status=500, text="Not processed")
+        await coordination.finish_update(sessions, update.update_id)
+        return web.json_response({})
+
+    async def health(self, request: web.Request) -> web.Response:
+        report: dict[str, str] = {}
+        try:
+            async with self._application.engine.connect() as connection:
+                await asyncio.wait_for(connection.execute(text("SELECT 1")), 5)
+            report["database"] = "ok"
+        except Exception as error:  # reported, not raised: this is a health check
+            report["database"] = f"error: {type(error).__name__}"
+        if self._redis is None:
+            report["redis"] = "not used"
+        else:
+            try:
+                await asyncio.wait_for(self._redis.ping(), 5)
+                report["redis"] = "ok"
+            except Exception as error:
+                report["redis"] = f"error: {type(error).__name__}"
+        healthy = all(value in ("ok", "not used") for value in report.values())
+        return web.json_response(report, status=200 if healthy else 503)
+
+
+async def serve_webhook(application: Application, redis: Any | None) -> None:
+    settings = application.settings
+    assert settings.webhook_url is not None
+    if not settings.webhook_secret:
+        raise SystemExit("WEBHOOK_SECRET must be set in webhook mode")
+    runner = web.AppRunner(WebhookServer(application, redis).routes(), handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "0.0.0.0", settings.port)
+    await site.start()
+    await application.bot.set_webhook(
+        settings.webhook_url,
+        secret_token=settings.webhook_secret,
+        allowed_updates=application.dispatcher.resolve_used_update_types(),
+    )
+    log.info("webhook serving", extra={"port": settings.port})
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
