@@ -88,6 +88,14 @@ class FakeTelegram:
         self._changed = asyncio.Condition()
         self._file_counter = itertools.count(1)
         self.confirmed_offset = 0
+        # Webhook delivery, as Telegram behind a load balancer: each update is posted to the
+        # next instance in turn; a refused connection or an error moves on to the next.
+        self.webhook_targets: list[str] = []
+        self.webhook_secret = ""
+        self.webhook_deliveries: list[tuple[int, str, int]] = []  # (update_id, target, status)
+        self._webhook_queue: asyncio.Queue[dict[str, Any]] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._next_target = 0
         self._runner: web.AppRunner | None = None
         self._port = 0
 
@@ -104,6 +112,8 @@ class FakeTelegram:
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
         async with self._changed:
             self._changed.notify_all()
         if self._runner is not None:
@@ -117,9 +127,48 @@ class FakeTelegram:
 
     def push_update(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        if self._webhook_queue is not None:
+            self._webhook_queue.put_nowait({"update_id": update_id, **update})
+            return update_id
         self._updates.append({"update_id": update_id, **update})
         asyncio.get_running_loop().create_task(self._notify())
         return update_id
+
+    def deliver_by_webhook(self, targets: list[str], secret: str) -> None:
+        """From now on, post updates to `targets` (round robin) instead of getUpdates."""
+        self.webhook_targets = targets
+        self.webhook_secret = secret
+        self._webhook_queue = asyncio.Queue()
+        self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+
+    async def _webhook_loop(self) -> None:
+        import aiohttp
+
+        assert self._webhook_queue is not None
+        async with aiohttp.ClientSession() as client:
+            while True:
+                update = await self._webhook_queue.get()
+                await self._post_until_accepted(client, update)
+
+    async def _post_until_accepted(self, client: Any, update: dict[str, Any]) -> None:
+        import aiohttp
+
+        for attempt in range(200):
+            target = self.webhook_targets[self._next_target % len(self.webhook_targets)]
+            self._next_target += 1
+            try:
+                async with client.post(
+                    target,
+                    json=update,
+                    headers={"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret},
+                    timeout=aiohttp.ClientTimeout(total=30),
+                ) as response:
+                    self.webhook_deliveries.append((update["update_id"], target, response.status))
+                    if response.status == 200:
+                        return
+            except (aiohttp.ClientError, TimeoutError):
+                self.webhook_deliveries.append((update["update_id"], target, 0))
+            await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
 
     def add_file(
         self, content: bytes, suffix: str = "jpg", declared_size: int | None = None
