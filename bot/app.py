@@ -52,7 +52,7 @@ from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
 from bot.ui.notifications import NotificationRenderer
 from storage.db import SessionFactory, create_engine, create_session_factory
-from storage.evidence_store import EvidenceStore, LocalEvidenceStore
+from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
 from storage.fsm import SqlStorage
 from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
 
@@ -147,7 +147,12 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     sessions = create_session_factory(engine)
     i18n = create_i18n(settings.default_locale)
     bot = create_bot(settings)
-    evidence_store = LocalEvidenceStore(settings.evidence_dir)
+    evidence_store: EvidenceStore
+    if settings.evidence_url:
+        evidence_store = S3EvidenceStore(settings.evidence_url, settings.s3_endpoint_url)
+        await evidence_store.open()
+    else:
+        evidence_store = LocalEvidenceStore(settings.evidence_dir)
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     fsm_storage: SqlStorage | TrackedRedisStorage
     if redis is not None:
@@ -200,6 +205,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await bot.session.close()
         if redis is not None:
             await redis.aclose()
+        if isinstance(evidence_store, S3EvidenceStore):
+            await evidence_store.close()
         await engine.dispose()
 
 

@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///data/lapor.db"
     redis_url: str | None = None
     evidence_dir: Path = Path("data/evidence")
+    # s3://bucket/prefix: evidence in S3-compatible storage instead of EVIDENCE_DIR.
+    evidence_url: str | None = None
+    s3_endpoint_url: str | None = None
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     staff_chat_id: int | None = None
     default_locale: str = "id"
@@ -55,7 +58,14 @@ class Settings(BaseSettings):
             raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
-    @field_validator("redis_url", "webhook_url", "staff_chat_id", mode="before")
+    @field_validator(
+        "redis_url",
+        "webhook_url",
+        "staff_chat_id",
+        "evidence_url",
+        "s3_endpoint_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 
 class EvidenceStoreUnavailable(Exception):
@@ -59,3 +63,54 @@ class LocalEvidenceStore:
                 raise
         except OSError as error:
             raise EvidenceStoreUnavailable(str(error)) from error
+
+
+class S3EvidenceStore:
+    """Evidence in S3-compatible object storage, reachable from every instance. Credentials,
+    region and endpoint come from the usual AWS_* variables (or S3_ENDPOINT_URL)."""
+
+    def __init__(self, url: str, endpoint_url: str | None = None) -> None:
+        parsed = urlparse(url)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise ValueError("EVIDENCE_URL must look like s3://bucket/prefix")
+        self.bucket = parsed.netloc
+        self.prefix = parsed.path.strip("/")
+        self._endpoint_url = endpoint_url
+        self._exit_stack = contextlib.AsyncExitStack()
+        self._client: Any = None
+
+    async def open(self) -> None:
+        from aiobotocore.session import get_session
+
+        self._client = await self._exit_stack.enter_async_context(
+            get_session().create_client("s3", endpoint_url=self._endpoint_url)
+        )
+
+    async def close(self) -> None:
+        await self._exit_stack.aclose()
+
+    def _object(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    async def put(self, data: bytes, *, sha256: str, suffix: str) -> str:
+        key = LocalEvidenceStore.key_for(sha256, suffix)
+        try:
+            if not await self.exists(key):
+                await self._client.put_object(Bucket=self.bucket, Key=self._object(key), Body=data)
+        except (BotoCoreError, ClientError) as error:
+            raise EvidenceStoreUnavailable(str(error)) from error
+        return key
+
+    async def get(self, key: str) -> bytes:
+        response = await self._client.get_object(Bucket=self.bucket, Key=self._object(key))
+        async with response["Body"] as body:
+            return await body.read()
+
+    async def exists(self, key: str) -> bool:
+        try:
+            await self._client.head_object(Bucket=self.bucket, Key=self._object(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
