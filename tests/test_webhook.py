@@ -182,9 +182,9 @@ async def two_instances(
     telegram: FakeTelegram, settings_factory: Callable[..., Settings]
 ) -> AsyncIterator[tuple[Settings, list[asyncio.subprocess.Process]]]:
     settings = settings_factory()
-    await upgrade_to_head_async(settings.database_url)
     ports = [free_port(), free_port()]
-    processes = [await start_instance(telegram, settings, port) for port in ports]
+    # Started together on an empty database: both migrate at once, one waits for the other.
+    processes = list(await asyncio.gather(*(start_instance(telegram, settings, p) for p in ports)))
     telegram.deliver_by_webhook([f"http://127.0.0.1:{port}/telegram" for port in ports], SECRET)
     try:
         yield settings, processes

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -13,6 +14,7 @@ from storage.db import create_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
+MIGRATION_LOCK = 0x4C41504F52  # any constant shared by all instances
 
 
 def _run(connection: Connection) -> None:
@@ -23,6 +25,9 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Instances starting together migrate one after another, not over each other.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 
