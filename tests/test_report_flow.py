@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from io import BytesIO
 
 from PIL import Image
 from sqlmodel import select
 
 from bot.app import Application
+from bot.services.dates import today_in_indonesia
 from storage.models import Case, CaseEvent, Evidence, Reporter
 from tests.dialog import (
     CODE,
@@ -106,7 +108,8 @@ async def _answer_remaining_steps(citizen: FakeUser) -> dict:
     question = await say(citizen, "SMPN 3 Garut", "Langkah 3/9")
     question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
     question = await press(citizen, question, "Menghadiri", "Langkah 5/9")
-    question = await say(citizen, "15-11-2026", "Langkah 6/9")
+    two_days_ago = today_in_indonesia() - timedelta(days=2)
+    question = await say(citizen, two_days_ago.strftime("%d-%m-%Y"), "Langkah 6/9")
     question = await say(citizen, "Lapangan desa Sukamaju", "Langkah 7/9")
     question = await say(
         citizen, "Ibu Rina hadir dan berpidato di acara deklarasi pasangan calon.", "Langkah 8/9"
