@@ -59,6 +59,9 @@ from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisSt
 log = logging.getLogger(__name__)
 
 STATUS_LOOKUPS_PER_MINUTE = 10
+# A per-user lock held by an instance that died is freed after this long; it must outlast
+# the slowest update (a 20 MB evidence download and its processing).
+USER_LOCK_LEASE_SECONDS = 30
 
 
 @dataclass
@@ -159,7 +162,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         # Several instances: one user's updates are serialised across all of them, and the
         # limits are kept together.
         fsm_storage = TrackedRedisStorage(redis)
-        isolation: BaseEventIsolation = RedisEventIsolation(redis)
+        isolation: BaseEventIsolation = RedisEventIsolation(
+            redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}
+        )
         status_limiter: RateLimiter = RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60)
         shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
     else:
