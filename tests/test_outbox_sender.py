@@ -4,6 +4,7 @@ through 429s, 5xx, dropped connections, blocked users and restarts."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -166,3 +167,32 @@ async def test_a_claim_left_by_a_dead_sender_expires(
         await session.commit()
     await deliver_all(OutboxSender(bot, sessions, render), sessions)
     assert delivered(telegram)[1000] == ["note 0"]
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="needs Redis (TEST_REDIS_URL)")
+async def test_two_senders_keep_the_limits_together(
+    telegram: FakeTelegram, bot: Bot, sessions: SessionFactory, redis_url: str
+) -> None:
+    from redis.asyncio import Redis
+
+    from storage.redis_state import RedisSendSlots
+
+    await enqueue(sessions, chats=25, per_chat=2)
+    redis = Redis.from_url(redis_url)
+    senders = [
+        OutboxSender(bot, sessions, render, shared_slots=RedisSendSlots(redis, 30, 1.0))
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(sender.run()) for sender in senders]
+    try:
+        async with asyncio.timeout(20):
+            while await outbox.pending_count(sessions):  # noqa: ASYNC110 (polling the database)
+                await asyncio.sleep(0.05)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+    per_chat = delivered(telegram)
+    assert len(per_chat) == 25 and all(t == ["note 0", "note 1"] for t in per_chat.values())
+    assert_within_limits(telegram, 30)
