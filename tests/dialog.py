@@ -71,3 +71,21 @@ async def conversation(application: Any, user: FakeUser) -> tuple[str | None, di
     key = StorageKey(bot_id=application.bot.id, chat_id=user.chat_id, user_id=user.user_id)
     storage = application.dispatcher.storage
     return await storage.get_state(key), await storage.get_data(key)
+
+
+async def finish_report_after_position(user: FakeUser, position_question: dict[str, Any]) -> str:
+    """From the (answered) position question of step 2 to submission, without evidence;
+    returns the summary text seen before sending and the tracking code."""
+    question = await press(user, position_question, "Lewati", "Langkah 3/9")
+    question = await say(user, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
+    question = await press(user, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(user, question, "media sosial", "Langkah 5/9")
+    question = await press(user, question, "Hari ini", "Langkah 6/9")
+    question = await say(user, "Kantor dinas", "Langkah 7/9")
+    question = await say(user, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9")
+    question = await press(user, question, "Lewati", "Langkah 9/9")
+    warning = await press(user, question, "Selesai")
+    summary = await press(user, warning, "Lanjut tanpa bukti", "Ringkasan")
+    assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
+    confirmation = await press(user, summary, "Kirim laporan")
+    return CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]

@@ -14,7 +14,7 @@ from bot.config import Settings
 from storage.db import create_engine, create_session_factory
 from storage.models import Case
 from tests.conftest import TEST_TOKEN
-from tests.dialog import CODE, press, reply, say, text_of
+from tests.dialog import finish_report_after_position, press, reply, say
 from tests.fakebot import FakeTelegram, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,21 +73,7 @@ async def test_a_report_resumes_after_a_restart(
         # killed process still held is freed by its lease, so allow for that.)
         await citizen.send("Guru SD")
         question = await reply(citizen, "Langkah 2/9", timeout=40)
-        question = await press(citizen, question, "Lewati", "Langkah 3/9")
-        question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-        question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
-        question = await press(citizen, question, "media sosial", "Langkah 5/9")
-        question = await press(citizen, question, "Hari ini", "Langkah 6/9")
-        question = await say(citizen, "Kantor dinas", "Langkah 7/9")
-        question = await say(
-            citizen, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9"
-        )
-        question = await press(citizen, question, "Lewati", "Langkah 9/9")
-        warning = await press(citizen, question, "Selesai")
-        summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-        assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
-        confirmation = await press(citizen, summary, "Kirim laporan")
-        code = CODE.search(text_of(confirmation)).group(0)
+        code = await finish_report_after_position(citizen, question)
     finally:
         await stop(second)
 

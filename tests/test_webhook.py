@@ -24,7 +24,15 @@ from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
 from storage.models import Case
 from tests.conftest import TEST_TOKEN
-from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, text_of
+from tests.dialog import (
+    CODE,
+    fill_report_until_evidence,
+    finish_report_after_position,
+    press,
+    reply,
+    say,
+    text_of,
+)
 from tests.fakebot import FakeTelegram, FakeUser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,19 +238,6 @@ async def test_a_report_survives_one_instance_dying(
     await stop(processes[0], signal.SIGKILL)
 
     question = await say(citizen, "Guru SD", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 3/9")
-    question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-    question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
-    question = await press(citizen, question, "media sosial", "Langkah 5/9")
-    question = await press(citizen, question, "Hari ini", "Langkah 6/9")
-    question = await say(citizen, "Kantor dinas", "Langkah 7/9")
-    question = await say(
-        citizen, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9"
-    )
-    question = await press(citizen, question, "Lewati", "Langkah 9/9")
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    assert "Budi Santoso" in text_of(summary)
-    code = CODE.search(text_of(await press(citizen, summary, "Kirim laporan"))).group(0)
+    code = await finish_report_after_position(citizen, question)
     cases = await stored_cases(settings)
     assert [(case.code, case.asn_position) for case in cases] == [(code, "Guru SD")]
