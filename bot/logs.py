@@ -28,3 +28,5 @@ def configure_logging(level: int = logging.INFO) -> None:
     handler.setFormatter(JsonFormatter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # Alembic announces each of its plugins; only the migrations it runs are worth a line.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
