@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ChatType
 from aiogram.filters import BaseFilter
-from aiogram.types import TelegramObject, User
+from aiogram.types import Chat, TelegramObject, User
 
+from bot.config import Settings
 from bot.services.staff import StaffDirectory
 
 
 class StaffOnly(BaseFilter):
-    """Passes staff (or only admins) and hands the handler their role as `staff_role`."""
+    """Passes staff (or only admins) and hands the handler their role as `staff_role`.
+
+    Only in a private chat or the staff chat: a staff member typing /case in some other
+    group must not show a case to that group."""
 
     def __init__(self, *, admin: bool = False) -> None:
         self.admin = admin
@@ -20,9 +25,13 @@ class StaffOnly(BaseFilter):
         self,
         event: TelegramObject,
         staff_directory: StaffDirectory,
+        settings: Settings,
         event_from_user: User | None = None,
+        event_chat: Chat | None = None,
     ) -> bool | dict[str, Any]:
-        if event_from_user is None:
+        if event_from_user is None or event_chat is None:
+            return False
+        if event_chat.type != ChatType.PRIVATE and event_chat.id != settings.staff_chat_id:
             return False
         role = await staff_directory.role_of(event_from_user.id)
         if role is None or (self.admin and role != "admin"):

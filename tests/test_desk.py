@@ -364,3 +364,13 @@ def test_daily_reminder_is_due_at_the_configured_hour_in_wib() -> None:
     assert seconds_until_next(8, datetime(2026, 11, 22, 0, 30, tzinfo=UTC)) == 1800
     # 01:00 UTC is 08:00 WIB exactly: the next one is a day away.
     assert seconds_until_next(8, datetime(2026, 11, 22, 1, 0, tzinfo=UTC)) == 86_400
+
+
+async def test_staff_commands_are_ignored_in_other_groups(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    admin_in_other_group = FakeUser(telegram, user_id=ADMIN, chat_id=-1_009_999)
+    await admin_in_other_group.send(f"/case {code}")
+    await admin_in_other_group.send("/export")
+    await admin_in_other_group.quiet(1.0)
