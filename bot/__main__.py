@@ -28,6 +28,20 @@ def main() -> int:
         )
         print(f"Configuration error: {problems}", file=sys.stderr)
         return 2
+    command = sys.argv[1:]
+    if command not in ([], ["purge"]):
+        print("Usage: python -m bot [purge]", file=sys.stderr)
+        return 2
+    from storage.migrate import upgrade_to_head
+
+    if command == ["purge"]:  # a maintenance task: needs the database, not Telegram
+        upgrade_to_head(settings.database_url)
+        erased = asyncio.run(_purge(settings))
+        print(
+            f"Erased the identity and chat of {erased} reporter(s) of cases closed more "
+            f"than {settings.retention_days} days ago."
+        )
+        return 0
     if not settings.bot_token:
         print(
             "BOT_TOKEN is not set: create a bot with @BotFather in Telegram, then put "
@@ -37,12 +51,24 @@ def main() -> int:
         return 2
 
     from bot.app import run
-    from storage.migrate import upgrade_to_head
 
     upgrade_to_head(settings.database_url)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(_until_signalled(run(settings)))
     return 0
+
+
+async def _purge(settings: Settings) -> int:
+    from bot.services.retention import purge_reporters
+    from storage.db import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await purge_reporters(
+            create_session_factory(engine), retention_days=settings.retention_days
+        )
+    finally:
+        await engine.dispose()
 
 
 async def _until_signalled(main: Coroutine[Any, Any, None]) -> None:

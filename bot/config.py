@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     # How often cards that failed to post to the staff chat are retried.
     card_sync_seconds: float = Field(default=60.0, gt=0)
     max_evidence_items: int = 10
+    # Reporter chat ids and identities of closed cases are erased after this many days.
+    retention_days: int = Field(default=365, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
