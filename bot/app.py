@@ -59,6 +59,7 @@ from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisSt
 log = logging.getLogger(__name__)
 
 STATUS_LOOKUPS_PER_MINUTE = 10
+REPORTS_STARTED_PER_HOUR = 6
 # A per-user lock held by an instance that died is freed after this long; it must outlast
 # the slowest update (a 20 MB evidence download and its processing).
 USER_LOCK_LEASE_SECONDS = 30
@@ -76,6 +77,7 @@ class Services:
     board: StaffBoard
     staff_directory: StaffDirectory
     status_limiter: RateLimiter
+    report_limiter: RateLimiter
 
 
 def build_dispatcher(
@@ -166,11 +168,13 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}
         )
         status_limiter: RateLimiter = RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60)
+        report_limiter: RateLimiter = RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600)
         shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
     else:
         fsm_storage = SqlStorage(sessions)
         isolation = SimpleEventIsolation()
         status_limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
+        report_limiter = MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600)
         shared_slots = None
     sender = OutboxSender(bot, sessions, NotificationRenderer(i18n), shared_slots=shared_slots)
     desk = Desk(
@@ -195,6 +199,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         ),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
         status_limiter=status_limiter,
+        report_limiter=report_limiter,
     )
     dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(

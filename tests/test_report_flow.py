@@ -341,3 +341,17 @@ async def test_english_telegram_users_are_answered_in_english(
     visitor = FakeUser(telegram, user_id=5_550_777, language_code="en-GB")
     welcome = await say(visitor, "/start", "Welcome")
     assert "anonymously" in text_of(welcome)
+
+
+async def test_starting_reports_and_status_checks_are_rate_limited(
+    app: Application, citizen: FakeUser
+) -> None:
+    for _ in range(6):
+        await say(citizen, "/lapor")
+        await reply(citizen, "Langkah 1/9")
+        await say(citizen, "/batal", "/lapor")
+    refused = await say(citizen, "/lapor")
+    assert "satu jam terakhir" in text_of(refused)
+    for _ in range(10):
+        await say(citizen, "/status ASN-0000-0000", "Tidak ada laporan")
+    assert "Terlalu sering" in text_of(await say(citizen, "/status ASN-0000-0000"))

@@ -32,6 +32,7 @@ from bot.services.dates import (
 )
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
 from bot.services.lookup import agency_suggestions
+from bot.services.ratelimit import RateLimiter
 from bot.services.report_fields import FieldRejected
 from bot.ui.errors import field_rejection
 from bot.ui.labels import show_date
@@ -54,7 +55,9 @@ async def _close_buttons(callback: CallbackQuery) -> None:
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
-async def _begin(message: Message, state: FSMContext) -> None:
+async def _begin(
+    message: Message, state: FSMContext, user_id: int, report_limiter: RateLimiter
+) -> None:
     current = await state.get_state()
     if current is not None and current.startswith("ReportForm:"):
         await message.answer(
@@ -64,6 +67,14 @@ async def _begin(message: Message, state: FSMContext) -> None:
             )
         )
         await repeat_question(message, state)
+        return
+    if not await report_limiter.allow(f"report:{user_id}"):
+        await message.answer(
+            _(
+                "You have started many reports in the last hour. Please wait a while before "
+                "starting another one."
+            )
+        )
         return
     await state.clear()
     await message.answer(
@@ -76,15 +87,18 @@ async def _begin(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Command("lapor", "report"))
-async def start_report(message: Message, state: FSMContext) -> None:
-    await _begin(message, state)
+async def start_report(message: Message, state: FSMContext, report_limiter: RateLimiter) -> None:
+    user_id = message.from_user.id if message.from_user else message.chat.id
+    await _begin(message, state, user_id, report_limiter)
 
 
 @router.callback_query(MenuAction.filter(F.action == "report"))
-async def start_report_button(callback: CallbackQuery, state: FSMContext) -> None:
+async def start_report_button(
+    callback: CallbackQuery, state: FSMContext, report_limiter: RateLimiter
+) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
-        await _begin(callback.message, state)
+        await _begin(callback.message, state, callback.from_user.id, report_limiter)
 
 
 @router.callback_query(StateFilter(ReportForm), ReportAction.filter(F.action == "back"))
