@@ -1,17 +1,26 @@
 """The notification outbox: rows written with the change that caused them, delivered later
-by the sender (bot/delivery.py), so a notification survives crashes and Telegram errors."""
+by the sender (bot/delivery.py), so a notification survives crashes and Telegram errors.
+
+A row moves pending -> sent or pending -> failed and never back. While pending it may be
+claimed: `claimed_until` is a lease, so a sender that dies leaves its rows to another once
+the lease has run out."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import col, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionFactory
 from storage.models import Outbox, utcnow
+
+# Telegram descriptions are short; a traceback or an HTML error page is not worth keeping whole.
+_ERROR_LIMIT = 1000
 
 
 def enqueue(
@@ -23,96 +32,147 @@ def enqueue(
     locale: str,
     case_id: int | None = None,
 ) -> Outbox:
-    """Stage a notification in the caller's transaction (never commits)."""
+    """Stage a notification in the caller's transaction (never commits): it is then written
+    exactly when the change that caused it is."""
     row = Outbox(chat_id=chat_id, kind=kind, params=params, locale=locale, case_id=case_id)
     session.add(row)
     return row
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        col(Outbox.status) == "pending",
+        col(Outbox.next_attempt_at) <= now,
+        or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
+    )
+
+
 async def claim_due(
     session_factory: SessionFactory, *, limit: int, lease_seconds: float = 60
 ) -> list[Outbox]:
-    """Claim due rows for delivery: at most the oldest pending row of each chat, so a chat's
-    messages go out in order even across retries. A claim expires after `lease_seconds`, so
-    rows of a sender that died are picked up again."""
+    """Claim due rows for delivery, lowest id first, with a lease of `lease_seconds`.
+
+    Only the oldest pending row of each chat is eligible, so one chat's messages go out in
+    order even across retries (a row waiting for its retry holds back the rows after it),
+    and a batch has at most one row per chat. The returned rows carry their new
+    `claimed_until`, which `release` takes as proof of the claim."""
     now = utcnow()
+    until = now + timedelta(seconds=lease_seconds)
     async with session_factory() as session, session.begin():
         oldest_per_chat = (
             select(func.min(Outbox.id)).where(Outbox.status == "pending").group_by(Outbox.chat_id)
         )
         query = (
             select(Outbox)
-            .where(
-                col(Outbox.id).in_(oldest_per_chat),
-                col(Outbox.next_attempt_at) <= now,
-                or_(col(Outbox.claimed_until).is_(None), col(Outbox.claimed_until) < now),
-            )
+            .where(col(Outbox.id).in_(oldest_per_chat), _claimable(now))
             .order_by(col(Outbox.id))
             .limit(limit)
         )
-        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
-            # Several instances claim concurrently: each skips rows another has locked.
+        dialect = session.bind.dialect  # type: ignore[union-attr]
+        if dialect.name == "postgresql":
+            # Several instances claim at once: each skips the rows another has locked.
             query = query.with_for_update(skip_locked=True)
         rows = list((await session.exec(query)).all())
-        if rows:
-            await session.exec(
-                update(Outbox)
-                .where(col(Outbox.id).in_([row.id for row in rows]))
-                .values(claimed_until=now + timedelta(seconds=lease_seconds))
+        if not rows:
+            return []
+        # The conditions are checked again in the UPDATE because on SQLite the SELECT above
+        # is not inside the write transaction (pysqlite only begins one at the first write):
+        # another claimer may have taken a row since, and only the UPDATE's view is current.
+        # A row cannot newly become its chat's oldest pending row in between, since a row
+        # only ever leaves "pending" and new rows get higher ids.
+        won = await _take(session, [row.id for row in rows if row.id is not None], now, until)
+        claimed = [row for row in rows if row.id in won]
+        for row in claimed:
+            session.expunge(row)
+            row.claimed_until = until
+    return claimed
+
+
+async def _take(
+    session: AsyncSession, ids: Sequence[int], now: datetime, until: datetime
+) -> set[int]:
+    dialect = session.bind.dialect  # type: ignore[union-attr]
+    statement = (
+        update(Outbox)
+        .where(col(Outbox.id).in_(ids), _claimable(now))
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    if dialect.update_returning:
+        result = await session.exec(statement.returning(col(Outbox.id)))  # type: ignore[call-overload]
+        return {int(row_id) for row_id in result.scalars()}
+    # SQLite before 3.35 has no RETURNING: one guarded UPDATE per row, judged by its rowcount.
+    won: set[int] = set()
+    for row_id in ids:
+        result = await session.exec(statement.where(col(Outbox.id) == row_id))  # type: ignore[call-overload]
+        if result.rowcount == 1:
+            won.add(row_id)
+    return won
+
+
+async def release(session_factory: SessionFactory, row_id: int, *, claimed_until: datetime) -> None:
+    """Hand a claimed row back unsent, for any sender to take at once (a sender stopping, or
+    one that waited so long its lease might run out mid-send). Only a claim still held is
+    released: `claimed_until` must be the value `claim_due` returned."""
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            update(Outbox)
+            .where(
+                col(Outbox.id) == row_id,
+                col(Outbox.status) == "pending",
+                col(Outbox.claimed_until) == claimed_until,
             )
-    return rows
+            .values(claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def _finish(session_factory: SessionFactory, row_id: int, **values: Any) -> None:
+    # Only a pending row changes: a late answer about a row already settled (by a sender
+    # whose lease ran out) must not undo what was recorded.
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            update(Outbox)
+            .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
+            .values(claimed_until=None, attempts=Outbox.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def mark_sent(
     session_factory: SessionFactory, row_id: int, telegram_message_id: int | None
 ) -> None:
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == row_id)
-            .values(
-                status="sent",
-                sent_at=utcnow(),
-                claimed_until=None,
-                telegram_message_id=telegram_message_id,
-                attempts=Outbox.attempts + 1,
-            )
-        )
+    await _finish(
+        session_factory,
+        row_id,
+        status="sent",
+        sent_at=utcnow(),
+        telegram_message_id=telegram_message_id,
+    )
 
 
 async def mark_retry(
     session_factory: SessionFactory, row_id: int, *, error: str, delay_seconds: float
 ) -> None:
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == row_id)
-            .values(
-                attempts=Outbox.attempts + 1,
-                next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
-                claimed_until=None,
-                last_error=error[:1000],
-            )
-        )
+    await _finish(
+        session_factory,
+        row_id,
+        next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
+        last_error=error[:_ERROR_LIMIT],
+    )
 
 
 async def mark_failed(session_factory: SessionFactory, row_id: int, *, error: str) -> None:
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == row_id)
-            .values(
-                status="failed",
-                claimed_until=None,
-                last_error=error[:1000],
-                attempts=Outbox.attempts + 1,
-            )
-        )
+    """Give up on a row for good (the reporter blocked the bot, Telegram refused the
+    message). The chat's later rows go on."""
+    await _finish(session_factory, row_id, status="failed", last_error=error[:_ERROR_LIMIT])
 
 
 async def failed_for_case(session: AsyncSession, case_id: int) -> list[Outbox]:
     result = await session.exec(
-        select(Outbox).where(Outbox.case_id == case_id, Outbox.status == "failed")
+        select(Outbox)
+        .where(Outbox.case_id == case_id, Outbox.status == "failed")
+        .order_by(col(Outbox.id))
     )
     return list(result.all())
 

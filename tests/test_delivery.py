@@ -1,0 +1,559 @@
+"""The outbox and its sender, on a real SQLite file and the fake Bot API over HTTP: every
+row delivered exactly once and in order per chat, within Telegram's limits, through 429s,
+5xx, dropped connections, blocked users, restarts and dead senders.
+
+Self-contained: the fixtures are defined here rather than in tests/conftest.py."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
+from datetime import date, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import SendMessage
+from sqlmodel import select
+
+from bot.delivery import OutboxSender, Pacer, RenderedMessage, backoff_delay, classify
+from bot.logs import JsonFormatter
+from bot.services import outbox
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.migrate import upgrade_to_head_async
+from storage.models import Case, Outbox, Reporter, utcnow
+from tests.fakebot.server import Call, FakeTelegram
+
+TELEGRAM_RATE = 30  # messages a second, all chats together
+TELEGRAM_CHAT_GAP = 1.0  # seconds between two messages to one chat
+
+
+def render(row: Outbox) -> RenderedMessage:
+    return RenderedMessage(f"{row.kind} {row.params['n']}")
+
+
+# --- fixtures ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}"
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[SessionFactory]:
+    await upgrade_to_head_async(db_url)
+    engine = create_engine(db_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(api: FakeTelegram) -> AsyncIterator[Bot]:
+    bot = Bot(token="123:ABC", session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
+    yield bot
+    await bot.session.close()
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+async def enqueue(
+    db: SessionFactory, chats: list[int], per_chat: int, case_id: int | None = None
+) -> None:
+    """Rows interleaved across chats (as real notifications are), texts "note 0", "note 1"…"""
+    async with db() as session:
+        for n in range(per_chat):
+            for chat in chats:
+                outbox.enqueue(
+                    session,
+                    chat_id=chat,
+                    kind="note",
+                    params={"n": n},
+                    locale="id",
+                    case_id=case_id,
+                )
+        await session.commit()
+
+
+async def deliver_all(sender: OutboxSender, db: SessionFactory, timeout: float = 10) -> float:
+    """Run the sender until nothing is pending; return how long that took."""
+    started = time.monotonic()
+    task = asyncio.create_task(sender.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while await outbox.pending_count(db):  # noqa: ASYNC110 (polling the database)
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    return time.monotonic() - started
+
+
+def sends(api: FakeTelegram) -> list[Call]:
+    return [call for call in api.calls if call.method == "sendmessage"]
+
+
+def delivered(api: FakeTelegram) -> dict[int, list[str]]:
+    """What each chat received, in the order received (accepted calls only)."""
+    per_chat: dict[int, list[str]] = defaultdict(list)
+    for call in sends(api):
+        if call.ok:
+            per_chat[int(call.params["chat_id"])].append(call.params["text"])
+    return per_chat
+
+
+def assert_exactly_once_in_order(api: FakeTelegram, chats: list[int], per_chat: int) -> None:
+    accepted = Counter((int(c.params["chat_id"]), c.params["text"]) for c in sends(api) if c.ok)
+    duplicates = {key: n for key, n in accepted.items() if n > 1}
+    assert not duplicates, f"delivered more than once: {duplicates}"
+    expected = [f"note {n}" for n in range(per_chat)]
+    received = delivered(api)
+    assert set(received) == set(chats)
+    for chat in chats:
+        assert received[chat] == expected, f"chat {chat} got {received[chat]}"
+
+
+def max_per_second(times: list[float]) -> int:
+    times = sorted(times)
+    return max(
+        (sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times)), default=0
+    )
+
+
+def assert_within_telegram_limits(api: FakeTelegram) -> None:
+    calls = sends(api)
+    # Every request counts against the flood limit, refused ones too.
+    busiest = max_per_second([c.at for c in calls])
+    assert busiest <= TELEGRAM_RATE, f"{busiest} sends within one second"
+    last: dict[int, float] = {}
+    for call in calls:
+        if not call.ok:
+            continue
+        chat = int(call.params["chat_id"])
+        if chat in last:
+            gap = call.at - last[chat]
+            assert gap >= TELEGRAM_CHAT_GAP, f"two messages to one chat {gap:.3f} s apart"
+        last[chat] = call.at
+
+
+async def rows_by_id(db: SessionFactory) -> dict[int, Outbox]:
+    async with db() as session:
+        return {row.id: row for row in (await session.exec(select(Outbox))).all()}  # type: ignore[misc]
+
+
+async def make_case(db: SessionFactory) -> int:
+    async with db() as session:
+        reporter = Reporter(chat_id=1001, identity="anonymous")
+        session.add(reporter)
+        await session.flush()
+        case = Case(
+            code="LN-TEST-0001",
+            category="campaign",
+            asn_name="Budi",
+            agency="Dinas",
+            agency_key="dinas",
+            province="Aceh",
+            incident_date=date(2024, 1, 1),
+            description="x",
+            reporter_id=reporter.id,  # type: ignore[arg-type]
+        )
+        session.add(case)
+        await session.commit()
+        assert case.id is not None
+        return case.id
+
+
+# --- pure parts ------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_pacer_spaces_slots_by_the_global_rate_and_the_chat_gap() -> None:
+    clock = FakeClock()
+    pacer = Pacer(rate=30, per_chat=1.0, clock=clock)
+    # 90 chats at once, then each again: slots must fit both limits.
+    slots = [(chat, pacer.reserve(chat)) for _ in range(2) for chat in range(90)]
+    times = [at for _, at in slots]
+    assert max_per_second(times) == 30
+    assert all(b - a >= 1 / 30 for a, b in itertools.pairwise(times))
+    per_chat: dict[int, list[float]] = defaultdict(list)
+    for chat, at in slots:
+        per_chat[chat].append(at)
+    assert all(b - a >= 1.0 for a, b in per_chat.values())
+
+
+async def test_pacer_pause_holds_back_new_slots() -> None:
+    clock = FakeClock()
+    pacer = Pacer(rate=30, per_chat=1.0, clock=clock)
+    await pacer.pause(5)
+    assert pacer.paused_for() == 5
+    assert pacer.reserve(1) == clock.now + 5
+    clock.now += 6
+    assert pacer.paused_for() == 0
+
+
+def test_errors_are_classified_by_what_retrying_can_do() -> None:
+    method = SendMessage(chat_id=1, text="x")
+    assert classify(TelegramRetryAfter(method, "flood", retry_after=3))[0] == "flood"
+    assert classify(TelegramForbiddenError(method, "blocked"))[0] == "fail"
+    assert classify(TelegramBadRequest(method, "can't parse entities"))[0] == "fail"
+    assert classify(TelegramEntityTooLarge(method, "too large"))[0] == "fail"
+    for transient in (
+        TelegramServerError(method, "Bad Gateway"),
+        TelegramNetworkError(method, "timeout"),
+        aiohttp.ServerDisconnectedError(),
+        TimeoutError(),
+        TelegramUnauthorizedError(method, "token revoked"),  # configuration: keep the row
+    ):
+        assert classify(transient)[0] == "retry", transient
+
+
+def test_backoff_doubles_up_to_the_cap_with_a_little_jitter() -> None:
+    for attempts, base in [(0, 1), (1, 2), (2, 4), (5, 32), (9, 300), (10_000, 300)]:
+        delay = backoff_delay(attempts, 300)
+        assert base <= delay <= base * 1.1
+
+
+async def test_enqueue_only_stages_the_row_in_the_callers_transaction(
+    db: SessionFactory,
+) -> None:
+    async with db() as session:
+        outbox.enqueue(session, chat_id=5, kind="note", params={"n": 0}, locale="en")
+        await session.rollback()  # the change that caused it failed
+    assert await outbox.pending_count(db) == 0
+    async with db() as session:
+        row = outbox.enqueue(session, chat_id=5, kind="note", params={"n": 0}, locale="en")
+        await session.commit()
+    assert row.id is not None and await outbox.pending_count(db) == 1
+
+
+async def test_claim_offers_only_each_chats_oldest_pending_row(db: SessionFactory) -> None:
+    await enqueue(db, [1, 2], per_chat=3)
+    first = await outbox.claim_due(db, limit=10)
+    assert [(r.chat_id, r.params["n"]) for r in first] == [(1, 0), (2, 0)]
+    assert all(r.claimed_until is not None for r in first)
+    assert await outbox.claim_due(db, limit=10) == [], "claimed rows are not offered again"
+    # Chat 1's row fails for now: its later rows wait for it, even though they are due.
+    await outbox.mark_retry(db, first[0].id, error="Bad Gateway", delay_seconds=60)  # type: ignore[arg-type]
+    await outbox.mark_sent(db, first[1].id, 7)  # type: ignore[arg-type]
+    second = await outbox.claim_due(db, limit=10)
+    assert [(r.chat_id, r.params["n"]) for r in second] == [(2, 1)]
+    rows = await rows_by_id(db)
+    retried = rows[first[0].id]  # type: ignore[index]
+    assert retried.attempts == 1 and retried.last_error == "Bad Gateway"
+    assert retried.claimed_until is None and retried.status == "pending"
+    sent = rows[first[1].id]  # type: ignore[index]
+    assert sent.status == "sent" and sent.telegram_message_id == 7 and sent.sent_at is not None
+
+
+async def test_concurrent_claimers_never_share_a_row(db_url: str, db: SessionFactory) -> None:
+    # Separate engines, as separate processes would have: on SQLite a claimer's SELECT is
+    # outside its write transaction, so only the guarded UPDATE keeps claims apart.
+    engines = [create_engine(db_url) for _ in range(4)]
+    factories = [create_session_factory(engine) for engine in engines]
+    try:
+        for round_ in range(5):
+            await enqueue(db, [round_ * 100 + chat for chat in range(30)], per_chat=1)
+            claims = await asyncio.gather(
+                *(outbox.claim_due(factory, limit=100) for factory in factories)
+            )
+            ids = [row.id for claim in claims for row in claim]
+            assert len(ids) == len(set(ids)) == 30
+            for row_id in ids:
+                await outbox.mark_sent(db, row_id, None)  # type: ignore[arg-type]
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+async def test_settled_rows_stay_settled(db: SessionFactory) -> None:
+    await enqueue(db, [1], per_chat=1)
+    [row] = await outbox.claim_due(db, limit=1)
+    assert row.id is not None
+    await outbox.mark_sent(db, row.id, 11)
+    # Late answers from a sender whose lease ran out change nothing.
+    await outbox.mark_failed(db, row.id, error="Forbidden")
+    await outbox.mark_retry(db, row.id, error="timeout", delay_seconds=1)
+    await outbox.mark_sent(db, row.id, 12)
+    stored = (await rows_by_id(db))[row.id]
+    assert (stored.status, stored.telegram_message_id, stored.attempts) == ("sent", 11, 1)
+
+
+async def test_release_needs_the_claim_it_hands_back(db: SessionFactory) -> None:
+    await enqueue(db, [1], per_chat=1)
+    [row] = await outbox.claim_due(db, limit=1)
+    assert row.id is not None and row.claimed_until is not None
+    stale = row.claimed_until - timedelta(seconds=60)
+    await outbox.release(db, row.id, claimed_until=stale)  # someone else's (older) claim
+    assert await outbox.claim_due(db, limit=1) == []
+    await outbox.release(db, row.id, claimed_until=row.claimed_until)
+    assert [r.id for r in await outbox.claim_due(db, limit=1)] == [row.id]
+
+
+# --- the sender against the fake Bot API -------------------------------------------------
+
+
+async def test_a_every_row_delivered_once_in_order_per_chat(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    chats = [1000 + i for i in range(20)]
+    await enqueue(db, chats, per_chat=3)
+    elapsed = await deliver_all(OutboxSender(bot, db, render), db)
+    assert len(sends(api)) == 60
+    assert_exactly_once_in_order(api, chats, per_chat=3)
+    assert all(row.status == "sent" for row in (await rows_by_id(db)).values())
+    # Three rows per chat at one a second per chat: about two seconds, not three rounds of
+    # polling or worse.
+    assert elapsed < 6
+
+
+async def test_b_faults_are_retried_without_duplicates_reordering_or_breaking_limits(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    # More chats than the global rate, so that limit is the one that binds at first.
+    chats = [2000 + i for i in range(34)]
+    await enqueue(db, chats, per_chat=2)
+    api.fail_next("sendMessage", 429, count=2, retry_after=1)
+
+    async def later_faults() -> None:
+        while len(sends(api)) < 20:  # noqa: ASYNC110 (watching the fake server)
+            await asyncio.sleep(0.01)
+        api.fail_next("sendMessage", 500, count=2)
+        api.drop_next("sendMessage", count=1)
+        while len(sends(api)) < 45:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        api.fail_next("sendMessage", 502, count=2)
+
+    injector = asyncio.create_task(later_faults())
+    # A little under Telegram's limits, so the HTTP hop's jitter cannot push a recorded
+    # timestamp over them.
+    sender = OutboxSender(bot, db, render, global_rate=28, per_chat_interval=1.05, max_backoff=1.0)
+    try:
+        await deliver_all(sender, db, timeout=12)
+    finally:
+        injector.cancel()
+    refused = [c for c in sends(api) if not c.ok]
+    assert len(refused) == 7, "every injected fault was met once"
+    assert_exactly_once_in_order(api, chats, per_chat=2)
+    assert_within_telegram_limits(api)
+    assert max_per_second([c.at for c in sends(api)]) >= 20, "the global rate was exercised"
+    # Each 429 stops all sending for retry_after, not only to the refused chat.
+    floods = sends(api)[:2]
+    assert not any(call.ok for call in floods)
+    for flood in floods:
+        during = [c for c in sends(api) if flood.at + 0.05 < c.at < flood.at + 0.95]
+        assert not during, "sent during a flood pause"
+    rows = await rows_by_id(db)
+    assert all(row.status == "sent" for row in rows.values())
+    assert sum(row.attempts for row in rows.values()) == 68 + 7
+
+
+async def test_c_blocked_chat_fails_for_good_and_others_are_delivered(
+    api: FakeTelegram, bot: Bot, db: SessionFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    case_id = await make_case(db)
+    await enqueue(db, [1001], per_chat=2, case_id=case_id)
+    await enqueue(db, [1000, 1002], per_chat=2)
+    api.blocked_chats.add(1001)
+    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+        await deliver_all(OutboxSender(bot, db, render), db)
+    assert_exactly_once_in_order(api, [1000, 1002], per_chat=2)
+    async with db() as session:
+        failed = await outbox.failed_for_case(session, case_id)
+    assert [row.params["n"] for row in failed] == [0, 1]
+    assert all(row.chat_id == 1001 and "blocked" in (row.last_error or "") for row in failed)
+    assert all(row.attempts == 1 for row in failed), "a 403 is not retried"
+    # One structured line per failure, naming the row, never the chat.
+    lines = [r for r in caplog.records if r.getMessage() == "outbox delivery failed"]
+    assert sorted(r.outbox_id for r in lines) == sorted(row.id for row in failed)  # type: ignore[attr-defined]
+    for record in lines:
+        entry = json.loads(JsonFormatter().format(record))
+        assert entry["outcome"] == "failed" and entry["reason"] == "unreachable"
+        del entry["time"]
+        assert "1001" not in json.dumps(entry)
+
+
+async def test_c2_refused_and_unrenderable_rows_fail_and_the_chat_goes_on(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    async with db() as session:
+        for n, kind in enumerate(["note", "broken", "note", "note"]):
+            outbox.enqueue(session, chat_id=3000, kind=kind, params={"n": n}, locale="id")
+        await session.commit()
+
+    def fussy_render(row: Outbox) -> RenderedMessage:
+        if row.kind == "broken":
+            raise KeyError("missing parameter")
+        return render(row)
+
+    api.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+    await deliver_all(OutboxSender(bot, db, fussy_render), db)
+    rows = sorted((await rows_by_id(db)).values(), key=lambda row: row.id or 0)
+    assert [row.status for row in rows] == ["failed", "failed", "sent", "sent"]
+    assert rows[0].last_error == "Bad Request: can't parse entities"
+    assert (rows[1].last_error or "").startswith("render: KeyError")
+    assert delivered(api)[3000] == ["note 2", "note 3"]
+
+
+async def test_d_rows_pending_at_a_crash_are_delivered_after_restart(
+    api: FakeTelegram, bot: Bot, db_url: str, db: SessionFactory
+) -> None:
+    chats = [4000 + i for i in range(4)]
+    await enqueue(db, chats, per_chat=2)
+    first = asyncio.create_task(OutboxSender(bot, db, render).run())
+    await asyncio.sleep(0)
+    first.cancel()  # the process dies before the sender got going
+    await asyncio.gather(first, return_exceptions=True)
+    assert await outbox.pending_count(db) == 8 and not sends(api)
+    # A new process: its own engine on the same file.
+    engine = create_engine(db_url)
+    try:
+        await deliver_all(OutboxSender(bot, create_session_factory(engine), render), db)
+    finally:
+        await engine.dispose()
+    assert_exactly_once_in_order(api, chats, per_chat=2)
+
+
+async def test_d2_a_stopped_sender_hands_back_rows_it_had_claimed(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    chats = [5000 + i for i in range(3)]
+    await enqueue(db, chats, per_chat=3)
+    task = asyncio.create_task(OutboxSender(bot, db, render).run())
+    while len(sends(api)) < 3:  # noqa: ASYNC110 (watching the fake server)
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)  # the second rows are now claimed, waiting for their chat's gap
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    pending = [row for row in (await rows_by_id(db)).values() if row.status == "pending"]
+    assert len(pending) == 6
+    assert all(row.claimed_until is None for row in pending), "claims were handed back"
+    # So a new sender need not wait a minute for the leases to run out.
+    elapsed = await deliver_all(OutboxSender(bot, db, render), db, timeout=8)
+    assert elapsed < 5
+    assert_exactly_once_in_order(api, chats, per_chat=3)
+
+
+async def test_e_a_claim_left_by_a_dead_sender_is_taken_over_when_it_expires(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    await enqueue(db, [6000, 6001], per_chat=1)
+    claimed = await outbox.claim_due(db, limit=1)  # a sender claims a row, then dies
+    assert [row.chat_id for row in claimed] == [6000]
+    sender = OutboxSender(bot, db, render)
+    assert await sender.deliver_due() == 1, "a live claim is left alone"
+    assert delivered(api) == {6001: ["note 0"]}
+    async with db() as session:
+        row = await session.get(Outbox, claimed[0].id)
+        assert row is not None
+        row.claimed_until = utcnow() - timedelta(seconds=1)  # its lease has run out
+        session.add(row)
+        await session.commit()
+    assert await sender.deliver_due() == 1
+    assert delivered(api) == {6000: ["note 0"], 6001: ["note 0"]}
+    assert await outbox.pending_count(db) == 0
+
+
+async def test_wake_starts_delivery_without_waiting_for_the_poll(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    sender = OutboxSender(bot, db, render, poll_interval=30)
+    task = asyncio.create_task(sender.run())
+    try:
+        await asyncio.sleep(0.2)  # idle, waiting out its (long) poll
+        await enqueue(db, [7000], per_chat=1)
+        sender.wake()
+        async with asyncio.timeout(2):
+            while not sends(api):  # noqa: ASYNC110 (watching the fake server)
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+class SlowBot:
+    """Stands in for Bot where the test must hold a request open."""
+
+    token = "123:ABC"
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.calls = 0
+
+    async def send_message(self, chat_id: int, text: str, **_: Any) -> Any:
+        self.calls += 1
+        self.started.set()
+        await asyncio.sleep(0.3)
+        return SimpleNamespace(message_id=99)
+
+
+async def test_stopping_mid_send_records_the_send_instead_of_repeating_it(
+    db: SessionFactory,
+) -> None:
+    await enqueue(db, [8000], per_chat=1)
+    slow = SlowBot()
+    make: Callable[..., OutboxSender] = OutboxSender
+    task = asyncio.create_task(make(slow, db, render).run())
+    await slow.started.wait()
+    task.cancel()  # while Telegram is still answering
+    await asyncio.gather(task, return_exceptions=True)
+    [row] = (await rows_by_id(db)).values()
+    assert (row.status, row.telegram_message_id) == ("sent", 99)
+    await make(slow, db, render).deliver_due()
+    assert slow.calls == 1
+
+
+async def test_a_row_whose_lease_ran_low_while_waiting_is_handed_back_unsent(
+    api: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    await enqueue(db, [9000], per_chat=1)
+    skew = [0.0]
+
+    def slow_render(row: Outbox) -> RenderedMessage:
+        if not skew[0]:
+            skew[0] = 45  # as if a long flood pause passed between the claim and the send
+        return render(row)
+
+    sender = OutboxSender(
+        bot, db, slow_render, lease_seconds=60, clock=lambda: time.monotonic() + skew[0]
+    )
+    assert await sender.deliver_due() == 1
+    assert not sends(api), "not sent on a lease that could run out mid-send"
+    [row] = (await rows_by_id(db)).values()
+    assert (row.status, row.claimed_until, row.attempts) == ("pending", None, 0)
+    assert await sender.deliver_due() == 1  # claimed afresh, with a full lease
+    assert delivered(api) == {9000: ["note 0"]}
