@@ -1,24 +1,32 @@
-"""Spreadsheet export of cases for admins. Never carries reporter identity or chat ids."""
+"""Spreadsheet export of cases for admins (XLSX or CSV).
+
+Never carries reporter identity: the query selects the case columns below by name, so the
+reporter's name, phone, chat id and even reporter_id cannot reach the file, whatever is
+added to the tables later.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.dates import WIB
 from storage.models import Case, Evidence
 
-EXPORT_COLUMNS = (
+# Canonical column order of every export; callers give a translated header for each key.
+EXPORT_COLUMNS: tuple[str, ...] = (
     "code",
     "status",
     "category",
@@ -41,67 +49,150 @@ EXPORT_COLUMNS = (
     "sanction",
     "followed_up_at",
 )
+# Rows fetched from the database per round trip while streaming.
 BATCH = 1000
-# Spreadsheet programs run a cell starting with these as a formula; reporters write the cells.
+# Spreadsheet programs run a cell starting with one of these as a formula (CSV injection);
+# reporters write most cells, so none may start with one unescaped.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Excel refuses longer cells; only a pathological description could reach it.
+_MAX_CELL = 32_767
+_CSV_DATETIME = "%Y-%m-%d %H:%M:%S"
 
 
-def _neutralise(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+def _evidence_counts() -> Subquery:
+    return (
+        select(col(Evidence.case_id).label("case_id"), func.count().label("files"))
+        .group_by(col(Evidence.case_id))
+        .subquery("evidence_counts")
+    )
+
+
+def _query() -> Select[Any]:
+    counts = _evidence_counts()
+    # Every exported value by key; reporter_id is deliberately absent.
+    selected: dict[str, ColumnElement[Any]] = {
+        "code": col(Case.code),
+        "status": col(Case.status),
+        "category": col(Case.category),
+        "asn_name": col(Case.asn_name),
+        "asn_position": col(Case.asn_position),
+        "asn_nip": col(Case.asn_nip),
+        "agency": col(Case.agency),
+        "province": col(Case.province),
+        "incident_date": col(Case.incident_date),
+        "place": col(Case.place),
+        "place_url": col(Case.place_url),
+        "description": col(Case.description),
+        "witnesses": col(Case.witnesses),
+        "evidence_count": func.coalesce(counts.c.files, 0),
+        "created_at": col(Case.created_at),
+        "status_changed_at": col(Case.status_changed_at),
+        "assignee_id": col(Case.assignee_id),
+        "recommendation_to": col(Case.recommendation_to),
+        "recommendation_sent_at": col(Case.recommendation_sent_at),
+        "sanction": col(Case.sanction),
+        "followed_up_at": col(Case.followed_up_at),
+    }
+    return (
+        select(*(selected[key].label(key) for key in EXPORT_COLUMNS))
+        .select_from(Case)
+        .outerjoin(counts, counts.c.case_id == col(Case.id))
+        # The id breaks ties between cases filed in the same instant, so order is stable.
+        .order_by(col(Case.created_at), col(Case.id))
+    )
+
+
+def _text(value: str) -> str:
+    """A string safe in a cell: no characters XML forbids (openpyxl would refuse the whole
+    workbook), no formula (the apostrophe makes spreadsheet programs show it as text)."""
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL]
+    if value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
 
-def _local(value: datetime | None) -> datetime | None:
-    # Spreadsheets have no time zones: show Indonesian (WIB) wall time.
-    return value.astimezone(WIB).replace(tzinfo=None) if value else None
+def _wib(value: datetime) -> datetime:
+    # Spreadsheets have no time zones: show Indonesian (WIB) wall time, naive. The caller's
+    # header text says so.
+    return value.astimezone(WIB).replace(tzinfo=None)
 
 
-async def _rows(
-    session: AsyncSession, status_labels: dict[str, str], category_labels: dict[str, str]
-) -> AsyncIterator[list[Any]]:
-    evidence_counts = (
-        select(Evidence.case_id, func.count().label("files")).group_by(Evidence.case_id).subquery()
-    )
-    last_id = 0
-    while True:
-        batch = (
-            await session.exec(
-                select(Case, evidence_counts.c.files)
-                .outerjoin(evidence_counts, evidence_counts.c.case_id == Case.id)
-                .where(col(Case.id) > last_id)
-                .order_by(col(Case.id))
-                .limit(BATCH)
-            )
-        ).all()
-        if not batch:
-            return
-        for case, files in batch:
-            values = {
-                "code": case.code,
-                "status": status_labels.get(case.status, case.status),
-                "category": category_labels.get(case.category, case.category),
-                "asn_name": case.asn_name,
-                "asn_position": case.asn_position,
-                "asn_nip": case.asn_nip,
-                "agency": case.agency,
-                "province": case.province,
-                "incident_date": case.incident_date,
-                "place": case.place,
-                "place_url": case.place_url,
-                "description": case.description,
-                "witnesses": case.witnesses,
-                "evidence_count": files or 0,
-                "created_at": _local(case.created_at),
-                "status_changed_at": _local(case.status_changed_at),
-                "assignee_id": case.assignee_id,
-                "recommendation_to": case.recommendation_to,
-                "recommendation_sent_at": _local(case.recommendation_sent_at),
-                "sanction": case.sanction,
-                "followed_up_at": _local(case.followed_up_at),
-            }
-            yield [_neutralise(values[key]) for key in EXPORT_COLUMNS]
-        last_id = batch[-1][0].id
+_STATUS = EXPORT_COLUMNS.index("status")
+_CATEGORY = EXPORT_COLUMNS.index("category")
+
+
+def _cells(
+    record: Sequence[Any], status_labels: dict[str, str], category_labels: dict[str, str]
+) -> list[Any]:
+    """One case as cell values: str, int, date, naive WIB datetime or None."""
+    row = list(record)
+    row[_STATUS] = status_labels.get(row[_STATUS], row[_STATUS])
+    row[_CATEGORY] = category_labels.get(row[_CATEGORY], row[_CATEGORY])
+    for index, value in enumerate(row):
+        if isinstance(value, str):
+            row[index] = _text(value)
+        elif isinstance(value, datetime):
+            row[index] = _wib(value)
+    return row
+
+
+class _CsvSheet:
+    def __init__(self, headers: list[str]) -> None:
+        self._output = io.BytesIO()
+        # utf-8-sig writes the byte-order mark Excel needs to read the file as UTF-8.
+        self._text = io.TextIOWrapper(self._output, encoding="utf-8-sig", newline="")
+        self._writer = csv.writer(self._text)
+        self._writer.writerow(headers)
+
+    def append(self, row: list[Any]) -> None:
+        self._writer.writerow([_csv_value(value) for value in row])
+
+    def finish(self) -> bytes:
+        self._text.flush()
+        return self._output.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(_CSV_DATETIME)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+class _XlsxSheet:
+    def __init__(self, headers: list[str]) -> None:
+        # Write-only mode spools rows to a temporary file instead of keeping cells in memory.
+        self._workbook = Workbook(write_only=True)
+        self._sheet = self._workbook.create_sheet("Cases")
+        self._sheet.freeze_panes = "A2"
+        bold = Font(bold=True)
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(self._sheet, value=header)
+            cell.font = bold
+            header_cells.append(cell)
+        self._sheet.append(header_cells)
+
+    def append(self, row: list[Any]) -> None:
+        # Dates and datetimes become real Excel dates, in openpyxl's default formats.
+        self._sheet.append(row)
+
+    def finish(self) -> bytes:
+        output = io.BytesIO()
+        self._workbook.save(output)
+        return output.getvalue()
+
+
+def _headers(columns: dict[str, str]) -> list[str]:
+    missing = [key for key in EXPORT_COLUMNS if key not in columns]
+    unknown = [key for key in columns if key not in EXPORT_COLUMNS]
+    if missing or unknown:
+        # Refuse rather than guess: an unknown key may be a column that must never appear.
+        raise ValueError(f"export columns: missing {missing}, unknown {unknown}")
+    return [_text(columns[key]) for key in EXPORT_COLUMNS]
 
 
 async def export_cases(
@@ -112,27 +203,30 @@ async def export_cases(
     status_labels: dict[str, str],
     category_labels: dict[str, str],
 ) -> bytes:
-    """Cases in filing order (by id), one row each; `columns` gives the translated headers."""
-    headers = [columns[key] for key in EXPORT_COLUMNS]
-    rows = _rows(session, status_labels, category_labels)
+    """All cases, oldest first, one row each, columns in EXPORT_COLUMNS order with the
+    headers `columns` gives (it must name exactly those keys). Times are converted to WIB
+    and written without a zone. Status and category appear as the given labels.
+
+    Rows are streamed from the database BATCH at a time, and each batch is formatted in a
+    worker thread: a large export neither holds every case in memory nor stalls the event
+    loop the bot's other chats run on.
+    """
+    headers = _headers(columns)
     if fmt == "csv":
-        text = io.StringIO()
-        writer = csv.writer(text)
-        writer.writerow(headers)
-        async for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
-        # The byte-order mark makes Excel read the file as UTF-8.
-        return "\ufeff".encode() + text.getvalue().encode("utf-8")
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Cases")
-    header_cells = []
-    for header in headers:
-        cell = WriteOnlyCell(sheet, value=header)
-        cell.font = Font(bold=True)
-        header_cells.append(cell)
-    sheet.append(header_cells)
-    async for row in rows:
-        sheet.append(row)
-    output = io.BytesIO()
-    workbook.save(output)
-    return output.getvalue()
+        sheet: _CsvSheet | _XlsxSheet = _CsvSheet(headers)
+    elif fmt == "xlsx":
+        sheet = await asyncio.to_thread(_XlsxSheet, headers)
+    else:
+        raise ValueError(f"unknown export format {fmt!r}")
+
+    def write(batch: Sequence[Sequence[Any]]) -> None:
+        for record in batch:
+            sheet.append(_cells(record, status_labels, category_labels))
+
+    result = await session.stream(_query().execution_options(yield_per=BATCH))
+    try:
+        async for batch in result.partitions():
+            await asyncio.to_thread(write, batch)
+    finally:
+        await result.close()
+    return await asyncio.to_thread(sheet.finish)
