@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import background
+from bot.api_retry import TransientErrorRetry, without_retries
 from bot.board import StaffBoard
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.delivery import OutboxSender
@@ -43,7 +44,8 @@ from bot.handlers import (
     status,
 )
 from bot.i18n import ChatLocaleMiddleware, create_i18n
-from bot.middlewares import DbSessionMiddleware
+from bot.middlewares import DbSessionMiddleware, FloodGuard
+from bot.polling import Poller
 from bot.services import coordination
 from bot.services.desk import Deadlines, Desk
 from bot.services.evidence_intake import EvidenceIntake
@@ -60,6 +62,8 @@ log = logging.getLogger(__name__)
 
 STATUS_LOOKUPS_PER_MINUTE = 10
 REPORTS_STARTED_PER_HOUR = 6
+# A flooding account is told why the bot went quiet at most this often.
+FLOOD_NOTICE_SECONDS = 60
 # A per-user lock held by an instance that died is freed after this long; it must outlast
 # the slowest update (a 20 MB evidence download and its processing).
 USER_LOCK_LEASE_SECONDS = 30
@@ -78,6 +82,7 @@ class Services:
     staff_directory: StaffDirectory
     status_limiter: RateLimiter
     report_limiter: RateLimiter
+    update_limiter: RateLimiter
 
 
 def build_dispatcher(
@@ -90,8 +95,15 @@ def build_dispatcher(
     dispatcher = Dispatcher(
         storage=fsm_storage,
         events_isolation=events_isolation or SimpleEventIsolation(),
+        disable_fsm=True,  # registered below, behind the flood guard
         **vars(services),
     )
+    # A flooding account is turned away before its updates read conversation state or wait
+    # on its lock (both done by the FSM middleware), so the flood costs others nothing.
+    dispatcher.update.outer_middleware(
+        FloodGuard(services.update_limiter, MemoryRateLimiter(1, FLOOD_NOTICE_SECONDS), i18n)
+    )
+    dispatcher.update.outer_middleware(dispatcher.fsm)
     ChatLocaleMiddleware(i18n, session_factory).setup(dispatcher)
     sessions = DbSessionMiddleware(session_factory)
     dispatcher.message.middleware(sessions)
@@ -102,6 +114,7 @@ def build_dispatcher(
     # flow's catch-alls come last.
     citizen = Router(name="citizen")
     citizen.message.filter(F.chat.type == ChatType.PRIVATE)
+    citizen.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     citizen.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     citizen.include_routers(
         *(module.router.build() for module in (start, cancel, answer, evidence, report))
@@ -122,6 +135,7 @@ def build_dispatcher(
 
 def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(TransientErrorRetry())
     return Bot(
         token=settings.bot_token,
         session=session,
@@ -169,12 +183,16 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         )
         status_limiter: RateLimiter = RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60)
         report_limiter: RateLimiter = RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600)
+        update_limiter: RateLimiter = RedisRateLimiter(
+            redis, settings.flood_updates, settings.flood_window_seconds
+        )
         shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
     else:
         fsm_storage = SqlStorage(sessions)
         isolation = SimpleEventIsolation()
         status_limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
         report_limiter = MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600)
+        update_limiter = MemoryRateLimiter(settings.flood_updates, settings.flood_window_seconds)
         shared_slots = None
     sender = OutboxSender(bot, sessions, NotificationRenderer(i18n), shared_slots=shared_slots)
     desk = Desk(
@@ -200,6 +218,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
         status_limiter=status_limiter,
         report_limiter=report_limiter,
+        update_limiter=update_limiter,
     )
     dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(
@@ -222,8 +241,11 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
 
 def start_background(application: Application) -> None:
     settings, services = application.settings, application.services
+    with without_retries():
+        # The sender paces itself and must see each 429; the context is copied into its task.
+        sender = asyncio.create_task(application.sender.run())
+    application.background.append(sender)
     jobs = [
-        application.sender.run(),
         background.every(
             settings.conversation_sweep_seconds,
             functools.partial(
@@ -286,4 +308,13 @@ async def run(settings: Settings) -> None:
             return
         log.info("bot polling", extra={"api": settings.telegram_api_url})
         await application.bot.delete_webhook()
-        await application.dispatcher.start_polling(application.bot, handle_signals=False)
+        await poller(application).run()
+
+
+def poller(application: Application, polling_timeout: int = 30) -> Poller:
+    return Poller(
+        application.bot,
+        application.dispatcher,
+        application.sessions,
+        polling_timeout=polling_timeout,
+    )

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # How often cards that failed to post to the staff chat are retried.
     card_sync_seconds: float = Field(default=60.0, gt=0)
     max_evidence_items: int = 10
+    # An account sending more updates than this within the window is ignored until it slows
+    # down: far above a person's pace (an album is 10 photos), far below a script's.
+    flood_updates: int = Field(default=30, ge=1)
+    flood_window_seconds: float = Field(default=10.0, gt=0)
     # Reporter chat ids and identities of closed cases are erased after this many days.
     retention_days: int = Field(default=365, ge=1)
 

@@ -10,11 +10,11 @@ import secrets
 from typing import Any
 from urllib.parse import urlparse
 
-from aiogram.types import Update
 from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Application
+from bot.polling import parse_update
 from bot.services import coordination
 
 log = logging.getLogger(__name__)
@@ -40,9 +40,16 @@ class WebhookServer:
             return web.Response(status=401, text="Unauthorized")
         application = self._application
         try:
-            update = Update.model_validate(await request.json(), context={"bot": application.bot})
+            raw = await request.json()
         except ValueError:
             return web.Response(status=400, text="Bad update")
+        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+            return web.Response(status=400, text="Bad update")
+        update = parse_update(raw, application.bot)
+        if update is None:
+            # Acknowledged and skipped: refused, Telegram would hold back every later update
+            # while it retries this one.
+            return web.json_response({})
         sessions = application.sessions
         if not await coordination.claim_update(sessions, update.update_id):
             return web.json_response({})  # already handled (or being handled) elsewhere

@@ -9,7 +9,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A writer waits this long for another to finish; beyond it the reporter is asked to try
+# again rather than left staring at a silent chat.
+SQLITE_BUSY_TIMEOUT_MS = 3_000
 
 
 def is_sqlite(url: str) -> bool:

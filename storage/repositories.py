@@ -16,6 +16,14 @@ async def case_by_code(session: AsyncSession, code: str) -> Case | None:
     return result.first()
 
 
+async def reporter_chat(session: AsyncSession, case: Case | None) -> int | None:
+    """The chat a case was filed from (None once erased by retention)."""
+    if case is None:
+        return None
+    reporter = await session.get(Reporter, case.reporter_id)
+    return reporter.chat_id if reporter else None
+
+
 async def code_exists(session: AsyncSession, code: str) -> bool:
     result = await session.exec(select(Case.id).where(Case.code == code))
     return result.first() is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import Application, open_application, start_background
+from bot.app import Application, open_application, poller, start_background
 from bot.config import Settings
 from storage.migrate import upgrade_to_head_async
 from tests.fakebot import FakeTelegram, FakeUser
@@ -90,22 +91,29 @@ def settings_factory(
     return make
 
 
+async def _report_if_stuck(after: float) -> None:
+    """A bot that takes this long to stop is stuck: show where each task is waiting."""
+    await asyncio.sleep(after)
+    for task in asyncio.all_tasks():
+        print(f"still running at shutdown: {task!r}", file=sys.stderr)
+        task.print_stack(file=sys.stderr)
+
+
 @contextlib.asynccontextmanager
 async def running_bot(settings: Settings) -> AsyncIterator[Application]:
     """The bot as `python -m bot` runs it: migrated database, polling the fake server."""
     await upgrade_to_head_async(settings.database_url)
     async with open_application(settings) as application:
         start_background(application)
-        polling = asyncio.create_task(
-            application.dispatcher.start_polling(
-                application.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
-            )
-        )
+        polling = asyncio.create_task(poller(application, polling_timeout=1).run())
         try:
             yield application
         finally:
-            await application.dispatcher.stop_polling()
-            await asyncio.wait_for(polling, timeout=10)
+            watchdog = asyncio.create_task(_report_if_stuck(after=20))
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(polling, timeout=20)
+    watchdog.cancel()
 
 
 @pytest.fixture

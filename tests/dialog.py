@@ -27,16 +27,31 @@ async def reply(
         return output
 
 
-async def say(user: FakeUser, text: str, expect: str | None = None) -> dict[str, Any]:
+async def say(
+    user: FakeUser, text: str, expect: str | None = None, timeout: float = 5.0
+) -> dict[str, Any]:
     await user.send(text)
-    return await reply(user, expect)
+    return await reply(user, expect, timeout)
 
 
 async def press(
-    user: FakeUser, message: dict[str, Any], button: str, expect: str | None = None
+    user: FakeUser,
+    message: dict[str, Any],
+    button: str,
+    expect: str | None = None,
+    timeout: float = 5.0,
 ) -> dict[str, Any]:
     await user.press(message, button)
-    return await reply(user, expect)
+    return await reply(user, expect, timeout)
+
+
+async def submit(user: FakeUser, summary: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Press Submit on the summary: the confirmation and its tracking code. Returns once the
+    summary's buttons are closed, the handler's last visible step."""
+    await user.press(summary, "Kirim laporan")
+    confirmation = await reply(user, "diterima")
+    await user.server.wait_output(user.chat_id, predicate=lambda output: output["_kind"] == "edit")
+    return confirmation, CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
 
 
 async def fill_report_until_evidence(
@@ -87,5 +102,5 @@ async def finish_report_after_position(user: FakeUser, position_question: dict[s
     warning = await press(user, question, "Selesai")
     summary = await press(user, warning, "Lanjut tanpa bukti", "Ringkasan")
     assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
-    confirmation = await press(user, summary, "Kirim laporan")
-    return CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
+    _confirmation, code = await submit(user, summary)
+    return code

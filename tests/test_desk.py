@@ -13,7 +13,7 @@ from bot.app import Application
 from bot.config import Settings
 from storage.models import Case, CaseEvent, Outbox
 from tests.conftest import running_bot
-from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, text_of
+from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.imagegen import plain_jpeg
 
@@ -48,8 +48,8 @@ async def submit_report(citizen: FakeUser, *, with_photo: bool = True) -> str:
     else:
         warning = await press(citizen, question, "Selesai")
         summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    confirmation = await press(citizen, summary, "Kirim laporan")
-    return CODE.search(text_of(confirmation)).group(0)
+    _confirmation, code = await submit(citizen, summary)
+    return code
 
 
 async def make_officer(admin: FakeUser) -> None:
@@ -346,7 +346,7 @@ async def test_inbox_pages_with_buttons(desk_app: Application, admin: FakeUser) 
             description="Membagikan sembako bergambar calon kepada warga.",
             place="Denpasar",
         )
-        await intake.submit(draft, chat_id=7_000 + number, locale="id")
+        await intake.submit(draft, code=intake.new_code(), chat_id=7_000 + number, locale="id")
     first_page = await say(admin, "/inbox", "1–10")
     assert "Pegawai 00" in text_of(first_page) and "Pegawai 10" not in text_of(first_page)
     await admin.press(first_page, "Berikutnya")

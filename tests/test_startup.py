@@ -64,7 +64,9 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
                 description="Membagikan sembako bergambar calon kepada warga.",
                 place="Denpasar",
             )
-            case = await intake.submit(draft, chat_id=1000 + age_days, locale="id")
+            case, _new = await intake.submit(
+                draft, code=intake.new_code(), chat_id=1000 + age_days, locale="id"
+            )
             async with sessions() as session:
                 stored = await session.get(Case, case.id)
                 stored.status = status

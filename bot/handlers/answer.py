@@ -3,11 +3,9 @@ they are: staff see the answer under the case code only)."""
 
 from __future__ import annotations
 
-import io
 import logging
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -16,9 +14,10 @@ from bot.board import StaffBoard
 from bot.flows.desk import AnswerAction, AnswerForm
 from bot.routing import RouterTemplate
 from bot.services.desk import CaseNotFound, Desk
-from bot.services.evidence import EvidenceRejected, check_declared_size
+from bot.services.evidence import EvidenceRejected
 from bot.services.evidence_intake import EvidenceIntake, suffix_for
 from bot.services.report_fields import FieldRejected, bounded_text
+from bot.telegram_files import download_evidence
 from bot.ui.errors import evidence_rejection, field_rejection
 from bot.ui.text import code
 from storage.evidence_store import EvidenceStoreUnavailable
@@ -99,10 +98,8 @@ async def answer(
         else:
             media = message.photo[-1] if message.photo else message.document
             assert media is not None  # guaranteed by the filter
-            check_declared_size(media.file_size)
-            buffer = io.BytesIO()
-            await bot.download(media.file_id, destination=buffer)
-            item = await evidence_intake.accept(buffer.getvalue())
+            content = await download_evidence(bot, media.file_id, media.file_size)
+            item = await evidence_intake.accept(content)
             evidence.append(item)
             text = bounded_text(message.caption, maximum=ANSWER_MAX) if message.caption else None
     except FieldRejected as error:
@@ -114,10 +111,6 @@ async def answer(
     except EvidenceStoreUnavailable:
         log.exception("evidence store not writable")
         await message.answer(evidence_rejection("store_unavailable"))
-        return
-    except TelegramAPIError:
-        log.warning("answer file download failed", exc_info=True)
-        await message.answer(evidence_rejection("download_failed"))
         return
     try:
         case = await desk.record_answer(

@@ -3,11 +3,14 @@ log line with the cause."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ErrorEvent
+from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
+from redis.exceptions import RedisError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.routing import RouterTemplate
 
@@ -24,14 +27,28 @@ async def on_error(event: ErrorEvent) -> None:
         exc_info=event.exception,
         extra={"update_id": update.update_id, "error": type(event.exception).__name__},
     )
-    text = _(
-        "Sorry, something went wrong on our side. Please try again in a moment; "
-        "your report so far is kept."
-    )
+    if isinstance(event.exception, SQLAlchemyError | RedisError | ConnectionError):
+        # The database (or Redis) is down or locked: what the user sent was not saved, and
+        # what was saved before is intact, since each step is written in one transaction.
+        text = _(
+            "We could not save that just now: our database is not answering. Your report "
+            "so far is kept; please try again in a minute."
+        )
+    else:
+        text = _(
+            "Sorry, something went wrong on our side. Please try again in a moment; "
+            "your report so far is kept."
+        )
     try:
         if update.message is not None:
             await update.message.answer(text)
         elif update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
+            callback = update.callback_query
+            # A message, not an alert: the handler may already have answered the press
+            # ("Sending…"), and Telegram takes only one answer per press.
+            with contextlib.suppress(TelegramAPIError):
+                await callback.answer()
+            if isinstance(callback.message, Message):
+                await callback.message.answer(text)
     except TelegramAPIError:
         log.warning("error notice not delivered", extra={"update_id": update.update_id})

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 
 from aiogram import Bot, F
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -17,8 +15,9 @@ from bot.flows.navigation import advance
 from bot.flows.prompts import evidence_done_keyboard
 from bot.flows.report import ReportAction, ReportForm
 from bot.routing import RouterTemplate
-from bot.services.evidence import EvidenceRejected, check_declared_size
+from bot.services.evidence import EvidenceRejected
 from bot.services.evidence_intake import EvidenceIntake
+from bot.telegram_files import download_evidence
 from bot.ui.errors import evidence_rejection
 from storage.evidence_store import EvidenceStoreUnavailable
 
@@ -57,8 +56,7 @@ async def evidence_file(
         )
         return
     try:
-        check_declared_size(declared_size)
-        content = await _download(bot, file_id)
+        content = await download_evidence(bot, file_id, declared_size)
         item = await evidence_intake.accept(content)
     except EvidenceRejected as rejected:
         log.info("evidence refused", extra={"reason": rejected.reason})
@@ -81,25 +79,6 @@ async def evidence_file(
         ),
         reply_markup=evidence_done_keyboard(),
     )
-
-
-async def _download(bot: Bot, file_id: str) -> bytes:
-    try:
-        telegram_file = await bot.get_file(file_id)
-        check_declared_size(telegram_file.file_size)
-        if telegram_file.file_path is None:
-            raise EvidenceRejected("download_failed")
-        buffer = io.BytesIO()
-        await bot.download_file(telegram_file.file_path, destination=buffer)
-    except TelegramBadRequest as error:
-        if "too big" in error.message.lower():
-            raise EvidenceRejected("too_large") from error
-        log.warning("evidence download refused", extra={"error": error.message})
-        raise EvidenceRejected("download_failed") from error
-    except (TelegramAPIError, OSError) as error:
-        log.warning("evidence download failed", extra={"error": str(error)})
-        raise EvidenceRejected("download_failed") from error
-    return buffer.getvalue()
 
 
 @router.callback_query(ReportForm.evidence, ReportAction.filter(F.action == "evidence_done"))

@@ -41,8 +41,9 @@ from bot.ui.text import code, quote
 log = logging.getLogger(__name__)
 
 router = RouterTemplate(name="report")
-# Text answers: anything typed that is not a command.
-TYPED = F.text & ~F.text.startswith("/")
+# Text answers: anything typed that is not a command. A forwarded text is someone else's
+# words (and may name who wrote them), so it is not taken as the reporter's answer.
+TYPED = F.text & ~F.text.startswith("/") & ~F.forward_origin
 
 
 async def _stale_button(callback: CallbackQuery) -> None:
@@ -419,8 +420,14 @@ async def submit(
         await ask(message, state, target)
         return
     await callback.answer(_("Sending…"))
+    code_for_draft = data.get("submission_code")
+    if not code_for_draft:
+        code_for_draft = intake.new_code()
+        await state.update_data(submission_code=code_for_draft)
     try:
-        case = await intake.submit(draft, chat_id=message.chat.id, locale=i18n.current_locale)
+        case, _new = await intake.submit(
+            draft, code=code_for_draft, chat_id=message.chat.id, locale=i18n.current_locale
+        )
     except SQLAlchemyError:
         log.exception("report could not be stored", extra={"chat": "redacted"})
         await message.answer(
@@ -430,8 +437,8 @@ async def submit(
             )
         )
         return
-    await state.clear()
-    await _close_buttons(callback)
+    # The code is shown before the draft is dropped: if showing it fails (or the process
+    # dies first), the summary stays and Submit, pressed again, shows the same case's code.
     await message.answer(
         _(
             "✅ <b>Your report has been received.</b>\n\n"
@@ -449,6 +456,8 @@ async def submit(
             extended=settings.decision_deadline_needs_info_days,
         )
     )
+    await state.clear()
+    await _close_buttons(callback)
     await board.publish(case)
 
 
@@ -458,6 +467,28 @@ async def submit(
 @router.callback_query(StateFilter(ReportForm), ReportAction.filter())
 async def button_of_another_step(callback: CallbackQuery) -> None:
     await _stale_button(callback)
+
+
+@router.message(StateFilter(ReportForm), F.forward_origin)
+async def forwarded_during_report(message: Message, state: FSMContext) -> None:
+    await message.answer(
+        _(
+            "Forwarded messages are not taken as answers: please type your answer yourself. "
+            "To include a post as evidence, send a screenshot of it at the evidence step."
+        )
+    )
+    await repeat_question(message, state)
+
+
+@router.edited_message(StateFilter(ReportForm))
+async def edited_during_report(message: Message) -> None:
+    # Telegram lets people edit a sent answer, but the step it answered has passed.
+    await message.answer(
+        _(
+            "Edits to messages already sent are not picked up. To change an answer, use "
+            "Back, or Edit on the summary before you send the report."
+        )
+    )
 
 
 @router.message(StateFilter(ReportForm), F.text.startswith("/"))

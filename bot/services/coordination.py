@@ -1,13 +1,14 @@
-"""Making sure work done by every instance happens once: a periodic job per period, a
-webhook update per update_id."""
+"""Making sure work done by every instance happens once: a periodic job per period, an
+update per update_id."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col
+from sqlmodel import col, select
 
 from storage.db import SessionFactory
 from storage.models import JobRun, ProcessedUpdate, utcnow
@@ -46,6 +47,28 @@ async def claim_update(session_factory: SessionFactory, update_id: int) -> bool:
             .values(claimed_at=now)
         )
         return result.rowcount == 1
+
+
+async def claim_updates(session_factory: SessionFactory, update_ids: Sequence[int]) -> set[int]:
+    """The polling claim, for a whole batch in one transaction: returns the ids never seen
+    before, now recorded as handled. Unlike a webhook claim it has no lease: an update seen
+    once is never handled again, even if the process handling it died (half-done work
+    repeated could, for one, apply a reporter's answer to the next question)."""
+    if not update_ids:
+        return set()
+    now = utcnow()
+    async with session_factory() as session, session.begin():
+        seen = await session.exec(
+            select(ProcessedUpdate.update_id).where(col(ProcessedUpdate.update_id).in_(update_ids))
+        )
+        fresh = set(update_ids) - set(seen.all())
+        # One poller per bot token (Telegram refuses a second), so nobody else inserts
+        # these ids between the SELECT and the INSERT.
+        session.add_all(
+            ProcessedUpdate(update_id=update_id, claimed_at=now, done=True)
+            for update_id in sorted(fresh)
+        )
+    return fresh
 
 
 async def finish_update(session_factory: SessionFactory, update_id: int) -> None:

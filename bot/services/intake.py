@@ -115,17 +115,27 @@ class IntakeService:
         self._sessions = session_factory
         self._code_prefix = code_prefix
 
-    async def submit(self, draft: ReportDraft, *, chat_id: int, locale: str) -> Case:
-        """Store the case, its evidence and its first event in one transaction.
+    def new_code(self) -> str:
+        return generate_code(self._code_prefix)
 
-        Returns only after the commit, so a code shown to the reporter always exists."""
+    async def submit(
+        self, draft: ReportDraft, *, code: str, chat_id: int, locale: str
+    ) -> tuple[Case, bool]:
+        """Store the case, its evidence and its first event in one transaction; returns the
+        case and whether it is new. Returns only after the commit, so a code shown to the
+        reporter always exists.
+
+        `code` is drawn once per draft and kept with it (`new_code`), which makes submitting
+        idempotent: if the process died after the commit but before the reporter saw their
+        code, pressing Submit again returns the case already stored instead of a second one.
+        """
         for _attempt in range(_CODE_ATTEMPTS):
             try:
                 async with self._sessions() as session, session.begin():
                     case = await repositories.insert_case(
                         session,
                         reporter=_reporter_from(draft, chat_id, locale),
-                        case=_case_from(draft, generate_code(self._code_prefix)),
+                        case=_case_from(draft, code),
                         evidence=[evidence_row(item, 0) for item in draft.evidence],
                         event=CaseEvent(
                             case_id=0, actor="reporter", action="submitted", to_status="received"
@@ -136,10 +146,17 @@ class IntakeService:
                 log.info(
                     "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
                 )
-                return case
+                return case, True
             except IntegrityError:
-                # 40 random bits make a collision very unlikely, but a unique index decides.
+                async with self._sessions() as session:
+                    earlier = await repositories.case_by_code(session, code)
+                    filed_from = await repositories.reporter_chat(session, earlier)
+                if earlier is not None and filed_from == chat_id:
+                    log.info("submission repeated", extra={"case": earlier.code})
+                    return earlier, False
+                # 40 random bits make a collision very unlikely, but the unique index decides.
                 log.warning("tracking code collision, drawing another")
+                code = self.new_code()
         raise RuntimeError("could not draw an unused tracking code")
 
 

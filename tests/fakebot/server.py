@@ -80,6 +80,7 @@ class FakeTelegram:
         self.uploads: dict[str, bytes] = {}  # file_id -> bytes the bot uploaded
         self._file_meta: dict[str, dict[str, Any]] = {}  # file_id -> File object
         self._updates: list[dict[str, Any]] = []
+        self._pushed: dict[int, dict[str, Any]] = {}  # update_id -> update, for redelivery
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -127,12 +128,20 @@ class FakeTelegram:
 
     def push_update(self, update: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
-        if self._webhook_queue is not None:
-            self._webhook_queue.put_nowait({"update_id": update_id, **update})
-            return update_id
-        self._updates.append({"update_id": update_id, **update})
-        asyncio.get_running_loop().create_task(self._notify())
+        self._pushed[update_id] = {"update_id": update_id, **update}
+        self._queue(self._pushed[update_id])
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Offer an update again, as Telegram does after a bot died before confirming it."""
+        self._queue(self._pushed[update_id])
+
+    def _queue(self, update: dict[str, Any]) -> None:
+        if self._webhook_queue is not None:
+            self._webhook_queue.put_nowait(update)
+            return
+        self._updates.append(update)
+        asyncio.get_running_loop().create_task(self._notify())
 
     def deliver_by_webhook(self, targets: list[str], secret: str) -> None:
         """From now on, post updates to `targets` (round robin) instead of getUpdates."""
@@ -236,6 +245,21 @@ class FakeTelegram:
         unread = log.outputs[log.cursor :]
         assert not unread, f"unexpected output to {chat_id}: {unread}"
 
+    async def wait_call(
+        self,
+        method: str,
+        predicate: Callable[[dict[str, Any]], bool] = lambda params: True,
+        timeout: float = 10.0,
+    ) -> dict[str, Any]:
+        """The parameters of the first successful call of `method` matching `predicate`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for call in self.calls:
+                if call.method == method.lower() and call.ok and predicate(call.params):
+                    return call.params
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no {method} call within {timeout}s:\n" + self.describe_recent())
+
     async def wait_fetched(self, update_id: int, timeout: float = 5.0) -> None:
         deadline = time.monotonic() + timeout
         while self.confirmed_offset <= update_id:
@@ -260,6 +284,13 @@ class FakeTelegram:
             self._changed.notify_all()
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
+        faults = self._faults.get("file")  # fail_next("file", ...) / drop_next("file")
+        if faults:
+            fault = faults.pop(0)
+            if fault.drop:
+                assert request.transport is not None
+                request.transport.close()
+            return web.Response(status=fault.status or 500)
         content = self.files.get(request.match_info["path"])
         if content is None:
             return web.Response(status=404)

@@ -1,0 +1,238 @@
+"""Telegram and the database failing at the worst moment: nothing acknowledged is lost,
+nothing is done twice, and the bot recovers without a restart (issue #6, faults)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Application
+from bot.config import Settings
+from storage.models import Case, Evidence
+from tests.conftest import running_bot
+from tests.dialog import (
+    CODE,
+    conversation,
+    fill_report_until_evidence,
+    press,
+    reply,
+    say,
+    text_of,
+)
+from tests.fakebot import FakeTelegram, FakeUser
+from tests.imagegen import plain_jpeg
+
+
+async def cases(application: Application) -> list[Case]:
+    async with application.sessions() as session:
+        return list((await session.exec(select(Case))).all())
+
+
+def sent_texts(telegram: FakeTelegram, chat_id: int) -> list[str]:
+    return [text_of(output) for output in telegram.sent_to(chat_id) if output["_kind"] == "message"]
+
+
+async def at_summary(user: FakeUser) -> dict:
+    await fill_report_until_evidence(user)
+    await user.send_photo(plain_jpeg())
+    received = await reply(user, "1")
+    return await press(user, received, "Selesai", "Ringkasan")
+
+
+async def closed_buttons(user: FakeUser) -> None:
+    await user.server.wait_output(user.chat_id, predicate=lambda output: output["_kind"] == "edit")
+
+
+# --- updates ------------------------------------------------------------------------------
+
+
+async def test_a_malformed_update_does_not_hold_up_the_ones_after_it(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    # A message without its chat: aiogram cannot parse it. Polling must skip it, not fetch
+    # the same batch forever.
+    telegram.push_update({"message": {"message_id": 1, "date": 0, "text": "/start"}})
+    await say(citizen, "/start", "Lapor Netral")
+
+
+async def test_an_update_redelivered_after_a_restart_is_not_handled_again(
+    settings_factory: Callable[..., Settings], telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    settings = settings_factory()
+    async with running_bot(settings):
+        await citizen.send("/lapor")
+        await reply(citizen, "Mari")
+        question = await reply(citizen, "Langkah 1/9")
+        await press(citizen, question, "Anonim", "Siapa nama ASN")
+        name_update = await citizen.send("Budi Santoso")
+        await reply(citizen, "Jabatan")
+    # The process died before confirming the update: Telegram offers it again.
+    telegram.redeliver(name_update)
+    async with running_bot(settings) as second:
+        await telegram.wait_fetched(name_update, timeout=10)
+        await citizen.quiet(0.5)  # no second answer to the name
+        position = await say(citizen, "Guru SD", "NIP")
+        _state, draft = await conversation(second, citizen)
+        # Handled again, the name would have become the position.
+        assert (draft["asn_name"], draft["asn_position"]) == ("Budi Santoso", "Guru SD")
+        assert position
+
+
+async def test_getupdates_failures_delay_updates_but_lose_none(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    telegram.fail_next("getUpdates", 500)
+    telegram.fail_next("getUpdates", 502)
+    telegram.fail_next("getUpdates", 429, retry_after=1)
+    telegram.drop_next("getUpdates")
+    await citizen.send("/start")
+    await reply(citizen, "Lapor Netral", timeout=20)
+    failed = [c for c in telegram.calls if c.method == "getupdates" and not c.ok]
+    assert len(failed) == 4
+
+
+@pytest.mark.parametrize(
+    "fault",
+    ["500", "502", "429", "dropped connection"],
+)
+async def test_a_reply_that_fails_once_is_sent_again(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser, fault: str
+) -> None:
+    if fault == "dropped connection":
+        telegram.drop_next("sendMessage")
+    else:
+        telegram.fail_next("sendMessage", int(fault), retry_after=1 if fault == "429" else None)
+    await say(citizen, "/start", "Lapor Netral")
+    await citizen.quiet(0.3)
+    assert len(sent_texts(telegram, citizen.chat_id)) == 1, "exactly one welcome"
+
+
+async def test_evidence_download_faults_are_retried(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    question = await fill_report_until_evidence(citizen)
+    telegram.fail_next("getFile", 502)
+    telegram.drop_next("getFile")
+    telegram.fail_next("file", 500)
+    telegram.drop_next("file")
+    await citizen.send_photo(plain_jpeg())
+    await reply(citizen, "1 dari maksimal", timeout=15)
+    del question
+
+
+async def test_evidence_that_cannot_be_downloaded_is_asked_for_again(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    await fill_report_until_evidence(citizen)
+    before = await conversation(app, citizen)
+    telegram.fail_next("file", 502, count=3)
+    await citizen.send_photo(plain_jpeg())
+    await reply(citizen, "tidak bisa diterima dari Telegram", timeout=15)
+    assert await conversation(app, citizen) == before, "the flow stays at the evidence step"
+    await citizen.send_photo(plain_jpeg())  # Telegram is back
+    await reply(citizen, "1 dari maksimal")
+
+
+async def test_submit_is_idempotent_when_the_confirmation_is_lost(
+    app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    summary = await at_summary(citizen)
+    # The case is stored, but Telegram fails every attempt to show the code.
+    telegram.fail_next("sendMessage", 500, count=3)
+    await citizen.press(summary, "Kirim laporan")
+    apology = await reply(citizen, timeout=15)
+    assert CODE.search(text_of(apology)) is None
+    assert "coba lagi" in text_of(apology).lower()
+    assert len(await cases(app)) == 1
+    # The summary is still there; pressing Submit again shows the code of the same case.
+    confirmation = await press(citizen, summary, "Kirim laporan", "diterima")
+    code = CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
+    assert [case.code for case in await cases(app)] == [code]
+    await closed_buttons(citizen)  # the last thing the handler does after clearing the draft
+    assert await conversation(app, citizen) == (None, {})
+
+
+async def test_the_same_submission_stored_twice_is_one_case(
+    app: Application, citizen: FakeUser
+) -> None:
+    from bot.services.intake import ReportDraft
+
+    summary = await at_summary(citizen)
+    _state, data = await conversation(app, citizen)
+    draft = ReportDraft.from_conversation(data)
+    intake = app.services.intake
+    code = intake.new_code()
+    first, created = await intake.submit(draft, code=code, chat_id=citizen.chat_id, locale="id")
+    again, created_again = await intake.submit(
+        draft, code=code, chat_id=citizen.chat_id, locale="id"
+    )
+    assert (created, created_again) == (True, False)
+    assert first.id == again.id and len(await cases(app)) == 1
+    # The same code drawn for someone else's draft is a collision: a new code is drawn.
+    other, created_other = await intake.submit(draft, code=code, chat_id=1, locale="id")
+    assert created_other and other.code != code
+    del summary
+
+
+# --- the database -------------------------------------------------------------------------
+
+_HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("COMMIT")
+"""
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_POSTGRES_URL")), reason="SQLite only")
+async def test_sqlite_locked_by_another_process_during_submission(
+    app: Application, citizen: FakeUser, tmp_path: Path
+) -> None:
+    summary = await at_summary(citizen)
+    draft_before = await conversation(app, citizen)
+    database = app.settings.database_url.split("///", 1)[1]
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_LOCK, database, "10", stdout=asyncio.subprocess.PIPE
+    )
+    assert locker.stdout is not None
+    assert await locker.stdout.readline() == b"locked\n"
+    try:
+        await citizen.press(summary, "Kirim laporan")
+        refusal = await reply(citizen, timeout=20)
+        assert "basis data" in text_of(refusal) or "belum bisa disimpan" in text_of(refusal)
+        assert CODE.search(text_of(refusal)) is None
+        assert await conversation(app, citizen) == draft_before, "the draft is intact"
+    finally:
+        await locker.wait()
+    assert await cases(app) == [], "no case half-written"
+    await citizen.press(summary, "Kirim laporan")
+    confirmation = await reply(citizen, "diterima", timeout=10)
+    stored = await cases(app)
+    assert [case.code for case in stored] == [CODE.search(text_of(confirmation)).group(0)]  # type: ignore[union-attr]
+    async with app.sessions() as session:
+        evidence = (await session.exec(select(Evidence))).all()
+    assert [item.case_id for item in evidence] == [stored[0].id]
+
+
+async def test_unwritable_evidence_store_keeps_the_flow(
+    settings_factory: Callable[..., Settings], citizen: FakeUser, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "evidence-on-a-broken-disk"
+    blocked.write_text("a file where the evidence directory should be")
+    async with running_bot(settings_factory(evidence_dir=blocked)) as application:
+        await fill_report_until_evidence(citizen)
+        before = await conversation(application, citizen)
+        await citizen.send_photo(plain_jpeg())
+        await reply(citizen, "belum bisa disimpan")
+        assert await conversation(application, citizen) == before
+        blocked.unlink()  # the operator frees the disk
+        await citizen.send_photo(plain_jpeg())
+        await reply(citizen, "1 dari maksimal")
