@@ -33,6 +33,7 @@ class RouterTemplate:
     def __init__(self, name: str) -> None:
         self.name = name
         self.message = _Observer()
+        self.edited_message = _Observer()
         self.callback_query = _Observer()
         self.errors = _Observer()
         self._children: list[RouterTemplate] = []
@@ -44,6 +45,7 @@ class RouterTemplate:
         router = Router(name=self.name)
         observers = (
             ("message", self.message),
+            ("edited_message", self.edited_message),
             ("callback_query", self.callback_query),
             ("error", self.errors),
         )

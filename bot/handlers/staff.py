@@ -32,10 +32,11 @@ from bot.services.desk import (
     TransitionNotAllowed,
 )
 from bot.services.evidence_intake import suffix_for
+from bot.services.report_fields import clean_text
 from bot.services.staff import StaffDirectory
 from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
 from bot.ui.labels import status_label
-from bot.ui.text import bold, code, quote, split_for_telegram
+from bot.ui.text import TELEGRAM_TEXT_LIMIT, bold, code, quote, split_for_telegram
 from storage.evidence_store import EvidenceStore
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,14 @@ router.callback_query.filter(StaffOnly())
 TEXT_ARGUMENT_MAX = 1000
 
 
+def _arguments(command: CommandObject) -> str:
+    """The command's text without control or invisible characters: a NUL byte would be
+    refused by PostgreSQL, a bidi override would garble what other staff read."""
+    return clean_text((command.args or "")[:TELEGRAM_TEXT_LIMIT])
+
+
 def _split_args(command: CommandObject, count: int) -> list[str]:
-    return (command.args or "").split(maxsplit=count - 1)
+    return _arguments(command).split(maxsplit=count - 1)
 
 
 async def _not_found(message: Message, code_text: str) -> None:
@@ -201,11 +208,11 @@ async def case(
     evidence_store: EvidenceStore,
     staff_role: str,
 ) -> None:
-    if not command.args:
+    if not _arguments(command):
         await message.answer(_("Usage: /case CODE"))
         return
     await send_case(
-        message, bot, desk, evidence_store, command.args, show_identity=staff_role == "admin"
+        message, bot, desk, evidence_store, _arguments(command), show_identity=staff_role == "admin"
     )
 
 
@@ -323,7 +330,7 @@ async def assign(
 
 @router.message(Command("find"))
 async def find(message: Message, command: CommandObject, desk: Desk) -> None:
-    text = (command.args or "").strip()[:200]
+    text = _arguments(command)[:200]
     if not text:
         await message.answer(_("Usage: /find name, agency or code"))
         return
