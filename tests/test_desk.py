@@ -374,3 +374,54 @@ async def test_staff_commands_are_ignored_in_other_groups(
     await admin_in_other_group.send(f"/case {code}")
     await admin_in_other_group.send("/export")
     await admin_in_other_group.quiet(1.0)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "/case",
+        "/case ' OR 1=1 --",
+        "/case {code}{code}{code}",
+        "/setstatus",
+        "/setstatus {code}",
+        "/setstatus {code} dibakar",
+        "/setstatus ASN-0000-0000 closed",
+        "/note {code}",
+        "/note {code} \x00\u202e\u200b",
+        "/ask {code}",
+        "/assign {code} seseorang",
+        "/assign {code} -1",
+        "/assign",
+        "/find",
+        "/find " + "x" * 4000,
+        "/inbox ke_bulan",
+        "/overdue sekarang",
+        "/stats minggu_lalu",
+        "/staff tambah 5",
+        "/staff add bukan_angka",
+        "/staff remove 99999999999999999999999",
+        "/export pdf",
+        "/recommend {code}",
+        "/recommend {code} Bupati",
+        "/followup {code} dipecat",
+    ],
+)
+async def test_staff_commands_with_junk_arguments_get_a_clear_answer(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser, command: str
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    answer = text_of(await say(admin, command.format(code=code)))
+    assert answer and "terjadi gangguan" not in answer, answer
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.status == "received", "junk moved nothing"
+
+
+async def test_control_characters_in_staff_text_are_dropped(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser
+) -> None:
+    code = await submit_report(citizen, with_photo=False)
+    await say(admin, f"/note {code} dicek\x00 ke\u202e dinas", code)
+    async with desk_app.sessions() as session:
+        events = (await session.exec(select(CaseEvent).where(CaseEvent.action == "note"))).all()
+    assert [event.detail for event in events] == ["dicek ke dinas"]

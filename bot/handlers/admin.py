@@ -18,7 +18,7 @@ from bot.services.charts import ChartText, render_statistics_chart
 from bot.services.dates import today_in_indonesia
 from bot.services.desk import STATUSES
 from bot.services.export import EXPORT_COLUMNS, export_cases
-from bot.services.staff import StaffDirectory, StaffError, audit_export
+from bot.services.staff import StaffDirectory, StaffError, audit_export, parse_user_id
 from bot.services.statistics import case_statistics
 from bot.ui.labels import category_label, show_datetime, status_label
 from bot.ui.text import bold, code, quote
@@ -57,10 +57,10 @@ async def staff(
         ]
         await message.answer("\n".join(lines))
         return
-    if len(parts) < 2 or not parts[1].isdigit():
+    user_id = parse_user_id(parts[1]) if len(parts) > 1 else None
+    if user_id is None:
         await message.answer(usage)
         return
-    user_id = int(parts[1])
     try:
         if parts[0] == "add":
             role = parts[2].lower() if len(parts) > 2 else "officer"

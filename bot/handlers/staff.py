@@ -33,7 +33,7 @@ from bot.services.desk import (
 )
 from bot.services.evidence_intake import suffix_for
 from bot.services.report_fields import clean_text
-from bot.services.staff import StaffDirectory
+from bot.services.staff import StaffDirectory, parse_user_id
 from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
 from bot.ui.labels import status_label
 from bot.ui.text import TELEGRAM_TEXT_LIMIT, bold, code, quote, split_for_telegram
@@ -143,7 +143,10 @@ async def _send_inbox(
 
 @router.callback_query(DeskAction.filter(F.action == "page"))
 async def inbox_page(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
-    if not callback_data.value.isdigit() or not isinstance(callback.message, Message):
+    page = callback_data.value
+    if not (page.isascii() and page.isdigit() and len(page) < 6) or not isinstance(
+        callback.message, Message
+    ):
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
     await callback.answer()
@@ -312,8 +315,8 @@ async def assign(
     target = parts[1].strip()
     if target.lower() == "me":
         assignee = actor
-    elif target.isdigit() and await staff_directory.role_of(int(target)):
-        assignee = int(target)
+    elif (typed := parse_user_id(target)) is not None and await staff_directory.role_of(typed):
+        assignee = typed
     else:
         await message.answer(_("{who} is not a staff member.").format(who=quote(target[:40])))
         return

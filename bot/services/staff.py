@@ -14,6 +14,18 @@ from storage.models import CaseEvent, Staff
 log = logging.getLogger(__name__)
 
 ROLES = ("officer", "admin")
+# Telegram user ids have at most 52 significant bits.
+_LARGEST_USER_ID = 2**52
+
+
+def parse_user_id(text: str) -> int | None:
+    """A Telegram user id typed by staff, or None for anything else (a 30-digit number
+    would overflow the database's integer)."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value < _LARGEST_USER_ID else None
 
 
 class StaffError(ValueError):
