@@ -13,7 +13,7 @@ from babel.messages.pofile import read_po
 
 from bot.config import SUPPORTED_LOCALES
 from storage import repositories
-from storage.db import SessionFactory
+from storage.db import DATABASE_ERRORS, SessionFactory
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -56,8 +56,14 @@ class ChatLocaleMiddleware(I18nMiddleware):
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         chat = data.get("event_chat")
         if chat is not None:
-            async with self._sessions() as session:
-                chosen = await repositories.chat_locale(session, chat.id)
+            try:
+                async with self._sessions() as session:
+                    chosen = await repositories.chat_locale(session, chat.id)
+            except DATABASE_ERRORS:
+                # With the database down the user must still be told so, in some language:
+                # the one their Telegram app uses.
+                log.warning("language choice unavailable: database error")
+                chosen = None
             if chosen:
                 return chosen
         return locale_for_user(data.get("event_from_user"), self.i18n.default_locale)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,6 +45,10 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+# What a database that is down, locked or restarting raises: SQLAlchemy's errors, and the
+# driver's own OSError when a connection cannot even be opened (asyncpg, connection refused).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,71 @@ async def test_unwritable_evidence_store_keeps_the_flow(
         blocked.unlink()  # the operator frees the disk
         await citizen.send_photo(plain_jpeg())
         await reply(citizen, "1 dari maksimal")
+
+
+@pytest.fixture
+async def stoppable_postgres() -> AsyncIterator[tuple[str, Callable[[str], Awaitable[None]]]]:
+    """A database on a PostgreSQL cluster of its own (TEST_POSTGRES_FAULT_CLUSTER, e.g.
+    "15 faults", reached at TEST_POSTGRES_FAULT_URL), which the test may stop and start
+    without disturbing the server the other tests use."""
+    cluster = os.environ.get("TEST_POSTGRES_FAULT_CLUSTER")
+    server = os.environ.get("TEST_POSTGRES_FAULT_URL")
+    if not cluster or not server:
+        pytest.skip("needs a PostgreSQL cluster to stop (TEST_POSTGRES_FAULT_CLUSTER)")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    version, name = cluster.split()
+
+    async def control(action: str) -> None:
+        extra = ["-m", "fast"] if action == "stop" else []
+        process = await asyncio.create_subprocess_exec(
+            "pg_ctlcluster", version, name, action, *extra
+        )
+        assert await process.wait() == 0, f"pg_ctlcluster {action} failed"
+
+    async def ensure_running() -> None:
+        process = await asyncio.create_subprocess_exec("pg_ctlcluster", version, name, "status")
+        if await process.wait() != 0:
+            await control("start")
+
+    url = make_url(server)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = f"lapor_faults_{os.getpid()}"
+    connection = await asyncpg.connect(plain)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    await connection.execute(f'CREATE DATABASE "{database}"')
+    await connection.close()
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False), control
+    finally:
+        await ensure_running()  # whatever happened, leave it running
+        connection = await asyncpg.connect(plain)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await connection.close()
+
+
+async def test_postgresql_stopped_and_started_during_submission(
+    settings_factory: Callable[..., Settings],
+    citizen: FakeUser,
+    stoppable_postgres: tuple[str, Callable[[str], Awaitable[None]]],
+) -> None:
+    database_url, control = stoppable_postgres
+    async with running_bot(settings_factory(database_url=database_url)) as application:
+        summary = await at_summary(citizen)
+        draft_before = await conversation(application, citizen)
+        await control("stop")
+        stopped = time.monotonic()
+        await citizen.press(summary, "Kirim laporan")
+        refusal = await reply(citizen, timeout=20)
+        assert "basis data" in text_of(refusal) or "belum bisa disimpan" in text_of(refusal)
+        assert CODE.search(text_of(refusal)) is None
+        await asyncio.sleep(max(0.0, 10 - (time.monotonic() - stopped)))  # ten seconds down
+        await control("start")
+        # The same bot, not restarted: the draft is intact and Submit now works.
+        assert await conversation(application, citizen) == draft_before
+        assert await cases(application) == [], "no case half-written"
+        await citizen.press(summary, "Kirim laporan")
+        confirmation = await reply(citizen, "diterima", timeout=15)
+        code = CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
+        assert [case.code for case in await cases(application)] == [code]

@@ -10,9 +10,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 from redis.exceptions import RedisError
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.routing import RouterTemplate
+from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ async def on_error(event: ErrorEvent) -> None:
         exc_info=event.exception,
         extra={"update_id": update.update_id, "error": type(event.exception).__name__},
     )
-    if isinstance(event.exception, SQLAlchemyError | RedisError | ConnectionError):
+    if isinstance(event.exception, (*DATABASE_ERRORS, RedisError)):
         # The database (or Redis) is down or locked: what the user sent was not saved, and
         # what was saved before is intact, since each step is written in one transaction.
         text = _(

@@ -12,7 +12,6 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.board import StaffBoard
@@ -37,6 +36,7 @@ from bot.services.report_fields import FieldRejected
 from bot.ui.errors import field_rejection
 from bot.ui.labels import show_date
 from bot.ui.text import code, quote
+from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -428,7 +428,7 @@ async def submit(
         case, _new = await intake.submit(
             draft, code=code_for_draft, chat_id=message.chat.id, locale=i18n.current_locale
         )
-    except SQLAlchemyError:
+    except DATABASE_ERRORS:
         log.exception("report could not be stored", extra={"chat": "redacted"})
         await message.answer(
             _(
