@@ -15,7 +15,7 @@ from storage.models import Case, CaseEvent, Outbox
 from tests.conftest import running_bot
 from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import plain_jpeg
+from tests.imagegen import pdf_with_javascript, plain_jpeg
 
 ADMIN = 9_000_001
 OFFICER = 9_000_002
@@ -425,3 +425,19 @@ async def test_control_characters_in_staff_text_are_dropped(
     async with desk_app.sessions() as session:
         events = (await session.exec(select(CaseEvent).where(CaseEvent.action == "note"))).all()
     assert [event.detail for event in events] == ["dicek ke dinas"]
+
+
+async def test_a_pdf_reaches_staff_as_the_file_received(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
+) -> None:
+    pdf = pdf_with_javascript()
+    await fill_report_until_evidence(citizen)
+    await citizen.send_document(pdf, "bukti.pdf", "application/pdf")
+    received = await reply(citizen, "1")
+    summary = await press(citizen, received, "Selesai", "Ringkasan")
+    _confirmation, code = await submit(citizen, summary)
+    await admin.send(f"/case {code}")
+    await reply(admin, code)
+    attachment = await telegram.wait_output(ADMIN, predicate=lambda output: "_upload" in output)
+    assert "document" in attachment, "a file to download, never rendered as a picture"
+    assert attachment["_upload"] == pdf

@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 async def start_bot_process(
-    telegram: FakeTelegram, settings: Settings
+    telegram: FakeTelegram,
+    settings: Settings,
+    log_path: Path | None = None,
+    **extra_environment: str,
 ) -> asyncio.subprocess.Process:
+    """`python -m bot` as an operator runs it, against the fake Telegram; its log (JSON
+    lines) goes to `log_path` when given."""
     environment = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -31,16 +36,22 @@ async def start_bot_process(
         "DATABASE_URL": settings.database_url,
         "EVIDENCE_DIR": str(settings.evidence_dir),
         **({"REDIS_URL": settings.redis_url} if settings.redis_url else {}),
+        **extra_environment,
     }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        env=environment,
-        cwd=settings.evidence_dir.parent,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    log = open(log_path, "ab") if log_path else None  # noqa: SIM115, ASYNC230 (a local file, kept by the child)
+    try:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            env=environment,
+            cwd=settings.evidence_dir.parent,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log or asyncio.subprocess.DEVNULL,
+        )
+    finally:
+        if log is not None:
+            log.close()
 
 
 async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
