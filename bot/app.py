@@ -17,7 +17,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
@@ -27,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import background
 from bot.api_retry import TransientErrorRetry, without_retries
+from bot.api_types import hold_response_types
 from bot.board import StaffBoard
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.delivery import OutboxSender
@@ -50,12 +50,13 @@ from bot.services import coordination
 from bot.services.desk import Deadlines, Desk
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
+from bot.services.languages import LanguageChoices
 from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
 from bot.ui.notifications import NotificationRenderer
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
-from storage.fsm import SqlStorage
+from storage.fsm import PerUserLocks, SqlStorage
 from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,7 @@ class Services:
     status_limiter: RateLimiter
     report_limiter: RateLimiter
     update_limiter: RateLimiter
+    language_choices: LanguageChoices
 
 
 def build_dispatcher(
@@ -94,7 +96,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=fsm_storage,
-        events_isolation=events_isolation or SimpleEventIsolation(),
+        events_isolation=events_isolation or PerUserLocks(),
         disable_fsm=True,  # registered below, behind the flood guard
         **vars(services),
     )
@@ -104,7 +106,7 @@ def build_dispatcher(
         FloodGuard(services.update_limiter, MemoryRateLimiter(1, FLOOD_NOTICE_SECONDS), i18n)
     )
     dispatcher.update.outer_middleware(dispatcher.fsm)
-    ChatLocaleMiddleware(i18n, session_factory).setup(dispatcher)
+    ChatLocaleMiddleware(i18n, services.language_choices).setup(dispatcher)
     sessions = DbSessionMiddleware(session_factory)
     dispatcher.message.middleware(sessions)
     dispatcher.callback_query.middleware(sessions)
@@ -134,6 +136,7 @@ def build_dispatcher(
 
 
 def create_bot(settings: Settings) -> Bot:
+    hold_response_types()
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     session.middleware(TransientErrorRetry())
     return Bot(
@@ -188,8 +191,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         )
         shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
     else:
-        fsm_storage = SqlStorage(sessions)
-        isolation = SimpleEventIsolation()
+        # One process owns SQLite conversations, so it may keep them in memory as well.
+        fsm_storage = SqlStorage(engine, cache=is_sqlite(settings.database_url))
+        isolation = PerUserLocks()
         status_limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
         report_limiter = MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600)
         update_limiter = MemoryRateLimiter(settings.flood_updates, settings.flood_window_seconds)
@@ -219,6 +223,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         status_limiter=status_limiter,
         report_limiter=report_limiter,
         update_limiter=update_limiter,
+        language_choices=LanguageChoices(sessions),
     )
     dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(

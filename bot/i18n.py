@@ -12,8 +12,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.config import SUPPORTED_LOCALES
-from storage import repositories
-from storage.db import DATABASE_ERRORS, SessionFactory
+from bot.services.languages import LanguageChoices
+from storage.db import DATABASE_ERRORS
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -49,16 +49,15 @@ def locale_for_user(user: User | None, default_locale: str) -> str:
 class ChatLocaleMiddleware(I18nMiddleware):
     """A choice made with /bahasa wins over the Telegram app's language."""
 
-    def __init__(self, i18n: I18n, session_factory: SessionFactory) -> None:
+    def __init__(self, i18n: I18n, choices: LanguageChoices) -> None:
         super().__init__(i18n)
-        self._sessions = session_factory
+        self._choices = choices
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         chat = data.get("event_chat")
         if chat is not None:
             try:
-                async with self._sessions() as session:
-                    chosen = await repositories.chat_locale(session, chat.id)
+                chosen = await self._choices.chosen(chat.id)
             except DATABASE_ERRORS:
                 # With the database down the user must still be told so, in some language:
                 # the one their Telegram app uses.

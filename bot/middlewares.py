@@ -67,7 +67,12 @@ class FloodGuard(BaseMiddleware):
 class DbSessionMiddleware(BaseMiddleware):
     """One session per update for handlers' reads and small writes, committed when the
     handler returns and rolled back if it raises. Multi-row writes that must be atomic
-    (a submission) use their own transaction in the service."""
+    (a submission) use their own transaction in the service.
+
+    Once used, the session holds a pooled connection until the handler returns, so a
+    handler that also saves conversation state (which takes a connection of its own) must
+    not use it: enough such handlers at once would hold every connection while each waits
+    for a second one. The report flow's handlers therefore read through services."""
 
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
@@ -78,6 +83,9 @@ class DbSessionMiddleware(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
+        chosen = data.get("handler")
+        if chosen is not None and not chosen.varkw and "session" not in chosen.params:
+            return await handler(event, data)  # most handlers never touch it
         async with self._sessions() as session:
             data["session"] = session
             result = await handler(event, data)

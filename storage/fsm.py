@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import copy
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StorageKey
+from aiogram.fsm.storage.base import (
+    BaseEventIsolation,
+    BaseStorage,
+    DefaultKeyBuilder,
+    KeyBuilder,
+    StorageKey,
+)
+from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 
-from storage.db import SessionFactory
 from storage.models import ConversationState, utcnow
+
+_COLUMNS = ("key", "chat_id", "user_id", "state", "data", "updated_at")
 
 
 @dataclass(frozen=True)
@@ -21,67 +36,183 @@ class ExpiredConversation:
     user_id: int
 
 
+@dataclass
+class _Entry:
+    state: str | None
+    data: dict[str, Any]
+
+
 class SqlStorage(BaseStorage):
-    def __init__(self, session_factory: SessionFactory, key_builder: KeyBuilder | None = None):
-        self._sessions = session_factory
+    """Conversation state in the `conversation_state` table, one row per chat and user.
+
+    With `cache=True` the rows are also kept in memory, written through: the database is
+    only read for a conversation this process has not seen yet. A step of a report reads
+    its state four or five times and writes it twice, and every database call costs a
+    thread hand-over in aiosqlite, so this is most of the difference between the bot and a
+    bare echo bot (bench/RESULTS.md). It is only right when this process is the only one
+    changing conversations: the SQLite default (one process), not several instances
+    sharing PostgreSQL, which keep conversations in Redis anyway."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        key_builder: KeyBuilder | None = None,
+        *,
+        cache: bool = False,
+        cache_size: int = 50_000,
+    ):
+        # SQLAlchemy Core on a connection, not ORM sessions: this runs several times for
+        # every update, and the ORM's bookkeeping cost more than the database (bench/).
+        self._engine = engine
         self._keys = key_builder or DefaultKeyBuilder()
+        self._cache: OrderedDict[str, _Entry] | None = OrderedDict() if cache else None
+        self._cache_size = cache_size
+        self._upserts: dict[str, Any] = {}
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._write(key, state=value)
+        entry = await self._entry(key)
+        await self._write(key, _Entry(value, entry.data))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        row = await self._read(key)
-        return row.state if row else None
+        return (await self._entry(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._write(key, data=dict(data))
+        entry = await self._entry(key)
+        await self._write(key, _Entry(entry.state, copy.deepcopy(dict(data))))
+
+    async def set_state_and_data(
+        self, key: StorageKey, state: str | State | None, data: Mapping[str, Any]
+    ) -> None:
+        """Both in one write: moving a reporter to the next step is one transaction."""
+        value = state.state if isinstance(state, State) else state
+        await self._write(key, _Entry(value, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        row = await self._read(key)
-        return dict(row.data) if row else {}
+        # A copy: aiogram's update_data changes the dict it is given before saving it.
+        return copy.deepcopy((await self._entry(key)).data)
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
 
     async def expire_idle(self, idle_since: datetime) -> list[ExpiredConversation]:
         """Drop conversations untouched since `idle_since`; return whom to tell."""
-        async with self._sessions() as session, session.begin():
+        async with self._engine.begin() as connection:
             stale = (
-                await session.exec(
-                    select(ConversationState).where(
+                await connection.execute(
+                    select(
+                        ConversationState.key, ConversationState.chat_id, ConversationState.user_id
+                    ).where(
                         col(ConversationState.updated_at) < idle_since,
                         col(ConversationState.state).is_not(None),
                     )
                 )
             ).all()
             if stale:
-                await session.exec(
+                await connection.execute(
                     delete(ConversationState).where(
                         col(ConversationState.key).in_([row.key for row in stale])
                     )
                 )
+        if self._cache is not None:
+            for row in stale:
+                self._cache.pop(row.key, None)
         return [
             ExpiredConversation(row.chat_id, row.user_id)
             for row in stale
             if row.chat_id is not None and row.user_id is not None
         ]
 
-    async def _read(self, key: StorageKey) -> ConversationState | None:
-        async with self._sessions() as session:
-            return await session.get(ConversationState, self._keys.build(key))
-
-    async def _write(self, key: StorageKey, **values: Any) -> None:
+    async def _entry(self, key: StorageKey) -> _Entry:
         storage_key = self._keys.build(key)
-        async with self._sessions() as session, session.begin():
-            row = await session.get(ConversationState, storage_key)
-            if row is None:
-                row = ConversationState(key=storage_key, chat_id=key.chat_id, user_id=key.user_id)
-            for name, value in values.items():
-                setattr(row, name, value)
-            row.updated_at = utcnow()
-            if row.state is None and not row.data:
-                if row in session:
-                    await session.delete(row)
-                return
-            session.add(row)
+        if self._cache is not None and (cached := self._cache.get(storage_key)) is not None:
+            self._cache.move_to_end(storage_key)
+            return cached
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(ConversationState.state, ConversationState.data).where(
+                        col(ConversationState.key) == storage_key
+                    )
+                )
+            ).first()
+        entry = _Entry(row.state, dict(row.data)) if row else _Entry(None, {})
+        self._remember(storage_key, entry)
+        return entry
+
+    async def _write(self, key: StorageKey, entry: _Entry) -> None:
+        storage_key = self._keys.build(key)
+        try:
+            async with self._engine.begin() as connection:
+                if entry.state is None and not entry.data:
+                    await connection.execute(
+                        delete(ConversationState).where(col(ConversationState.key) == storage_key)
+                    )
+                else:
+                    await connection.execute(
+                        self._upsert(connection.dialect.name),
+                        {
+                            "key": storage_key,
+                            "chat_id": key.chat_id,
+                            "user_id": key.user_id,
+                            "state": entry.state,
+                            "data": entry.data,
+                            "updated_at": utcnow(),
+                        },
+                    )
+        except BaseException:
+            # Whether it was written is unknown: read it afresh next time.
+            if self._cache is not None:
+                self._cache.pop(storage_key, None)
+            raise
+        self._remember(storage_key, entry)
+
+    def _upsert(self, dialect: str) -> Any:
+        """INSERT … ON CONFLICT DO UPDATE, built once per dialect with bound parameters:
+        rebuilt per call it cost more than the database work itself (bench/)."""
+        if (statement := self._upserts.get(dialect)) is None:
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            fresh = insert(ConversationState).values({name: bindparam(name) for name in _COLUMNS})
+            statement = fresh.on_conflict_do_update(
+                index_elements=[col(ConversationState.key)],
+                set_={name: fresh.excluded[name] for name in ("state", "data", "updated_at")},
+            )
+            self._upserts[dialect] = statement
+        return statement
+
+    def _remember(self, storage_key: str, entry: _Entry) -> None:
+        if self._cache is None:
+            return
+        self._cache[storage_key] = entry
+        self._cache.move_to_end(storage_key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+
+class PerUserLocks(BaseEventIsolation):
+    """One user's updates handled one at a time, in arrival order (aiogram's
+    SimpleEventIsolation), but a user's lock is dropped once nobody holds or awaits it:
+    aiogram keeps every user's lock forever, which with tens of thousands of reporters was
+    a steady leak (bench/memory.py)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def close(self) -> None:
+        self._locks.clear()

@@ -18,9 +18,18 @@ async def ask(message: Message, fsm: FSMContext, target: State) -> None:
 
 
 async def advance(message: Message, fsm: FSMContext, current: State, **answers: object) -> None:
-    """Store this step's answers and ask the next question."""
-    data = await fsm.update_data(**answers)
-    await ask(message, fsm, next_state(current, data))
+    """Store this step's answers and the step they lead to, then ask its question. Stored
+    before asking: a reporter never sees a question the bot would not remember asking."""
+    data = {**await fsm.get_data(), **answers}
+    target = next_state(current, data)
+    save_both = getattr(fsm.storage, "set_state_and_data", None)
+    if save_both is not None:
+        await save_both(fsm.key, target, data)  # one transaction instead of two
+    else:
+        await fsm.set_data(data)
+        await fsm.set_state(target)
+    text, markup = prompt(target, data)
+    await message.answer(text, reply_markup=markup)
 
 
 async def go_back(message: Message, fsm: FSMContext) -> None:

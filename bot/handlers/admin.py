@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -27,7 +26,8 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 router = RouterTemplate(name="admin")
-router.message.filter(F.text.startswith("/"), StaffOnly())
+# Only these commands need a look-up of who is staff (see handlers/staff.py).
+router.message.filter(Command("staff", "stats", "export"), StaffOnly())
 admin_only = RouterTemplate(name="admin_only")
 admin_only.message.filter(StaffOnly(admin=True))
 router.include_router(admin_only)

@@ -19,7 +19,7 @@ from bot.ui.labels import status_label
 from bot.ui.text import code, split_for_telegram
 
 router = RouterTemplate(name="desk_buttons")
-router.callback_query.filter(StaffOnly())
+router.callback_query.filter(DeskAction.filter(), StaffOnly())
 
 
 async def _refuse(callback: CallbackQuery, text: str) -> None:

@@ -12,7 +12,6 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.board import StaffBoard
 from bot.config import Settings
@@ -30,7 +29,6 @@ from bot.services.dates import (
     today_in_indonesia,
 )
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
-from bot.services.lookup import agency_suggestions
 from bot.services.ratelimit import RateLimiter
 from bot.services.report_fields import FieldRejected
 from bot.ui.errors import field_rejection
@@ -225,13 +223,13 @@ async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
 
 
 @router.message(ReportForm.agency, TYPED)
-async def agency(message: Message, state: FSMContext, session: AsyncSession) -> None:
+async def agency(message: Message, state: FSMContext, intake: IntakeService) -> None:
     try:
         typed = report_fields.bounded_text(message.text, maximum=report_fields.AGENCY_MAX)
     except FieldRejected as error:
         await message.answer(field_rejection(error))
         return
-    suggestions = await agency_suggestions(session, typed)
+    suggestions = await intake.agency_suggestions(typed)
     if not suggestions:
         await advance(message, state, ReportForm.agency, agency=typed, agency_options=None)
         return

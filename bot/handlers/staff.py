@@ -42,9 +42,22 @@ from storage.evidence_store import EvidenceStore
 log = logging.getLogger(__name__)
 
 router = RouterTemplate(name="staff")
-# The cheap test first: most messages are not commands and need no staff look-up.
-router.message.filter(F.text.startswith("/"), StaffOnly())
-router.callback_query.filter(StaffOnly())
+COMMANDS = (
+    "inbox",
+    "case",
+    "setstatus",
+    "note",
+    "ask",
+    "assign",
+    "find",
+    "overdue",
+    "recommend",
+    "followup",
+)
+# The cheap tests first: most updates are citizens' answers and button presses, which need
+# no look-up of who is staff.
+router.message.filter(Command(*COMMANDS), StaffOnly())
+router.callback_query.filter(DeskAction.filter(), StaffOnly())
 
 TEXT_ARGUMENT_MAX = 1000
 

@@ -7,12 +7,11 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
 from bot.flows.report import MenuAction
 from bot.routing import RouterTemplate
-from storage import repositories
+from bot.services.languages import LanguageChoices
 
 router = RouterTemplate(name="start")
 
@@ -84,12 +83,15 @@ async def choose_language(message: Message) -> None:
 
 @router.callback_query(MenuAction.filter(F.action == "lang"))
 async def language_chosen(
-    callback: CallbackQuery, callback_data: MenuAction, session: AsyncSession, i18n: I18n
+    callback: CallbackQuery,
+    callback_data: MenuAction,
+    language_choices: LanguageChoices,
+    i18n: I18n,
 ) -> None:
     if callback_data.value not in SUPPORTED_LOCALES or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
-    await repositories.set_chat_locale(session, callback.message.chat.id, callback_data.value)
+    await language_choices.choose(callback.message.chat.id, callback_data.value)
     with i18n.use_locale(callback_data.value):
         await callback.answer()
         await callback.message.edit_text(_("Language set to English."))

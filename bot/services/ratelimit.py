@@ -13,6 +13,9 @@ class RateLimiter(Protocol):
     async def allow(self, key: str) -> bool: ...
 
 
+_SWEEP_EVERY = 5_000
+
+
 class MemoryRateLimiter:
     def __init__(
         self, limit: int, window_seconds: float, clock: Callable[[], float] = time.monotonic
@@ -21,15 +24,23 @@ class MemoryRateLimiter:
         self._window = window_seconds
         self._clock = clock
         self._hits: dict[str, deque[float]] = {}
+        self._calls_until_sweep = _SWEEP_EVERY
 
     async def allow(self, key: str) -> bool:
         now = self._clock()
+        self._calls_until_sweep -= 1
+        if self._calls_until_sweep <= 0:
+            self._forget_idle(now)
         hits = self._hits.setdefault(key, deque())
         while hits and hits[0] <= now - self._window:
             hits.popleft()
         if len(hits) >= self._limit:
             return False
         hits.append(now)
-        if len(self._hits) > 100_000:  # forget idle users rather than grow without bound
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self._window}
         return True
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop users whose every hit is older than the window: they are as good as new.
+        Every `_SWEEP_EVERY` calls, so memory follows the users active in one window."""
+        self._calls_until_sweep = _SWEEP_EVERY
+        self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self._window}
