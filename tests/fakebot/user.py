@@ -142,7 +142,8 @@ class FakeUser:
         chosen = chosen or next((b for b in buttons if button_text in b.get("text", "")), None)
         if chosen is None:
             raise AssertionError(
-                f"no button {button_text!r}; buttons: {[b.get('text') for b in buttons]}"
+                f"no button {button_text!r}; buttons: {[b.get('text') for b in buttons]}; "
+                f"message: {(message.get('text') or message.get('caption') or '')[:200]!r}"
             )
         return await self.press_data(message, chosen["callback_data"])
 

@@ -1,0 +1,182 @@
+"""The harness the intake and memory benchmarks share: the fake Telegram Bot API server
+(tests/fakebot) in this process, the bot in a process of its own started as an operator
+starts it, and simulated citizens who offer updates and time the bot's replies.
+
+On a 2-core machine this puts the bot on one core and the harness on the other; the echo
+bot run on the same harness shows how much of a figure is the harness's own ceiling."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tests.fakebot import FakeTelegram, FakeUser
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:BENCH-TOKEN"
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile; 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(share * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+class Inbox:
+    """Every chat's messages from the bot, as queues, fed by the fake server's listener."""
+
+    def __init__(self, telegram: FakeTelegram) -> None:
+        self._queues: dict[int, asyncio.Queue[tuple[float, dict[str, Any]]]] = defaultdict(
+            asyncio.Queue
+        )
+        telegram.output_listener = self._received
+
+    def _received(self, chat_id: int, output: dict[str, Any]) -> None:
+        self._queues[chat_id].put_nowait((time.monotonic(), output))
+
+    async def next(self, chat_id: int, timeout: float) -> tuple[float, dict[str, Any]]:
+        return await asyncio.wait_for(self._queues[chat_id].get(), timeout)
+
+    def drain(self, chat_id: int) -> None:
+        queue = self._queues[chat_id]
+        while not queue.empty():
+            queue.get_nowait()
+
+
+@dataclass
+class Timings:
+    """Reply latencies in seconds, and when each reply came (for the sustained rate)."""
+
+    latencies: list[float] = field(default_factory=list)
+    replied_at: list[float] = field(default_factory=list)
+    failures: int = 0
+
+    def record(self, offered_at: float, replied_at: float) -> None:
+        self.latencies.append(replied_at - offered_at)
+        self.replied_at.append(replied_at)
+
+    def sustained_rate(self) -> float:
+        """Replies a second between the 10th and 90th percentile of reply times: the steady
+        middle of the run, without the ramp-up and the tail."""
+        if len(self.replied_at) < 10:
+            return 0.0
+        ordered = sorted(self.replied_at)
+        low, high = ordered[len(ordered) // 10], ordered[len(ordered) * 9 // 10]
+        return (len(ordered) * 8 // 10) / max(high - low, 1e-9)
+
+
+@contextlib.asynccontextmanager
+async def fake_telegram() -> AsyncIterator[tuple[FakeTelegram, Inbox]]:
+    server = FakeTelegram()
+    await server.start()
+    try:
+        yield server, Inbox(server)
+    finally:
+        await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    telegram: FakeTelegram,
+    module: str,
+    workdir: Path,
+    *,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    extra_environment: dict[str, str] | None = None,
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m <module>` polling the fake server; yields once it is polling."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DATABASE_URL", "REDIS_URL", "WEBHOOK_URL", "STAFF_CHAT_ID")
+    }
+    environment |= {
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_URL": telegram.url,
+        "EVIDENCE_DIR": str(workdir / "evidence"),
+        **({"DATABASE_URL": database_url} if database_url else {}),
+        **({"REDIS_URL": redis_url} if redis_url else {}),
+        **(extra_environment or {}),
+    }
+    log = (workdir / f"{module.replace('.', '-')}.log").open("ab")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        module,
+        env=environment,
+        cwd=workdir,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=log,
+    )
+    try:
+        started = time.monotonic()
+        while not any(call.method == "getupdates" for call in telegram.calls):
+            if process.returncode is not None or time.monotonic() - started > 60:
+                raise RuntimeError(f"{module} did not start; see {log.name}")
+            await asyncio.sleep(0.05)
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), 30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        log.close()
+
+
+def rss_megabytes(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+class Citizen:
+    """One simulated person: offers an update, waits for the bot's next message, and
+    records the time between them."""
+
+    def __init__(self, telegram: FakeTelegram, inbox: Inbox, user_id: int, timings: Timings):
+        self.user = FakeUser(telegram, user_id=user_id, first_name=f"Warga{user_id}")
+        self.inbox = inbox
+        self.timings = timings
+
+    async def exchange(self, send: Any, *, timeout: float = 120.0) -> dict[str, Any]:
+        """Send (a coroutine from self.user), return the bot's first message after it."""
+        self.inbox.drain(self.user.chat_id)
+        offered = time.monotonic()
+        await send
+        while True:
+            try:
+                at, output = await self.inbox.next(self.user.chat_id, timeout)
+            except TimeoutError:
+                self.timings.failures += 1
+                raise
+            if output.get("_kind") == "message":
+                self.timings.record(offered, at)
+                return output
+
+    async def wait_for(self, contains: str, timeout: float = 120.0) -> dict[str, Any]:
+        """A later message containing `contains` (a step's question after a preamble)."""
+        while True:
+            _at, output = await self.inbox.next(self.user.chat_id, timeout)
+            text = output.get("text") or output.get("caption") or ""
+            if output.get("_kind") == "message" and contains in text:
+                return output

@@ -1,0 +1,250 @@
+"""Intake throughput and latency: simulated citizens file complete reports (every step, a
+photo included) through the fake Bot API over HTTP, against `python -m bot` in its own
+process; a bare aiogram echo bot on the same harness gives the framework's ceiling.
+
+Runs, per database: saturation (every citizen at once, each answering as soon as the bot
+replies: the sustained rate), then half that rate offered at an even pace (the latency a
+citizen sees), then the same with one account flooding 1,000 messages (issue #6: a flood
+must not slow the bot for others)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bench.context import BenchContext
+from bench.databases import available_backends, fresh_database
+from bench.harness import Citizen, Inbox, Timings, bot_process, fake_telegram, percentile
+from bench.report import Result
+from tests.fakebot import FakeTelegram, FakeUser
+from tests.imagegen import plain_jpeg
+
+SECTION = "intake"
+STEPS_PER_REPORT = 15  # updates a citizen sends for one report without agency suggestions
+AGENCIES = [
+    f"{kind} {place}"
+    for kind in ("Dinas Pendidikan", "Dinas Kesehatan", "Kecamatan", "Dinas Sosial", "BKPSDM")
+    for place in ("Kota Bandung", "Kabupaten Bogor", "Kota Medan", "Kabupaten Gowa", "Kota Kupang")
+]
+_user_ids = itertools.count(6_000_000)
+
+
+def _buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
+    return [button["text"] for row in rows for button in row]
+
+
+async def file_report(
+    citizen: Citizen, photo: bytes, agency: str, pace: Callable[[], Awaitable[None]]
+) -> None:
+    """Every step of an anonymous report, as the Indonesian-speaking majority sees it."""
+    user = citizen.user
+    await pace()
+    await citizen.exchange(user.send("/lapor"))
+    question = await citizen.wait_for("Langkah 1/9")
+    steps: list[Callable[[dict[str, Any]], Awaitable[Any]]] = [
+        lambda q: user.press(q, "Anonim"),
+        lambda q: user.send(f"Budi Santoso {user.user_id}"),
+        lambda q: user.press(q, "Lewati"),  # position
+        lambda q: user.press(q, "Lewati"),  # NIP
+        lambda q: user.send(agency),
+        lambda q: user.press(q, "Jawa Barat"),
+        lambda q: user.press(q, "media sosial"),
+        lambda q: user.press(q, "Hari ini"),
+        lambda q: user.send("Kantor dinas, ruang guru"),
+        lambda q: user.send(
+            "Pak Budi mengunggah poster calon bupati nomor 2 di akun Instagram dinas dan "
+            "mengajak para guru memilihnya."
+        ),
+        lambda q: user.press(q, "Lewati"),  # witnesses
+        lambda q: user.send_photo(photo),
+        lambda q: user.press(q, "Selesai"),
+        lambda q: user.press(q, "Kirim laporan"),
+    ]
+    for step in steps:
+        await pace()
+        question = await citizen.exchange(step(question))
+        if any(button.startswith("Tetap:") for button in _buttons(question)):
+            # Someone reported a similar agency: keep what was typed.
+            await pace()
+            question = await citizen.exchange(user.press(question, "Tetap:"))
+
+
+def _no_pause() -> Callable[[], Awaitable[None]]:
+    async def pause() -> None:
+        return None
+
+    return pause
+
+
+def _even_pace(start: float, interval: float) -> Callable[[], Awaitable[None]]:
+    """Each call waits for this citizen's next slot: `interval` apart from `start`."""
+    slot = itertools.count()
+
+    async def pause() -> None:
+        due = start + next(slot) * interval
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+
+    return pause
+
+
+async def _reports(
+    telegram: FakeTelegram,
+    inbox: Inbox,
+    citizens: int,
+    photos: list[bytes],
+    rate: float | None,
+) -> tuple[Timings, float]:
+    """`citizens` reports at once; at `rate` updates a second overall if given, else as fast
+    as the bot answers. Returns the timings and the wall time."""
+    timings = Timings()
+    chance = random.Random(7)
+    started = time.monotonic()
+
+    async def one(index: int) -> None:
+        citizen = Citizen(telegram, inbox, next(_user_ids), timings)
+        if rate is None:
+            pace = _no_pause()
+        else:
+            interval = citizens / rate  # this citizen's share of the offered rate
+            pace = _even_pace(started + chance.uniform(0, interval), interval)
+        with contextlib.suppress(TimeoutError):  # counted in timings.failures
+            await file_report(citizen, photos[index % len(photos)], chance.choice(AGENCIES), pace)
+
+    await asyncio.gather(*(one(index) for index in range(citizens)))
+    return timings, time.monotonic() - started
+
+
+async def _flood(telegram: FakeTelegram, messages: int) -> None:
+    flooder = FakeUser(telegram, user_id=next(_user_ids), first_name="Banjir")
+    for number in range(messages):
+        flooder.push_message(text=f"spam {number}")
+        if number % 50 == 0:
+            await asyncio.sleep(0)  # let the harness breathe, as a real sender's network would
+
+
+async def _echo_ceiling(context: BenchContext, citizens: int, messages: int) -> float:
+    timings = Timings()
+    async with (
+        fake_telegram() as (telegram, inbox),
+        bot_process(telegram, "bench.echo_bot", context.workdir),
+    ):
+
+        async def chat() -> None:
+            citizen = Citizen(telegram, inbox, next(_user_ids), timings)
+            for number in range(messages):
+                await citizen.exchange(citizen.user.send(f"halo {number}"))
+
+        await asyncio.gather(*(chat() for _ in range(citizens)))
+    return timings.sustained_rate()
+
+
+async def run(context: BenchContext) -> list[Result]:
+    citizens = context.size(500, 4)
+    photos = [plain_jpeg(1280, 960, color=(30 * n % 256, 90, 200)) for n in range(8)]
+    echo_rate = await _echo_ceiling(context, citizens, context.size(15, 3))
+    results = [
+        Result(
+            SECTION,
+            f"echo bot ceiling ({citizens} chats)",
+            echo_rate,
+            "updates/s",
+            note="bare aiogram, same harness, machine-dependent",
+        )
+    ]
+    for backend in available_backends(context):
+        redis_url = context.redis_url if backend == "postgresql" else None
+        if backend == "postgresql" and redis_url is None:
+            continue
+        label = "SQLite" if backend == "sqlite" else "PostgreSQL + Redis"
+        results += await _backend(context, backend, label, redis_url, citizens, photos, echo_rate)
+    return results
+
+
+async def _backend(
+    context: BenchContext,
+    backend: str,
+    label: str,
+    redis_url: str | None,
+    citizens: int,
+    photos: list[bytes],
+    echo_rate: float,
+) -> list[Result]:
+    if redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(redis_url)
+        await client.flushdb()  # the benchmark's own Redis database: limits start afresh
+        await client.aclose()
+    async with (
+        fresh_database(context, backend) as database_url,
+        fake_telegram() as (
+            telegram,
+            inbox,
+        ),
+        bot_process(
+            telegram,
+            "bot",
+            context.workdir,
+            database_url=database_url,
+            redis_url=redis_url,
+        ),
+    ):
+        saturated, wall = await _reports(telegram, inbox, citizens, photos, rate=None)
+        sustained = saturated.sustained_rate()
+        half = sustained / 2
+        paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
+        flood_task = asyncio.create_task(_flood(telegram, context.size(1000, 100)))
+        flooded, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
+        await flood_task
+
+    share = sustained / echo_rate if echo_rate else 0.0
+    judged = not context.quick
+    p99 = percentile(paced.latencies, 0.99) * 1000
+    completed = len(saturated.latencies) / STEPS_PER_REPORT
+    results = [
+        Result(SECTION, f"{label}: sustained ({citizens} at once)", sustained, "updates/s"),
+        Result(
+            SECTION,
+            f"{label}: share of the echo ceiling",
+            f"{share:.2f}",
+            "×",
+            "≥ 0.5 on SQLite" if backend == "sqlite" else "",
+            (share >= 0.5) if judged and backend == "sqlite" else None,
+        ),
+        Result(
+            SECTION, f"{label}: full reports a minute", sustained / STEPS_PER_REPORT * 60, "/min"
+        ),
+        Result(
+            SECTION,
+            f"{label}: saturated p50 / p95 / p99",
+            _triple(saturated.latencies),
+            "ms",
+            note=f"{completed:.0f} reports in {wall:.0f} s, {saturated.failures} timed out",
+        ),
+        Result(
+            SECTION,
+            f"{label}: p50 / p95 / p99 at half rate ({half:.0f}/s)",
+            _triple(paced.latencies),
+            "ms",
+            "p99 ≤ 50 ms",
+            (p99 <= 50) if judged else None,
+        ),
+        Result(
+            SECTION,
+            f"{label}: same, one account flooding {context.size(1000, 100):,} messages",
+            _triple(flooded.latencies),
+            "ms",
+            note=f"{flooded.failures} timed out",
+        ),
+    ]
+    return results
+
+
+def _triple(latencies: list[float]) -> str:
+    return " / ".join(f"{percentile(latencies, share) * 1000:.0f}" for share in (0.5, 0.95, 0.99))
