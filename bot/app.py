@@ -21,7 +21,7 @@ from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import background
@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 STATUS_LOOKUPS_PER_MINUTE = 10
 REPORTS_STARTED_PER_HOUR = 6
+REDIS_CONNECTIONS = 100
 # A flooding account is told why the bot went quiet at most this often.
 FLOOD_NOTICE_SECONDS = 60
 # A per-user lock held by an instance that died is freed after this long; it must outlast
@@ -175,7 +176,16 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await evidence_store.open()
     else:
         evidence_store = LocalEvidenceStore(settings.evidence_dir)
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    redis = (
+        # A burst waits for a free connection instead of failing with "Too many connections".
+        Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=10
+            )
+        )
+        if settings.redis_url
+        else None
+    )
     fsm_storage: SqlStorage | TrackedRedisStorage
     if redis is not None:
         # Several instances: one user's updates are serialised across all of them, and the

@@ -37,9 +37,9 @@ from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
 
-# Updates being handled at once; beyond this, fetching waits (the database and Telegram
-# would only queue them anyway, and memory stays bounded).
-MAX_IN_FLIGHT = 1000
+# Updates being handled at once; beyond this, fetching waits (the database and Redis would
+# only queue them anyway, and memory stays bounded).
+MAX_IN_FLIGHT = 256
 # How long a stopping poller lets updates under way finish.
 STOP_GRACE_SECONDS = 10.0
 _BACKOFF_FIRST, _BACKOFF_CAP = 0.5, 30.0
