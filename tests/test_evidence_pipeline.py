@@ -106,3 +106,19 @@ async def test_unwritable_store_is_reported(tmp_path: Path) -> None:
     store = LocalEvidenceStore(blocker)
     with pytest.raises(EvidenceStoreUnavailable):
         await store.put(b"x", sha256="ab" * 32, suffix=".jpg")
+
+
+def test_icc_profile_xmp_and_comment_are_not_kept() -> None:
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>Lokasi rumah pelapor</rdf:RDF></x:xmpmeta>'
+    source = BytesIO()
+    Image.open(BytesIO(imagegen.plain_jpeg())).save(
+        source, format="JPEG", icc_profile=icc, xmp=xmp, comment=b"dibuat oleh pelapor"
+    )
+    assert b"Lokasi rumah pelapor" in source.getvalue()
+    stored = process_evidence(source.getvalue()).data
+    for marker in (b"ICC_PROFILE", b"Lokasi rumah pelapor", b"dibuat oleh pelapor", b"Exif"):
+        assert marker not in stored, marker
+    assert Image.open(BytesIO(stored)).info.get("icc_profile") is None
