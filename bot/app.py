@@ -47,6 +47,7 @@ from bot.i18n import ChatLocaleMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, FloodGuard
 from bot.polling import Poller
 from bot.services import coordination
+from bot.services.agencies import AgencyDirectory
 from bot.services.desk import Deadlines, Desk
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
@@ -86,6 +87,7 @@ class Services:
     report_limiter: RateLimiter
     update_limiter: RateLimiter
     language_choices: LanguageChoices
+    agencies: AgencyDirectory
 
 
 def build_dispatcher(
@@ -234,6 +236,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         report_limiter=report_limiter,
         update_limiter=update_limiter,
         language_choices=LanguageChoices(sessions),
+        agencies=AgencyDirectory(sessions),
     )
     dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(

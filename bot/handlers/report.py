@@ -20,6 +20,7 @@ from bot.flows.prompts import back_label
 from bot.flows.report import EDITABLE, MenuAction, ReportAction, ReportForm
 from bot.routing import RouterTemplate
 from bot.services import report_fields
+from bot.services.agencies import AgencyDirectory
 from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.dates import (
     DateInFuture,
@@ -223,13 +224,13 @@ async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
 
 
 @router.message(ReportForm.agency, TYPED)
-async def agency(message: Message, state: FSMContext, intake: IntakeService) -> None:
+async def agency(message: Message, state: FSMContext, agencies: AgencyDirectory) -> None:
     try:
         typed = report_fields.bounded_text(message.text, maximum=report_fields.AGENCY_MAX)
     except FieldRejected as error:
         await message.answer(field_rejection(error))
         return
-    suggestions = await intake.agency_suggestions(typed)
+    suggestions = await agencies.suggestions(typed)
     if not suggestions:
         await advance(message, state, ReportForm.agency, agency=typed, agency_options=None)
         return
@@ -400,6 +401,7 @@ async def submit(
     state: FSMContext,
     intake: IntakeService,
     board: StaffBoard,
+    agencies: AgencyDirectory,
     settings: Settings,
     i18n: I18n,
 ) -> None:
@@ -455,6 +457,7 @@ async def submit(
         )
     )
     await state.clear()
+    agencies.note(case.agency)
     await _close_buttons(callback)
     await board.publish(case)
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.services import lookup
 from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.codes import generate_code
 from bot.services.related import link_related
@@ -118,12 +117,6 @@ class IntakeService:
 
     def new_code(self) -> str:
         return generate_code(self._code_prefix)
-
-    async def agency_suggestions(self, typed: str) -> list[str]:
-        """Agencies others reported under a similar name. A short session of its own: the
-        caller goes on to save the answer, which needs a connection of its own too."""
-        async with self._sessions() as session:
-            return await lookup.agency_suggestions(session, typed)
 
     async def submit(
         self, draft: ReportDraft, *, code: str, chat_id: int, locale: str

@@ -5,15 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from rapidfuzz import fuzz, process
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.codes import normalize_code
-from bot.services.report_fields import agency_key
 from storage import repositories
-
-AGENCY_SUGGESTION_SCORE = 85
-AGENCY_SUGGESTIONS = 3
 
 
 class MalformedCode(ValueError):
@@ -42,19 +37,3 @@ async def status_by_code(session: AsyncSession, text: str, prefix: str) -> Statu
 async def reports_of_chat(session: AsyncSession, chat_id: int) -> list[StatusView]:
     cases = await repositories.cases_filed_from_chat(session, chat_id)
     return [StatusView(c.code, c.status, c.status_changed_at, c.public_note) for c in cases]
-
-
-async def agency_suggestions(session: AsyncSession, typed: str) -> list[str]:
-    """Agencies already reported whose names look like `typed`, unless it matches one exactly."""
-    known = await repositories.known_agencies(session)
-    typed_key = agency_key(typed)
-    if any(agency_key(name) == typed_key for name in known):
-        return []
-    matches = process.extract(
-        typed_key,
-        {name: agency_key(name) for name in known},
-        scorer=fuzz.token_sort_ratio,
-        score_cutoff=AGENCY_SUGGESTION_SCORE,
-        limit=AGENCY_SUGGESTIONS,
-    )
-    return [name for _key, _score, name in matches]
