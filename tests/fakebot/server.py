@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakebot.limits import TelegramLimits
 
 BOT_USER = {
     "id": 7_000_000_001,
@@ -80,6 +81,8 @@ class FakeTelegram:
         # Called with (chat_id, output) for every message the bot sends: benchmarks follow
         # thousands of chats without waking every waiter on each message.
         self.output_listener: Callable[[int, dict[str, Any]], None] | None = None
+        # Telegram's flood limits, off unless a test sets them (tests/fakebot/limits.py).
+        self.limits: TelegramLimits | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes
         self.uploads: dict[str, bytes] = {}  # file_id -> bytes the bot uploaded
         self._file_meta: dict[str, dict[str, Any]] = {}  # file_id -> File object
@@ -324,6 +327,13 @@ class FakeTelegram:
         ):
             call.ok = False
             return self._error(403, "Forbidden: bot was blocked by the user")
+        limited = method in SEND_METHODS | {"sendmediagroup"}
+        if self.limits is not None and chat_id is not None and limited:
+            retry_after = self.limits.admit(chat_id, call.at, len(params.get("media") or [1]))
+            if retry_after is not None:
+                call.ok = False
+                text = f"Too Many Requests: retry after {retry_after}"
+                return self._error(429, text, retry_after)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             call.ok = False
