@@ -2,6 +2,12 @@
 one a second per chat, and a pause of all sending whenever Telegram answers 429 (its flood
 limit is per bot, not per chat).
 
+The limits must hold where Telegram counts them, whatever happens between here and there, so
+a send is never booked for later: it is granted at the moment it can go, and it counts from
+then until its answer arrives (LocalSlots; RedisSendSlots keeps the same rules for several
+instances). Booking slots ahead let a task that woke late send together with those booked
+after it, 31 or more in one second.
+
 Delivery is at least once; a message goes out twice only in two narrow cases. A row is
 claimed with a lease and marked sent right after Telegram accepts it, so it is repeated when
 the process dies (or loses its database for longer than a few retries) between Telegram's
@@ -14,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import math
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -48,9 +56,20 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN = 5.0
 # Writing an outcome is retried briefly: a "sent" lost to a database hiccup means a repeat.
 _RECORD_DELAYS = (0.2, 1.0, 3.0)
-# Added to every gap: thirty float additions of 1/30 fall just short of 1.0, which would let
-# a 31st message into the same second.
-_EPSILON = 1e-6
+# Sending is limited on our clock and counted on Telegram's: this much is added to every
+# window and gap, for rounding and clock drift (not for network jitter, which counting a
+# send from its grant to its answer, see LocalSlots, already allows for).
+LIMIT_MARGIN = 0.005
+# Telegram allows a group 20 messages a minute: one every three seconds keeps any minute to 20.
+GROUP_INTERVAL = 3.0
+# How far behind its schedule sending may catch up after a late wake-up (LocalSlots).
+CATCH_UP = 0.25
+# How long a send not yet settled still counts as under way: longer than any request may take
+# (send_timeout), so a process that dies mid-send holds a slot only this long.
+SEND_HOLD = 30.0
+# The longest pause between claims while the database is failing: short, so delivery
+# resumes within seconds of it coming back.
+CLAIM_RETRY_CAP = 5.0
 
 
 @dataclass(frozen=True)
@@ -59,10 +78,21 @@ class RenderedMessage:
     reply_markup: InlineKeyboardMarkup | None = None
 
 
-class SharedSlots(Protocol):
-    """Send slots kept for the whole deployment (storage/redis_state.RedisSendSlots)."""
+Take = tuple[Literal["granted", "wait", "chat_busy"], float]
 
-    async def reserve(self, chat_id: int) -> float: ...
+
+class SharedSlots(Protocol):
+    """Send slots kept for the whole deployment (storage/redis_state.RedisSendSlots); the
+    local LocalSlots keeps the same rules in memory. See LocalSlots for what they are."""
+
+    async def take(self, token: str, chat_id: int) -> Take:
+        """Take a slot to send to `chat_id` now under the name `token`, or say how many
+        seconds to wait: "wait" for all sending, "chat_busy" for this chat only."""
+        ...
+
+    async def settle(self, token: str, chat_id: int) -> None:
+        """The send taken as `token` has had its answer (or was never made)."""
+        ...
 
     async def pause(self, seconds: float) -> None: ...
 
@@ -103,10 +133,100 @@ def backoff_delay(attempts: int, cap: float) -> float:
     return base + random.uniform(0.0, base * 0.1)
 
 
+class LocalSlots:
+    """Telegram's limits kept by one process. A send is granted only now, never booked for
+    later, and it counts from the moment it is granted until its answer has arrived
+    (`settle`): Telegram received the request somewhere in that interval, whatever the
+    network or a busy event loop did to it. So:
+
+    - a new send is granted only while fewer than `rate` sends of the last `window` seconds
+      are under way or were answered within them: any `rate` + 1 sends then reach Telegram at
+      least a window apart, measured from one's arrival to the other's;
+    - a chat gets its next send `per_chat` seconds after the previous one was answered (a
+      group `GROUP_INTERVAL`, as it may have only 20 a minute);
+    - grants are spread `1/rate` apart, so the first second is no burst and a 429 is
+      answered before many more requests are under way; after a late wake-up (a busy event
+      loop) they follow each other sooner until back on schedule, CATCH_UP at most;
+    - nothing is granted while paused by a 429.
+
+    Throughput is `rate` per (`window` + the time Telegram takes to answer), about 29.7 a
+    second for 30 with answers in a few milliseconds."""
+
+    def __init__(
+        self,
+        rate: float,
+        per_chat: float,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        window: float = 1.0,
+        per_group: float = GROUP_INTERVAL,
+        hold: float = SEND_HOLD,
+    ) -> None:
+        if rate <= 0 or per_chat < 0 or window <= 0:
+            raise ValueError("rate and window must be positive and per_chat not negative")
+        self._clock = clock
+        self._limit = max(1, math.floor(rate + 1e-9))
+        self._window = window + LIMIT_MARGIN
+        self._spacing = window / rate
+        self._per_chat = per_chat + LIMIT_MARGIN
+        self._per_group = max(per_chat, per_group) + LIMIT_MARGIN
+        self._hold = hold
+        self._counted: dict[str, float] = {}  # token -> when it was answered (or will be, at most)
+        self._chat_free: dict[int, float] = {}
+        self._schedule = -math.inf
+        self._paused_until = -math.inf
+
+    def gap(self, chat_id: int) -> float:
+        return self._per_group if chat_id < 0 else self._per_chat
+
+    async def take(self, token: str, chat_id: int) -> Take:
+        return self.take_now(token, chat_id)
+
+    def take_now(self, token: str, chat_id: int) -> Take:
+        now = self._clock()
+        if self._paused_until > now:
+            return "wait", self._paused_until - now
+        free = self._chat_free.get(chat_id, -math.inf)
+        if free > now:
+            return "chat_busy", free - now
+        if self._schedule > now:
+            return "wait", self._schedule - now
+        if len(self._counted) >= self._limit:
+            horizon = now - self._window
+            self._counted = {t: end for t, end in self._counted.items() if end > horizon}
+            if len(self._counted) >= self._limit:
+                return "wait", min(self._counted.values()) - horizon
+        self._counted[token] = now + self._hold
+        self._chat_free[chat_id] = now + self._hold + self.gap(chat_id)
+        # A grant up to CATCH_UP late keeps to the schedule, so the next ones catch up.
+        on_time = now - self._schedule <= CATCH_UP
+        self._schedule = (self._schedule if on_time else now) + self._spacing
+        if len(self._chat_free) > 10_000:  # forget chats whose gap has passed
+            self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
+        return "granted", 0.0
+
+    async def settle(self, token: str, chat_id: int) -> None:
+        self.settle_now(token, chat_id)
+
+    def settle_now(self, token: str, chat_id: int) -> None:
+        now = self._clock()
+        self._counted[token] = now
+        self._chat_free[chat_id] = now + self.gap(chat_id)
+
+    async def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+@dataclass(frozen=True)
+class Permit:
+    token: str
+    chat_id: int
+
+
 class Pacer:
-    """Hands out send slots: at most `rate` a second overall (slots `1/rate` apart), a chat
-    at most once every `per_chat` seconds, none while paused by a 429. With `shared` slots
-    the limits hold across instances."""
+    """Hands out send slots (see LocalSlots; with `shared` slots the limits hold across
+    instances). Waiters take turns in order of arrival, so only one of them at a time asks
+    for a slot; one whose chat is busy waits out of turn."""
 
     def __init__(
         self,
@@ -114,59 +234,63 @@ class Pacer:
         per_chat: float,
         clock: Callable[[], float] = time.monotonic,
         shared: SharedSlots | None = None,
+        *,
+        per_group: float = GROUP_INTERVAL,
+        hold: float = SEND_HOLD,
     ) -> None:
-        if rate <= 0 or per_chat < 0:
-            raise ValueError("rate must be positive and per_chat not negative")
-        self._shared = shared
-        self._spacing = 1.0 / rate + _EPSILON
-        self._per_chat = per_chat + _EPSILON
+        self._slots: SharedSlots = (
+            shared
+            if shared is not None
+            else LocalSlots(rate, per_chat, clock, per_group=per_group, hold=hold)
+        )
         self._clock = clock
-        self._next_slot = -math.inf
         self._paused_until = -math.inf
-        self._chat_next: dict[int, float] = {}
+        self._turn = asyncio.Lock()  # fair: waiters acquire it in order
+        self._name = uuid.uuid4().hex[:12]
+        self._tokens = itertools.count()
 
     def paused_for(self) -> float:
         return max(0.0, self._paused_until - self._clock())
 
     async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
-        if self._shared is not None:
-            await self._shared.pause(seconds)
+        await self._slots.pause(seconds)
 
-    def reserve(self, chat_id: int) -> float:
-        """The clock time of the next free slot for `chat_id`, now taken."""
-        now = self._clock()
-        at = max(now, self._next_slot, self._paused_until, self._chat_next.get(chat_id, now))
-        self._next_slot = at + self._spacing
-        self._chat_next[chat_id] = at + self._per_chat
-        if len(self._chat_next) > 10_000:  # forget chats whose gap has passed
-            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
-        return at
-
-    async def slot(self, chat_id: int) -> None:
-        """Wait for a slot to send to `chat_id`."""
+    async def acquire(self, chat_id: int) -> Permit:
+        """Wait for a slot to send to `chat_id` now. The permit must be settled once the
+        send has its answer, or if it is not made after all."""
+        token = f"{self._name}:{next(self._tokens)}"
         while True:
-            previous = self._chat_next.get(chat_id)
-            if self._shared is not None:
-                at = self._clock() + await self._shared.reserve(chat_id)
-            else:
-                at = self.reserve(chat_id)
-            await asyncio.sleep(max(0.0, at - self._clock()))
-            now = self._clock()
-            if self._paused_until <= now:
-                if self._shared is None:
-                    # From the actual start, so a late wake-up cannot shorten the chat's gap.
-                    gap_end = now + self._per_chat
-                    self._chat_next[chat_id] = max(self._chat_next.get(chat_id, now), gap_end)
-                return
-            # A 429 came while this send waited. Sending at the end of the pause together
-            # with every other waiter would be a burst, so it queues again for a fresh slot
-            # (reserve() puts it after the pause), giving back the chat's unused gap.
-            if self._shared is None:
-                if previous is None:
-                    self._chat_next.pop(chat_id, None)
-                else:
-                    self._chat_next[chat_id] = previous
+            async with self._turn:
+                while True:
+                    if (paused := self.paused_for()) > 0:  # a 429 here, even if not shared
+                        await asyncio.sleep(paused)
+                        continue
+                    outcome, wait = await self._take(token, chat_id)
+                    if outcome == "granted":
+                        return Permit(token, chat_id)
+                    if outcome == "chat_busy":
+                        break
+                    await asyncio.sleep(wait)
+            await asyncio.sleep(wait)  # this chat's gap, while others take their turns
+
+    async def _take(self, token: str, chat_id: int) -> Take:
+        taking = asyncio.ensure_future(self._slots.take(token, chat_id))
+        try:
+            return await asyncio.shield(taking)
+        except asyncio.CancelledError:
+            # A slot granted to a waiter that is gone would hold its chat until SEND_HOLD.
+            with contextlib.suppress(Exception):
+                if (await taking)[0] == "granted":
+                    await self._slots.settle(token, chat_id)
+            raise
+
+    async def settle(self, permit: Permit) -> None:
+        try:
+            await self._slots.settle(permit.token, permit.chat_id)
+        except Exception:
+            # The send stays counted until SEND_HOLD: slower for a while, never over a limit.
+            log.exception("send slot not settled")
 
 
 class OutboxSender:
@@ -192,6 +316,8 @@ class OutboxSender:
     ) -> None:
         if lease_seconds < send_timeout + 2 * LEASE_MARGIN:
             raise ValueError("lease_seconds must leave room for a send and its margin")
+        if send_timeout + LEASE_MARGIN > SEND_HOLD:
+            raise ValueError("send_timeout must end well within SEND_HOLD")
         self._bot = bot
         self._sessions = session_factory
         self._render = render
@@ -200,6 +326,9 @@ class OutboxSender:
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
         self._batch_size = batch_size
+        # Claim again once half the batch is free rather than for each row that finishes:
+        # one query per ~30 rows, and the rows in hand still last a second at 30 a second.
+        self._claim_at = max(1, batch_size // 2)
         self._lease = lease_seconds
         self._send_timeout = send_timeout
         self._wake = asyncio.Event()
@@ -209,9 +338,10 @@ class OutboxSender:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled. Rows are claimed as capacity frees up rather than in
-        rounds, so one slow request holds back only its own chat."""
+        """Deliver until cancelled. Rows are claimed whenever half the batch is free rather
+        than in rounds, so one slow request holds back only its own chat."""
         tasks: set[asyncio.Task[None]] = set()
+        claim_failures = 0
 
         def finished(task: asyncio.Task[None]) -> None:
             tasks.discard(task)
@@ -227,19 +357,34 @@ class OutboxSender:
                     continue
                 self._wake.clear()
                 room = self._batch_size - len(tasks)
-                if room > 0:
+                if room >= self._claim_at:
                     try:
                         rows, deadline = await self._claim(room)
-                    except Exception:
-                        # The database may be briefly unavailable; rows stay pending meanwhile.
-                        log.exception("outbox claim failed")
-                        rows = []
+                    except Exception as error:
+                        # The database may be unavailable; rows stay pending meanwhile. One
+                        # traceback per outage, then a line per retry, spaced out.
+                        claim_failures += 1
+                        if claim_failures == 1:
+                            log.exception("outbox claim failed")
+                        else:
+                            log.warning(
+                                "outbox claim failed again",
+                                extra={"failures": claim_failures, "error": repr(error)},
+                            )
+                        await asyncio.sleep(backoff_delay(claim_failures - 1, CLAIM_RETRY_CAP))
+                        continue
+                    if claim_failures:
+                        log.info("outbox claims work again", extra={"failures": claim_failures})
+                        claim_failures = 0
                     for row in rows:
                         task = asyncio.create_task(self._deliver(row, deadline))
                         tasks.add(task)
                         task.add_done_callback(finished)
+                # Not wait_for: on 3.11 it swallows a cancel that arrives as the wake-up
+                # does, and the sender would outlive its shutdown.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
         finally:
             for task in tasks:
                 task.cancel()
@@ -273,7 +418,7 @@ class OutboxSender:
             await self._record(outbox.mark_failed, row, error=f"render: {error!r}")
             return
         try:
-            await self._pacer.slot(row.chat_id)
+            permit = await self._pacer.acquire(row.chat_id)
         except asyncio.CancelledError:
             await self._hand_back(row)  # stopping: the next sender need not wait out the lease
             raise
@@ -285,9 +430,10 @@ class OutboxSender:
         if lease_deadline - self._clock() < self._send_timeout + LEASE_MARGIN:
             # Waited so long (a long flood pause) that the lease could end mid-send and let
             # another sender repeat the message: give the row back to be claimed afresh.
+            await self._pacer.settle(permit)
             await self._hand_back(row)
             return
-        send = asyncio.ensure_future(self._send(row, message))
+        send = asyncio.ensure_future(self._send(row, message, permit))
         try:
             await asyncio.shield(send)
         except asyncio.CancelledError:
@@ -296,7 +442,7 @@ class OutboxSender:
             await send
             raise
 
-    async def _send(self, row: Outbox, message: RenderedMessage) -> None:
+    async def _send(self, row: Outbox, message: RenderedMessage, permit: Permit) -> None:
         assert row.id is not None
         try:
             sent = await self._bot.send_message(
@@ -306,12 +452,23 @@ class OutboxSender:
                 request_timeout=math.ceil(self._send_timeout),
             )
         except Exception as error:
-            await self._failed(row, error)
+            await self._failed(row, error, permit)
             return
+        # Settled before the row is recorded: the slot frees as soon as Telegram has answered.
+        await self._pacer.settle(permit)
         await self._record(outbox.mark_sent, row, sent.message_id)
 
-    async def _failed(self, row: Outbox, error: Exception) -> None:
+    async def _failed(self, row: Outbox, error: Exception, permit: Permit) -> None:
         outcome, reason = classify(error)
+        if outcome == "flood":
+            assert isinstance(error, TelegramRetryAfter)
+            try:
+                # Before the slot is settled, so no other send takes it.
+                await self._pacer.pause(float(error.retry_after))
+            except Exception:
+                # This instance still pauses; the others learn of the limit by their own 429.
+                log.exception("flood pause not shared", extra={"outbox_id": row.id})
+        await self._pacer.settle(permit)
         text = self._describe(error)
         extra: dict[str, Any] = {
             "outbox_id": row.id,
@@ -329,11 +486,6 @@ class OutboxSender:
         if outcome == "flood":
             assert isinstance(error, TelegramRetryAfter)
             delay = float(error.retry_after)
-            try:
-                await self._pacer.pause(delay)
-            except Exception:
-                # This instance still pauses; the others learn of the limit by their own 429.
-                log.exception("flood pause not shared", extra={"outbox_id": row.id})
         else:
             delay = backoff_delay(row.attempts, self._max_backoff)
         log.log(

@@ -83,12 +83,17 @@ class _SqliteWriteQueue:
         ):
             return
         try:
-            await_(asyncio.wait_for(self._lock.acquire(), self._timeout))
+            await_(self._acquire())
         except TimeoutError:
             raise OperationalError(
                 statement, None, sqlite3.OperationalError("database is locked")
             ) from None
         self._holder = dbapi_connection
+
+    async def _acquire(self) -> None:
+        # Not wait_for: on 3.11 it swallows a cancel that arrives as the lock is granted.
+        async with asyncio.timeout(self._timeout):
+            await self._lock.acquire()
 
     def _transaction_ended(self, connection: Connection) -> None:
         if connection.invalidated:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
@@ -78,40 +79,124 @@ class RedisRateLimiter:
         return True
 
 
-# Atomically hands out the next send slot for the whole deployment: the later of now, the
-# global next slot and the chat's next slot; advances both. Returns the slot in ms.
-_NEXT_SLOT = """
-local now = tonumber(ARGV[1])
-local spacing = tonumber(ARGV[2])
-local per_chat = tonumber(ARGV[3])
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or 0),
-                      tonumber(redis.call('GET', KEYS[2]) or 0),
-                      tonumber(redis.call('GET', KEYS[3]) or 0))
-redis.call('SET', KEYS[1], slot + spacing, 'PX', 60000)
-redis.call('SET', KEYS[2], slot + per_chat, 'PX', per_chat + 60000)
-return slot
+# The same as bot/delivery's (storage does not import bot; tests/test_delivery.py checks).
+LIMIT_MARGIN = 0.005
+GROUP_INTERVAL = 3.0
+SEND_HOLD = 30.0
+CATCH_UP = 0.25
+
+# The rules of bot/delivery.LocalSlots, kept in Redis for every instance at once, on Redis's
+# clock (TIME) so the instances' clocks need not agree. Times in ms.
+# KEYS: window (sorted set: token -> when its send was answered, or will be at the latest),
+# schedule, paused, the chat's key. Returns {0, "0"} granted, {1, wait} wait, {2, wait} chat
+# busy (waits as strings: Lua numbers would be truncated to integers).
+_TAKE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit, window, spacing = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local gap, hold, catch_up = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local paused = tonumber(redis.call('GET', KEYS[3]) or '-1')
+if paused > now then return {1, tostring(paused - now)} end
+local free = tonumber(redis.call('GET', KEYS[4]) or '-1')
+if free > now then return {2, tostring(free - now)} end
+local schedule = tonumber(redis.call('GET', KEYS[2]) or '-1')
+if schedule > now then return {1, tostring(schedule - now)} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return {1, tostring(tonumber(oldest[2]) + window - now)}
+end
+redis.call('ZADD', KEYS[1], now + hold, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.ceil(hold + window))
+if now - schedule > catch_up then schedule = now end
+redis.call('SET', KEYS[2], tostring(schedule + spacing), 'PX', 60000)
+redis.call('SET', KEYS[4], tostring(now + hold + gap), 'PX', math.ceil(hold + gap))
+return {0, '0'}
 """
+# KEYS: window, the chat's key. ARGV: token, window, gap.
+_SETTLE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local window, gap = tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], math.max(redis.call('PTTL', KEYS[1]), math.ceil(window)))
+redis.call('SET', KEYS[2], tostring(now + gap), 'PX', math.ceil(gap))
+return 0
+"""
+# KEYS: paused. ARGV: seconds in ms. Only ever lengthens a pause.
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local until_ = now + tonumber(ARGV[1])
+if until_ > tonumber(redis.call('GET', KEYS[1]) or '-1') then
+  redis.call('SET', KEYS[1], tostring(until_), 'PX', math.ceil(tonumber(ARGV[1])))
+end
+return 0
+"""
+_OUTCOMES: dict[int, Literal["granted", "wait", "chat_busy"]] = {
+    0: "granted",
+    1: "wait",
+    2: "chat_busy",
+}
 
 
 class RedisSendSlots:
     """Telegram's limits are per bot, so with several instances they must be kept together:
-    the slots come from Redis instead of each process's memory."""
+    the slots (bot/delivery.LocalSlots explains them) come from Redis instead of each
+    process's memory."""
 
-    def __init__(self, redis: Redis, rate: float, per_chat_seconds: float) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        rate: float,
+        per_chat_seconds: float,
+        *,
+        window_seconds: float = 1.0,
+        per_group_seconds: float = GROUP_INTERVAL,
+        hold_seconds: float = SEND_HOLD,
+        prefix: str = "lapor:send",
+    ) -> None:
+        if rate <= 0 or per_chat_seconds < 0 or window_seconds <= 0:
+            raise ValueError("rate and window must be positive and per_chat not negative")
         self._redis = redis
-        self._spacing_ms = 1000.0 / rate
-        self._per_chat_ms = per_chat_seconds * 1000.0
-        self._script = redis.register_script(_NEXT_SLOT)
+        self._prefix = prefix
+        self._limit = max(1, math.floor(rate + 1e-9))
+        self._window_ms = (window_seconds + LIMIT_MARGIN) * 1000.0
+        self._spacing_ms = window_seconds / rate * 1000.0
+        self._per_chat_ms = (per_chat_seconds + LIMIT_MARGIN) * 1000.0
+        self._per_group_ms = (max(per_chat_seconds, per_group_seconds) + LIMIT_MARGIN) * 1000.0
+        self._hold_ms = hold_seconds * 1000.0
+        self._take = redis.register_script(_TAKE)
+        self._settle = redis.register_script(_SETTLE)
+        self._pause = redis.register_script(_PAUSE)
 
-    async def reserve(self, chat_id: int) -> float:
-        """Seconds to wait before sending to `chat_id`."""
-        now_ms = time.time() * 1000.0
-        slot = await self._script(
-            keys=["lapor:send:next", f"lapor:send:chat:{chat_id}", "lapor:send:paused"],
-            args=[now_ms, self._spacing_ms, self._per_chat_ms],
+    def _gap_ms(self, chat_id: int) -> float:
+        return self._per_group_ms if chat_id < 0 else self._per_chat_ms
+
+    async def take(
+        self, token: str, chat_id: int
+    ) -> tuple[Literal["granted", "wait", "chat_busy"], float]:
+        p = self._prefix
+        code, wait = await self._take(
+            keys=[f"{p}:window", f"{p}:schedule", f"{p}:paused", f"{p}:chat:{chat_id}"],
+            args=[
+                token,
+                self._limit,
+                self._window_ms,
+                self._spacing_ms,
+                self._gap_ms(chat_id),
+                self._hold_ms,
+                CATCH_UP * 1000.0,
+            ],
         )
-        return max(0.0, (float(slot) - now_ms) / 1000.0)
+        return _OUTCOMES[int(code)], max(0.0, float(wait) / 1000.0)
+
+    async def settle(self, token: str, chat_id: int) -> None:
+        p = self._prefix
+        await self._settle(
+            keys=[f"{p}:window", f"{p}:chat:{chat_id}"],
+            args=[token, self._window_ms, self._gap_ms(chat_id)],
+        )
 
     async def pause(self, seconds: float) -> None:
-        until = time.time() * 1000.0 + seconds * 1000.0
-        await self._redis.set("lapor:send:paused", until, px=int(seconds * 1000) + 1000)
+        await self._pause(keys=[f"{self._prefix}:paused"], args=[seconds * 1000.0])
