@@ -79,6 +79,12 @@ async def fill_report_until_evidence(
     return await press(user, question, "Lewati", "Langkah 9/9")
 
 
+async def closed_buttons(user: FakeUser) -> None:
+    """Wait for an edit of an earlier message: after submitting, the last thing the bot
+    does, after the code is shown and the draft dropped, is close the summary's buttons."""
+    await user.server.wait_output(user.chat_id, predicate=lambda output: output["_kind"] == "edit")
+
+
 async def conversation(application: Any, user: FakeUser) -> tuple[str | None, dict[str, Any]]:
     """The user's conversation state and draft, from whichever storage the bot uses."""
     from aiogram.fsm.storage.base import StorageKey

@@ -19,6 +19,7 @@ from storage.models import Case, Evidence
 from tests.conftest import running_bot
 from tests.dialog import (
     CODE,
+    closed_buttons,
     conversation,
     fill_report_until_evidence,
     press,
@@ -44,10 +45,6 @@ async def at_summary(user: FakeUser) -> dict:
     await user.send_photo(plain_jpeg())
     received = await reply(user, "1")
     return await press(user, received, "Selesai", "Ringkasan")
-
-
-async def closed_buttons(user: FakeUser) -> None:
-    await user.server.wait_output(user.chat_id, predicate=lambda output: output["_kind"] == "edit")
 
 
 # --- updates ------------------------------------------------------------------------------

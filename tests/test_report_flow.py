@@ -14,6 +14,7 @@ from bot.services.dates import today_in_indonesia
 from storage.models import Case, CaseEvent, Evidence, Reporter
 from tests.dialog import (
     CODE,
+    closed_buttons,
     conversation,
     fill_report_until_evidence,
     press,
@@ -73,6 +74,7 @@ async def test_full_anonymous_report_with_an_album_of_two_photos(
     assert reporter.chat_id == citizen.user_id
     events = await rows(app, CaseEvent)
     assert [(e.action, e.to_status) for e in events] == [("submitted", "received")]
+    await closed_buttons(citizen)  # the handler has finished: the draft is dropped before
     assert await conversation(app, citizen) == (None, {}), "the finished draft is gone"
 
     status = await say(citizen, f"/status {code.group(0).lower()}", "Diterima")
