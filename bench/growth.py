@@ -1,0 +1,162 @@
+"""Growth: the staff's and reporters' queries with 10k, 100k and 1M cases stored, on SQLite
+and PostgreSQL, timed through the services the handlers call (status look-up, /inbox,
+/find, /stats, /export, the agency suggestions of report step 3). The same database grows
+from one size to the next. Each time is the median of several runs after a warm-up."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
+from bench.context import BenchContext
+from bench.databases import available_backends, fresh_database
+from bench.report import Result
+from bot.services.agencies import AgencyDirectory
+from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS
+from bot.services.desk import Deadlines, Desk
+from bot.services.export import EXPORT_COLUMNS, export_cases
+from bot.services.lookup import status_by_code
+from bot.services.statistics import case_statistics
+from storage.db import SessionFactory, create_engine, create_session_factory
+
+SECTION = "growth"
+LOAD_BATCH = 50_000
+TARGETS_AT_LARGEST = {"code look-up": 20.0, "/inbox first page": 20.0, "/stats": 500.0}
+
+
+async def _median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
+    await operation()  # warm-up: caches, compiled statements, pages in memory
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await operation()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+async def _measure(
+    sessions: SessionFactory, factory: CaseFactory, size: int, quick: bool
+) -> dict[str, float]:
+    desk = Desk(sessions, "ASN", Deadlines(2, 7, 14, 30))
+    chance = random.Random(size)
+    repeat = 3 if quick else 15
+
+    async def code_lookup() -> None:
+        async with sessions() as session:
+            assert await status_by_code(session, chance.choice(factory.codes), "ASN")
+
+    async def inbox() -> None:
+        await desk.inbox(statuses=open_statuses(), assignee_id=None, page=0)
+
+    async def find_name() -> None:
+        await desk.find("budi santoso")
+
+    async def find_code() -> None:
+        assert await desk.find(chance.choice(factory.codes).lower().replace("-", " "))
+
+    async def stats() -> None:
+        async with sessions() as session:
+            await case_statistics(session, today=date.today())
+
+    agencies = AgencyDirectory(sessions)
+
+    async def suggestions() -> None:
+        await agencies.suggestions("Dinas Pendidikn Kota Bandung")
+
+    async def agency_reload() -> None:
+        await AgencyDirectory(sessions).suggestions("Dinas Pendidikn Kota Bandung")
+
+    def export(fmt: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            async with sessions() as session:
+                await export_cases(
+                    session,
+                    fmt=fmt,  # type: ignore[arg-type]
+                    columns={key: key for key in EXPORT_COLUMNS},
+                    status_labels={key: key for key in STATUS_KEYS},
+                    category_labels={key: key for key in CATEGORY_KEYS},
+                )
+
+        return run
+
+    timings = {
+        "code look-up": await _measure_one(code_lookup, repeat),
+        "/inbox first page": await _measure_one(inbox, repeat),
+        "/find by name": await _measure_one(find_name, repeat),
+        "/find by code": await _measure_one(find_code, repeat),
+        "agency suggestions (report step 3)": await _measure_one(suggestions, repeat),
+        "agency list reload (background, every 5 min)": await _measure_one(agency_reload, 3),
+        "/stats": await _measure_one(stats, max(3, repeat // 3)),
+        "/export CSV": await _measure_one(export("csv"), 1),
+        "/export XLSX": await _measure_one(export("xlsx"), 1),
+    }
+    return timings
+
+
+async def _measure_one(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
+    return await _median_ms(operation, repeat)
+
+
+async def run(context: BenchContext) -> list[Result]:
+    sizes = [500, 2_000] if context.quick else [10_000, 100_000, 1_000_000]
+    results: list[Result] = []
+    for backend in available_backends(context):
+        label = "SQLite" if backend == "sqlite" else "PostgreSQL"
+        factory = CaseFactory()
+        loaded = 0
+        load_seconds = 0.0
+        async with fresh_database(context, backend) as url:
+            engine = create_engine(url)
+            sessions = create_session_factory(engine)
+            try:
+                for size in sizes:
+                    started = time.perf_counter()
+                    while loaded < size:
+                        count = min(LOAD_BATCH, size - loaded)
+                        tables = factory.batch(loaded + 1, count)
+                        if backend == "sqlite":
+                            load_sqlite(url, tables)
+                        else:
+                            await load_postgresql(url, tables)
+                        loaded += count
+                    load_seconds += time.perf_counter() - started
+                    timings = await _measure(sessions, factory, size, context.quick)
+                    results += _rows(
+                        label, size, timings, largest=size == sizes[-1], context=context
+                    )
+            finally:
+                await engine.dispose()
+        results.append(
+            Result(
+                SECTION,
+                f"{label}: generating and loading {loaded:,} cases",
+                load_seconds,
+                "s",
+                note="with reporters, audit trail and evidence rows",
+            )
+        )
+    return results
+
+
+def _rows(
+    label: str, size: int, timings: dict[str, float], *, largest: bool, context: BenchContext
+) -> list[Result]:
+    rows = []
+    for name, milliseconds in timings.items():
+        target = TARGETS_AT_LARGEST.get(name) if largest else None
+        rows.append(
+            Result(
+                SECTION,
+                f"{label}, {size:,} cases: {name}",
+                milliseconds,
+                "ms",
+                f"≤ {target:.0f} ms" if target else "",
+                (milliseconds <= target) if target and not context.quick else None,
+            )
+        )
+    return rows
