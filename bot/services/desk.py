@@ -41,6 +41,10 @@ OPEN_STATUSES = ("received", "in_review", "needs_info", "forwarded")
 SANCTIONS = ("none", "moral", "moderate", "severe")
 NOTE_MAX = 1000
 INBOX_PAGE = 10
+# How long one instance may take to post a case's card before another may try: a send with
+# its retries (bot/api_retry.py) fits well within it. A card whose poster died mid-way is
+# posted by the background sync once this has passed.
+CARD_CLAIM_SECONDS = 60.0
 
 
 class CaseNotFound(LookupError):
@@ -393,7 +397,7 @@ class Desk:
             )
         return case
 
-    async def claim_card(self, case_id: int, lease_seconds: float = 60) -> bool:
+    async def claim_card(self, case_id: int, lease_seconds: float = CARD_CLAIM_SECONDS) -> bool:
         """True for the one instance that should post this case's card now."""
         now = utcnow()
         async with self._sessions() as session, session.begin():
