@@ -21,6 +21,12 @@ _user_ids = itertools.count(7_000_000)
 async def run(context: BenchContext) -> list[Result]:
     conversations = context.size(10_000, 100)
     timings = Timings()
+    # The framework's floor: a bare aiogram echo bot, polling, before any update.
+    async with (
+        fake_telegram() as (telegram, _inbox),
+        bot_process(telegram, "bench.echo_bot", context.workdir) as echo,
+    ):
+        floor = rss_megabytes(echo.pid)
     async with (
         fresh_database(context, "sqlite") as database_url,
         fake_telegram() as (telegram, inbox),
@@ -40,6 +46,9 @@ async def run(context: BenchContext) -> list[Result]:
         busy = rss_megabytes(process.pid)
     per_conversation_kb = (busy - idle) * 1024 / conversations
     return [
+        Result(
+            SECTION, "bare aiogram echo bot RSS after start (the framework's floor)", floor, "MB"
+        ),
         Result(SECTION, "bot process RSS after start", idle, "MB"),
         Result(
             SECTION,

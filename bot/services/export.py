@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -102,10 +99,14 @@ def _query() -> Select[Any]:
     )
 
 
+# The control characters XML 1.0 forbids (the same set as openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def _text(value: str) -> str:
     """A string safe in a cell: no characters XML forbids (openpyxl would refuse the whole
     workbook), no formula (the apostrophe makes spreadsheet programs show it as text)."""
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL]
+    value = _ILLEGAL_CHARACTERS.sub("", value)[:_MAX_CELL]
     if value.startswith(_FORMULA_START):
         return "'" + value
     return value
@@ -164,6 +165,11 @@ def _csv_value(value: Any) -> Any:
 
 class _XlsxSheet:
     def __init__(self, headers: list[str]) -> None:
+        # Imported here: openpyxl costs every bot process 5 MB, and only admins export.
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
         # Write-only mode spools rows to a temporary file instead of keeping cells in memory.
         self._workbook = Workbook(write_only=True)
         self._sheet = self._workbook.create_sheet("Cases")
