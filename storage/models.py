@@ -31,14 +31,14 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True, index=True)
     status: str = Field(default="received", max_length=16)
-    category: str = Field(max_length=32)
+    category: str = Field(max_length=32, index=True)  # /stats counts by it
     asn_name: str = Field(max_length=200)
     asn_position: str | None = Field(default=None, max_length=200)
     asn_nip: str | None = Field(default=None, max_length=18)
     agency: str = Field(max_length=200)
     # Lower-cased, whitespace-folded agency, for suggestions and related-case matching.
     agency_key: str = Field(max_length=200, index=True)
-    province: str = Field(max_length=64)
+    province: str = Field(max_length=64, index=True)  # /stats counts by it
     incident_date: date
     place: str | None = Field(default=None, max_length=500)
     place_url: str | None = Field(default=None, max_length=1000)
@@ -87,6 +87,8 @@ class CaseEvent(SQLModel, table=True):
     case."""
 
     __tablename__ = "case_event"
+    # /stats finds the proven cases by their events: the index holds both columns it reads.
+    __table_args__ = (Index("ix_case_event_to_status_case", "to_status", "case_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)

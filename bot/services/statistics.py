@@ -1,26 +1,24 @@
 """The figures staff and the public ask for, aggregated in SQL (never row by row).
 
 Five queries whatever the number of cases: a GROUP BY each for status, category and
-province, one for the weekly trend (at most `weeks * 7` rows back) and one for the headline.
+province (each answered from its index), one for the weekly trend (a range count per week)
+and one for the headline.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, Date, cast, func
+from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS, provinces
 from bot.services.dates import WIB
 from storage.models import Case, CaseEvent
-
-# The IANA name of WIB, for PostgreSQL's timezone(); SQLite gets the fixed offset instead.
-_WIB_ZONE = "Asia/Jakarta"
-_WIB_SQLITE_MODIFIER = "+7 hours"
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,7 @@ def was_proven() -> ColumnElement[bool]:
     finding, while a case closed after `not_proven` does not; the current status alone
     cannot tell those two closed cases apart. As an IN (subquery) the database reads the
     proven events once and fetches those cases by primary key (a hash semi-join on
-    PostgreSQL): about 0.2 s for 1M cases on SQLite, where a correlated EXISTS per case
+    PostgreSQL): about 0.35 s for 1M cases on SQLite, where a correlated EXISTS per case
     took seconds.
     """
     proven_ids = select(CaseEvent.case_id).where(col(CaseEvent.to_status) == "proven")
@@ -110,47 +108,22 @@ def _zero_filled(keys: tuple[str, ...], counts: Counter[str]) -> dict[str, int]:
     return filled
 
 
-def _wib_day(session: AsyncSession) -> ColumnElement[object]:
-    """created_at as a date in WIB: a case filed on Monday 02:00 WIB (Sunday in UTC) belongs
-    to Monday's week, the week staff in Indonesia see it in."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        # Stored as naive UTC text; date() with a modifier gives 'YYYY-MM-DD' in WIB.
-        return func.date(col(Case.created_at), _WIB_SQLITE_MODIFIER)
-    if dialect == "postgresql":
-        # timezone(zone, timestamptz) gives the wall time there, independent of the session's
-        # TimeZone setting, which a plain cast to date would depend on.
-        return cast(func.timezone(_WIB_ZONE, col(Case.created_at)), Date)
-    return cast(col(Case.created_at), Date)
-
-
 async def _by_week(session: AsyncSession, today: date, weeks: int) -> list[tuple[date, int]]:
-    """Cases filed per week, zero-filled, oldest first. Grouped by day in SQL (portable
-    where week functions are not) and folded into weeks here."""
+    """Cases filed per week, oldest first. Each week is the range of created_at between two
+    Mondays at 00:00 WIB, so no date function of either database is needed."""
     if weeks <= 0:
         return []
     this_monday = today - timedelta(days=today.weekday())
-    first_monday = this_monday - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first_monday, time.min, tzinfo=WIB)
-    until = datetime.combine(this_monday + timedelta(weeks=1), time.min, tzinfo=WIB)
-    day = _wib_day(session).label("day")
-    rows = (
-        await session.exec(
-            select(day, func.count())
-            .where(col(Case.created_at) >= since, col(Case.created_at) < until)
-            .group_by(day)
-        )
-    ).all()
-    counts = {first_monday + timedelta(weeks=index): 0 for index in range(weeks)}
-    for filed, count in rows:
-        # SQLite answers text, PostgreSQL a date; a driver might answer a datetime.
-        if isinstance(filed, datetime):
-            filed_day = filed.date()
-        elif isinstance(filed, date):
-            filed_day = filed
-        else:
-            filed_day = date.fromisoformat(str(filed)[:10])
-        monday = filed_day - timedelta(days=filed_day.weekday())
-        if monday in counts:
-            counts[monday] += count
-    return list(counts.items())
+    mondays = [this_monday - timedelta(weeks=weeks - 1 - index) for index in range(weeks + 1)]
+    # In UTC, as created_at is stored (SQLite keeps no offset, so a WIB time would be
+    # compared as if it were UTC).
+    bounds = [datetime.combine(monday, time.min, tzinfo=WIB).astimezone(UTC) for monday in mondays]
+    filed = col(Case.created_at)
+    # A count per week, each a range of the created_at index: one pass computing twelve
+    # conditions per row took 0.7 s at a million cases on SQLite, these 0.04 s.
+    weekly = [
+        select(func.count()).select_from(Case).where(filed >= start, filed < end).scalar_subquery()
+        for start, end in itertools.pairwise(bounds)
+    ]
+    counts = (await session.exec(select(*weekly))).one()
+    return list(zip(mondays[:-1], (int(count) for count in counts), strict=True))
