@@ -355,6 +355,50 @@ async def test_inbox_pages_with_buttons(desk_app: Application, admin: FakeUser) 
     assert "11–12" in text_of(second_page) and "Pegawai 11" in text_of(second_page)
 
 
+async def test_inbox_of_many_cases_counts_only_past_the_page(
+    desk_app: Application, admin: FakeUser
+) -> None:
+    """With more than a thousand open cases the heading says "more than" instead of
+    counting them all, and paging goes on."""
+    from sqlalchemy import insert
+
+    from bot.services.desk import INBOX_COUNT_LIMIT
+    from storage.models import Case, Reporter, utcnow
+
+    async with desk_app.sessions() as session, session.begin():
+        reporter = Reporter(chat_id=7_100, identity="anonymous", locale="id")
+        session.add(reporter)
+        await session.flush()
+        now = utcnow()
+        await (await session.connection()).execute(
+            insert(Case),
+            [
+                {
+                    "code": f"ASN-{number:04d}-TEST",
+                    "status": "received",
+                    "category": "other",
+                    "asn_name": f"Pegawai {number:04d}",
+                    "agency": "Dinas Sosial",
+                    "agency_key": "dinas sosial",
+                    "province": "Bali",
+                    "incident_date": now.date(),
+                    "description": "Membagikan sembako bergambar calon.",
+                    "reporter_id": reporter.id,
+                    "created_at": now,
+                    "status_changed_at": now,
+                    "info_requested": False,
+                }
+                for number in range(INBOX_COUNT_LIMIT + 15)
+            ],
+        )
+    first_page = await say(admin, "/inbox", "1–10")
+    assert f"dari lebih dari {INBOX_COUNT_LIMIT}," in text_of(first_page)
+    await admin.press(first_page, "Berikutnya")
+    second_page = await admin.next()
+    assert f"11–20 dari lebih dari {INBOX_COUNT_LIMIT + 10}," in text_of(second_page)
+    assert "Tidak ada kasus" in text_of(await say(admin, "/inbox forwarded"))
+
+
 def test_daily_reminder_is_due_at_the_configured_hour_in_wib() -> None:
     from datetime import UTC, datetime
 

@@ -117,19 +117,19 @@ async def _send_inbox(
         return
     statuses = (selector,) if selector in STATUSES else OPEN_STATUSES
     assignee = user_id if selector == "mine" else None
-    cases, total = await desk.inbox(statuses=statuses, assignee_id=assignee, page=page)
+    listed = await desk.inbox(statuses=statuses, assignee_id=assignee, page=page)
+    cases, total = listed.cases, listed.total
     if not total:
         text = _("No cases here.")
     else:
         first = page * 10 + 1
+        heading = (
+            _("Cases {first}–{last} of more than {total}, oldest first")
+            if listed.more
+            else _("Cases {first}–{last} of {total}, oldest first")
+        )
         text = "\n".join(
-            [
-                bold(
-                    _("Cases {first}–{last} of {total}, oldest first").format(
-                        first=first, last=first + len(cases) - 1, total=total
-                    )
-                )
-            ]
+            [bold(heading.format(first=first, last=first + len(cases) - 1, total=total))]
             + [case_line(case) for case in cases]
         )
     buttons = []
@@ -140,7 +140,7 @@ async def _send_inbox(
                 callback_data=DeskAction(action="page", code=selector, value=str(page - 1)).pack(),
             )
         )
-    if (page + 1) * 10 < total:
+    if (page + 1) * 10 < total or listed.more:
         buttons.append(
             InlineKeyboardButton(
                 text=_("Next ▶️"),

@@ -41,6 +41,8 @@ OPEN_STATUSES = ("received", "in_review", "needs_info", "forwarded")
 SANCTIONS = ("none", "moral", "moderate", "severe")
 NOTE_MAX = 1000
 INBOX_PAGE = 10
+# /inbox counts the cases it lists only this far past the page shown ("more than …").
+INBOX_COUNT_LIMIT = 1000
 # How long one instance may take to post a case's card before another may try: a send with
 # its retries (bot/api_retry.py) fits well within it. A card whose poster died mid-way is
 # posted by the background sync once this has passed.
@@ -57,6 +59,13 @@ class TransitionNotAllowed(ValueError):
         self.current = current
         self.wanted = wanted
         self.allowed = TRANSITIONS.get(current, ())
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    cases: list[Case]
+    total: int  # all of them, or a lower bound when `more`
+    more: bool = False  # there are more than `total`
 
 
 class DeskError(ValueError):
@@ -147,15 +156,17 @@ class Desk:
 
     async def inbox(
         self, *, statuses: Sequence[str], assignee_id: int | None, page: int
-    ) -> tuple[list[Case], int]:
-        """Open cases (or those of `statuses`), oldest first; returns a page and the total."""
+    ) -> InboxPage:
+        """Open cases (or those of `statuses`), oldest first: a page and how many there are,
+        counted up to INBOX_COUNT_LIMIT past the page (an exact count of a few hundred
+        thousand open cases took 30 ms of the 35 ms /inbox took at a million cases)."""
         conditions = [col(Case.status).in_(statuses)]
         if assignee_id is not None:
             conditions.append(Case.assignee_id == assignee_id)
+        limit = page * INBOX_PAGE + INBOX_COUNT_LIMIT
+        counted = select(col(Case.id)).where(*conditions).limit(limit + 1).subquery()
         async with self._sessions() as session:
-            total = (
-                await session.exec(select(func.count()).select_from(Case).where(*conditions))
-            ).one()
+            total = (await session.exec(select(func.count()).select_from(counted))).one()
             cases = (
                 await session.exec(
                     select(Case)
@@ -165,7 +176,7 @@ class Desk:
                     .limit(INBOX_PAGE)
                 )
             ).all()
-        return list(cases), int(total)
+        return InboxPage(list(cases), min(int(total), limit), more=int(total) > limit)
 
     async def find(self, text: str, limit: int = 10) -> list[Case]:
         """By code, or by civil-servant name or agency (fuzzy on names)."""
