@@ -1,0 +1,48 @@
+"""`python -m bench --quick` still runs end to end and reports every section (issue #5's smoke
+test). Its figures are not checked: on a shared CI machine they mean nothing. With
+TEST_POSTGRES_URL and TEST_REDIS_URL the PostgreSQL + Redis rows run too."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.__main__ import SECTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_quick_benchmark_runs_every_section(tmp_path: Path) -> None:
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("BENCH_", "TELEGRAM_", "DATABASE_", "REDIS_"))
+    }
+    with_postgres = bool(os.environ.get("TEST_POSTGRES_URL") and os.environ.get("TEST_REDIS_URL"))
+    if with_postgres:
+        environment["BENCH_POSTGRES_URL"] = os.environ["TEST_POSTGRES_URL"]
+        environment["BENCH_REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    output = tmp_path / "table.md"
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--output", str(output)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-4000:]
+    table = output.read_text(encoding="utf-8")
+    assert "QUICK RUN" in table
+    rows = [line.split("|") for line in table.splitlines() if line.startswith("| ")][1:]
+    sections = {cells[1].strip() for cells in rows}
+    assert sections == set(SECTIONS), table
+    assert not any("Traceback" in line for line in finished.stderr.splitlines()), finished.stderr
+    measured = [cells for cells in rows if cells[3].strip() not in ("", "skipped")]
+    assert len(measured) >= 40, table
+    labels = " ".join(cells[2] for cells in rows)
+    assert "SQLite" in labels
+    if with_postgres:
+        assert "PostgreSQL" in labels and "skipped" not in table, table
