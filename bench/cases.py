@@ -335,7 +335,10 @@ async def load_postgresql(url: str, tables: Tables) -> None:
                 f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
                 f'(SELECT max(id) FROM "{table}"))'
             )
-        await connection.execute("ANALYZE")
+        # What autovacuum does to a live database, and not yet to one just filled by COPY:
+        # without the visibility map PostgreSQL cannot answer from an index alone, and
+        # /stats read 1.2 s of heap for the weekly counts instead of 0.07 s of index.
+        await connection.execute('VACUUM ANALYZE reporter, "case", case_event, evidence')
     finally:
         await connection.close()
 
