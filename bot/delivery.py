@@ -48,6 +48,7 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.services import outbox
 from storage.db import SessionFactory
 from storage.models import Outbox
+from storage.send_limits import CATCH_UP, GROUP_INTERVAL, LIMIT_MARGIN, SEND_HOLD
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +57,6 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN = 5.0
 # Writing an outcome is retried briefly: a "sent" lost to a database hiccup means a repeat.
 _RECORD_DELAYS = (0.2, 1.0, 3.0)
-# Sending is limited on our clock and counted on Telegram's: this much is added to every
-# window and gap, for rounding and clock drift (not for network jitter, which counting a
-# send from its grant to its answer, see LocalSlots, already allows for).
-LIMIT_MARGIN = 0.005
-# Telegram allows a group 20 messages a minute: one every three seconds keeps any minute to 20.
-GROUP_INTERVAL = 3.0
-# How far behind its schedule sending may catch up after a late wake-up (LocalSlots).
-CATCH_UP = 0.25
-# How long a send not yet settled still counts as under way: longer than any request may take
-# (send_timeout), so a process that dies mid-send holds a slot only this long.
-SEND_HOLD = 30.0
 # The longest pause between claims while the database is failing: short, so delivery
 # resumes within seconds of it coming back.
 CLAIM_RETRY_CAP = 5.0

@@ -14,6 +14,7 @@ from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from redis.asyncio import Redis
 
 from storage.fsm import ExpiredConversation
+from storage.send_limits import CATCH_UP, GROUP_INTERVAL, LIMIT_MARGIN, SEND_HOLD
 
 _ACTIVITY = "lapor:fsm:activity"
 
@@ -78,12 +79,6 @@ class RedisRateLimiter:
             await pipe.execute()
         return True
 
-
-# The same as bot/delivery's (storage does not import bot; tests/test_delivery.py checks).
-LIMIT_MARGIN = 0.005
-GROUP_INTERVAL = 3.0
-SEND_HOLD = 30.0
-CATCH_UP = 0.25
 
 # The rules of bot/delivery.LocalSlots, kept in Redis for every instance at once, on Redis's
 # clock (TIME) so the instances' clocks need not agree. Times in ms.

@@ -332,14 +332,6 @@ async def test_pacer_pause_holds_back_new_slots() -> None:
     assert slots.take_now("a", 1)[0] == "granted"
 
 
-def test_redis_slots_use_the_same_constants() -> None:
-    from bot import delivery
-    from storage import redis_state
-
-    for name in ("LIMIT_MARGIN", "GROUP_INTERVAL", "SEND_HOLD", "CATCH_UP"):
-        assert getattr(delivery, name) == getattr(redis_state, name), name
-
-
 def test_errors_are_classified_by_what_retrying_can_do() -> None:
     method = SendMessage(chat_id=1, text="x")
     assert classify(TelegramRetryAfter(method, "flood", retry_after=3))[0] == "flood"
