@@ -140,7 +140,7 @@ async def _send_inbox(
                 callback_data=DeskAction(action="page", code=selector, value=str(page - 1)).pack(),
             )
         )
-    if (page + 1) * 10 < total or listed.more:
+    if (page + 1) * 10 < total:  # with `more`, total already reaches past the next page
         buttons.append(
             InlineKeyboardButton(
                 text=_("Next ▶️"),
