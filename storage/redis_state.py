@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -56,28 +57,37 @@ class TrackedRedisStorage(RedisStorage):
         return expired
 
 
+# A sliding window kept as a sorted set of hits, checked and recorded in one step: checked
+# and recorded apart, an account's concurrent updates (the poller runs them side by side)
+# all read the same count and all got through. On Redis's clock, as the send slots are.
+# KEYS: the account's hits. ARGV: limit, window in ms, a member unique to this hit.
+_ALLOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= limit then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window))
+return 1
+"""
+
+
 class RedisRateLimiter:
     """A sliding-window limit shared by every instance."""
 
-    def __init__(self, redis: Redis, limit: int, window_seconds: float) -> None:
-        self._redis = redis
+    def __init__(
+        self, redis: Redis, limit: int, window_seconds: float, prefix: str = "lapor:rate"
+    ) -> None:
         self._limit = limit
-        self._window = window_seconds
+        self._window_ms = window_seconds * 1000
+        self._prefix = prefix
+        self._allow = redis.register_script(_ALLOW)
 
     async def allow(self, key: str) -> bool:
-        now = time.time()
-        redis_key = f"lapor:rate:{key}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zremrangebyscore(redis_key, 0, now - self._window)
-            pipe.zcard(redis_key)
-            _removed, count = await pipe.execute()
-        if count >= self._limit:
-            return False
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zadd(redis_key, {f"{now}:{id(pipe)}": now})
-            pipe.expire(redis_key, int(self._window) + 1)
-            await pipe.execute()
-        return True
+        hit = secrets.token_hex(8)
+        keys = [f"{self._prefix}:{key}"]
+        return bool(await self._allow(keys=keys, args=[self._limit, self._window_ms, hit]))
 
 
 # The rules of bot/delivery.LocalSlots, kept in Redis for every instance at once, on Redis's
