@@ -107,6 +107,7 @@ CASE_COLUMNS = (
     "follow_up_due_at",
     "sanction",
     "followed_up_at",
+    "proven_at",
 )
 EVENT_COLUMNS = (
     "id",
@@ -222,6 +223,7 @@ class CaseFactory:
                     changed + timedelta(days=30) if proven else None,
                     chance.choice(("moral", "moderate", "severe", "none")) if followed else None,
                     changed + timedelta(days=10) if followed else None,
+                    changed if proven else None,
                 )
             )
             for before, after in self._path(status, proven):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -25,8 +25,22 @@ class Reporter(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+# Proven cases only: /stats reads its headline (how many, how many followed up, in how many
+# provinces) from this small index instead of joining the audit trail to every case.
+_PROVEN = text("proven_at IS NOT NULL")
+
+
 class Case(SQLModel, table=True):
-    __table_args__ = (Index("ix_case_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_case_status_created", "status", "created_at"),
+        Index(
+            "ix_case_proven_province",
+            "province",
+            "followed_up_at",
+            sqlite_where=_PROVEN,
+            postgresql_where=_PROVEN,
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True, index=True)
@@ -62,6 +76,9 @@ class Case(SQLModel, table=True):
     follow_up_due_at: datetime | None = None
     sanction: str | None = Field(default=None, max_length=16)  # none|moral|moderate|severe
     followed_up_at: datetime | None = None
+    # When the case was first marked proven. Never cleared: closing a case does not undo the
+    # finding. The audit trail records the same change; this copy is what /stats counts.
+    proven_at: datetime | None = None
 
 
 class Evidence(SQLModel, table=True):
@@ -87,8 +104,6 @@ class CaseEvent(SQLModel, table=True):
     case."""
 
     __tablename__ = "case_event"
-    # /stats finds the proven cases by their events: the index holds both columns it reads.
-    __table_args__ = (Index("ix_case_event_to_status_case", "to_status", "case_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int | None = Field(default=None, foreign_key="case.id", index=True)

@@ -311,6 +311,11 @@ async def test_follow_up_of_a_proven_case_and_overdue(
     assert code not in text_of(await say(admin, "/overdue"))
     stats = text_of(await say(admin, "/stats"))
     assert re.search(r"1 \(100%\)", stats), stats
+    await admin.next()  # the chart
+    # Closing does not undo the finding: still counted as proven and followed up.
+    await say(admin, f"/setstatus {code} closed", code)
+    stats = text_of(await say(admin, "/stats"))
+    assert "Terbukti: 1" in stats and re.search(r"1 \(100%\)", stats), stats
 
 
 async def test_blocked_reporter_is_shown_on_the_case(

@@ -3,14 +3,17 @@ storage/models.py without its Alembic revision would exist in tests but not in p
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
-import storage.models  # noqa: F401 (the tables register themselves in SQLModel.metadata)
 from storage.db import create_engine
 from storage.migrate import upgrade_to_head_async
+from storage.models import Case  # the tables register themselves in SQLModel.metadata
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -25,3 +28,72 @@ async def test_migrations_match_the_models(database_url: str) -> None:
             assert await connection.run_sync(differences) == []
     finally:
         await engine.dispose()
+
+
+async def test_cases_proven_before_proven_at_existed_still_count(database_url: str) -> None:
+    """Migration 0004 fills proven_at from the audit trail: a deployment upgraded with
+    proven cases in it shows the same /stats headline as before."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.services.statistics import case_statistics
+    from storage.db import create_session_factory
+    from storage.migrate import alembic_config
+
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0003")
+    engine = create_engine(database_url)
+    proven_on = datetime(2024, 3, 4, 9, 30, tzinfo=UTC)
+    paths = {
+        "LN-PROVEN": ("received", "in_review", "forwarded", "proven"),
+        "LN-CLOSED": ("received", "in_review", "forwarded", "proven", "closed"),
+        "LN-UNPROVEN": ("received", "in_review", "forwarded", "not_proven", "closed"),
+        "LN-NEW": ("received",),
+    }
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO reporter (id, identity, locale, created_at) "
+                    "VALUES (1, 'anonymous', 'id', :now)"
+                ),
+                {"now": proven_on},
+            )
+            for number, (code, path) in enumerate(paths.items(), start=1):
+                await connection.execute(
+                    text(
+                        'INSERT INTO "case" (id, code, status, category, asn_name, agency, '
+                        "agency_key, province, incident_date, description, reporter_id, "
+                        "created_at, status_changed_at, info_requested) VALUES (:id, :code, "
+                        ":status, 'other', 'Pegawai', 'Dinas', 'dinas', :province, :day, "
+                        "'Uraian', 1, :now, :now, false)"
+                    ),
+                    {
+                        "id": number,
+                        "code": code,
+                        "status": path[-1],
+                        "province": "Aceh" if number == 1 else "Bali",
+                        "day": proven_on.date(),
+                        "now": proven_on,
+                    },
+                )
+                for before, after in zip((None, *path), path, strict=False):
+                    await connection.execute(
+                        text(
+                            "INSERT INTO case_event (case_id, actor, action, from_status, "
+                            "to_status, created_at) VALUES (:case, 'staff', 'status', :before, "
+                            ":after, :when)"
+                        ),
+                        {"case": number, "before": before, "after": after, "when": proven_on},
+                    )
+        await upgrade_to_head_async(database_url)
+        sessions = create_session_factory(engine)
+        async with sessions() as session:
+            headline = (await case_statistics(session, today=proven_on.date())).headline
+            proven_at = dict((await session.exec(select(Case.code, Case.proven_at))).all())
+    finally:
+        await engine.dispose()
+    assert (headline.proven, headline.provinces_with_proven) == (2, 2)
+    assert proven_at["LN-NEW"] is None and proven_at["LN-UNPROVEN"] is None
+    for code in ("LN-PROVEN", "LN-CLOSED"):
+        assert proven_at[code] is not None
+        assert proven_at[code].replace(tzinfo=UTC) == proven_on

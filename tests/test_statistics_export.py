@@ -160,6 +160,8 @@ async def seed_case(
             "created_at": created_at,
             "status_changed_at": created_at + timedelta(hours=len(statuses)),
         }
+        if "proven" in statuses:  # as the desk records it when the case is proven
+            values["proven_at"] = created_at + timedelta(hours=statuses.index("proven"))
         if followed_up:
             values["recommendation_to"] = "PPK Contoh"
             values["recommendation_sent_at"] = created_at + timedelta(days=3)

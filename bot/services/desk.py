@@ -484,6 +484,8 @@ class Desk:
         previous = case.status
         case.status = to_status
         case.status_changed_at = utcnow()
+        if to_status == "proven":
+            case.proven_at = case.status_changed_at
         case.public_note = note
         session.add(case)
         audit(
