@@ -32,10 +32,11 @@ def main() -> int:
     if command not in ([], ["purge"]):
         print("Usage: python -m bot [purge]", file=sys.stderr)
         return 2
-    from storage.migrate import upgrade_to_head
+    from bot.migration import Migration
 
     if command == ["purge"]:  # a maintenance task: needs the database, not Telegram
-        upgrade_to_head(settings.database_url)
+        if status := Migration(settings.database_url).wait():
+            return status
         erased = asyncio.run(_purge(settings))
         print(
             f"Erased the identity and chat of {erased} reporter(s) of cases closed more "
@@ -50,9 +51,11 @@ def main() -> int:
         )
         return 2
 
+    migration = Migration(settings.database_url)
     from bot.app import run
 
-    upgrade_to_head(settings.database_url)
+    if status := migration.wait():
+        return status
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         asyncio.run(_until_signalled(run(settings)))
     return 0
