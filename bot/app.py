@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
@@ -17,11 +18,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from redis.asyncio import BlockingConnectionPool, Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import background
@@ -29,7 +28,7 @@ from bot.api_retry import TransientErrorRetry, without_retries
 from bot.api_types import hold_response_types
 from bot.board import StaffBoard
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.delivery import OutboxSender
+from bot.delivery import OutboxSender, SharedSlots
 from bot.handlers import (
     admin,
     answer,
@@ -58,7 +57,12 @@ from bot.ui.notifications import NotificationRenderer
 from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
 from storage.fsm import PerUserLocks, SqlStorage
-from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
+
+if TYPE_CHECKING:
+    # redis-py is imported only when REDIS_URL is set (see _redis_backends).
+    from redis.asyncio import Redis
+
+    from storage.redis_state import TrackedRedisStorage
 
 log = logging.getLogger(__name__)
 
@@ -178,39 +182,15 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await evidence_store.open()
     else:
         evidence_store = LocalEvidenceStore(settings.evidence_dir)
-    redis = (
-        # A burst waits for a free connection instead of failing with "Too many connections".
-        Redis(
-            connection_pool=BlockingConnectionPool.from_url(
-                settings.redis_url, max_connections=REDIS_CONNECTIONS, timeout=10
-            )
-        )
-        if settings.redis_url
-        else None
-    )
-    fsm_storage: SqlStorage | TrackedRedisStorage
-    if redis is not None:
-        # Several instances: one user's updates are serialised across all of them, and the
-        # limits are kept together.
-        fsm_storage = TrackedRedisStorage(redis)
-        isolation: BaseEventIsolation = RedisEventIsolation(
-            redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}
-        )
-        status_limiter: RateLimiter = RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60)
-        report_limiter: RateLimiter = RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600)
-        update_limiter: RateLimiter = RedisRateLimiter(
-            redis, settings.flood_updates, settings.flood_window_seconds
-        )
-        shared_slots = RedisSendSlots(redis, rate=30, per_chat_seconds=1)
+    redis: Redis | None = None
+    if settings.redis_url:
+        redis, state = _redis_backends(settings, settings.redis_url)
     else:
-        # One process owns SQLite conversations, so it may keep them in memory as well.
-        fsm_storage = SqlStorage(engine, cache=is_sqlite(settings.database_url))
-        isolation = PerUserLocks()
-        status_limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
-        report_limiter = MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600)
-        update_limiter = MemoryRateLimiter(settings.flood_updates, settings.flood_window_seconds)
-        shared_slots = None
-    sender = OutboxSender(bot, sessions, NotificationRenderer(i18n), shared_slots=shared_slots)
+        state = _local_backends(settings, engine)
+    fsm_storage, isolation = state.fsm_storage, state.isolation
+    sender = OutboxSender(
+        bot, sessions, NotificationRenderer(i18n), shared_slots=state.shared_slots
+    )
     desk = Desk(
         sessions,
         settings.code_prefix,
@@ -232,9 +212,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             bot, desk, evidence_store, i18n, settings.staff_chat_id, settings.default_locale
         ),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
-        status_limiter=status_limiter,
-        report_limiter=report_limiter,
-        update_limiter=update_limiter,
+        status_limiter=state.status_limiter,
+        report_limiter=state.report_limiter,
+        update_limiter=state.update_limiter,
         language_choices=LanguageChoices(sessions),
         agencies=AgencyDirectory(sessions),
     )
@@ -255,6 +235,57 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         if isinstance(evidence_store, S3EvidenceStore):
             await evidence_store.close()
         await engine.dispose()
+
+
+@dataclass
+class _StateBackends:
+    """Where conversations, per-user locks, rate limits and send slots are kept."""
+
+    fsm_storage: SqlStorage | TrackedRedisStorage
+    isolation: BaseEventIsolation
+    status_limiter: RateLimiter
+    report_limiter: RateLimiter
+    update_limiter: RateLimiter
+    shared_slots: SharedSlots | None
+
+
+def _local_backends(settings: Settings, engine: AsyncEngine) -> _StateBackends:
+    return _StateBackends(
+        # One process owns SQLite conversations, so it may keep them in memory as well.
+        fsm_storage=SqlStorage(engine, cache=is_sqlite(settings.database_url)),
+        isolation=PerUserLocks(),
+        status_limiter=MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60),
+        report_limiter=MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600),
+        update_limiter=MemoryRateLimiter(settings.flood_updates, settings.flood_window_seconds),
+        shared_slots=None,
+    )
+
+
+def _redis_backends(settings: Settings, redis_url: str) -> tuple[Redis, _StateBackends]:
+    """Several instances: one user's updates are serialised across all of them, and the
+    limits are kept together. redis-py is imported here, not at the top: it adds about 6 MB
+    to every process, and the single-process default never uses it (bench/RESULTS.md)."""
+    from aiogram.fsm.storage.redis import RedisEventIsolation
+    from redis.asyncio import BlockingConnectionPool, Redis
+
+    from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
+
+    # A burst waits for a free connection instead of failing with "Too many connections".
+    redis = Redis(
+        connection_pool=BlockingConnectionPool.from_url(
+            redis_url, max_connections=REDIS_CONNECTIONS, timeout=10
+        )
+    )
+    return redis, _StateBackends(
+        fsm_storage=TrackedRedisStorage(redis),
+        isolation=RedisEventIsolation(redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}),
+        status_limiter=RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60),
+        report_limiter=RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600),
+        update_limiter=RedisRateLimiter(
+            redis, settings.flood_updates, settings.flood_window_seconds
+        ),
+        shared_slots=RedisSendSlots(redis, rate=30, per_chat_seconds=1),
+    )
 
 
 def start_background(application: Application) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
-from redis.exceptions import RedisError
 
 from bot.routing import RouterTemplate
 from storage.db import DATABASE_ERRORS
@@ -17,6 +17,16 @@ from storage.db import DATABASE_ERRORS
 log = logging.getLogger(__name__)
 
 router = RouterTemplate(name="errors")
+
+
+def _is_outage(error: Exception) -> bool:
+    """The database or Redis is down or locked."""
+    if isinstance(error, DATABASE_ERRORS):
+        return True
+    # redis-py is imported only when REDIS_URL is set (bot/app.py); until it is, nothing
+    # can have raised one of its errors, and importing it here would undo that.
+    redis_exceptions = sys.modules.get("redis.exceptions")
+    return redis_exceptions is not None and isinstance(error, redis_exceptions.RedisError)
 
 
 @router.errors()
@@ -27,7 +37,7 @@ async def on_error(event: ErrorEvent) -> None:
         exc_info=event.exception,
         extra={"update_id": update.update_id, "error": type(event.exception).__name__},
     )
-    if isinstance(event.exception, (*DATABASE_ERRORS, RedisError)):
+    if _is_outage(event.exception):
         # The database (or Redis) is down or locked: what the user sent was not saved, and
         # what was saved before is intact, since each step is written in one transaction.
         text = _(
