@@ -13,7 +13,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.filters import StaffOnly
 from bot.routing import RouterTemplate
 from bot.services.catalogue import CATEGORY_KEYS
-from bot.services.charts import ChartText, render_statistics_chart
 from bot.services.dates import today_in_indonesia
 from bot.services.desk import STATUSES
 from bot.services.export import EXPORT_COLUMNS, export_cases
@@ -116,6 +115,10 @@ async def stats(message: Message, session: AsyncSession) -> None:
         *(f"• {quote(name)}: {count}" for name, count in list(statistics.by_province.items())[:15]),
     ]
     await message.answer("\n".join(lines))
+    # Imported here: the chart's Pillow drawing modules cost every bot process 1.5 MB, and
+    # only admins ask for /stats.
+    from bot.services.charts import ChartText, render_statistics_chart
+
     text = ChartText(
         title=_("Lapor Netral — cases"),
         by_status=_("By status"),

@@ -9,8 +9,12 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+if TYPE_CHECKING:
+    # Pillow is imported by the functions that decode images, on the first image a reporter
+    # sends: it costs a bot process 2 MB, and PDFs, videos and idle bots never need it.
+    from PIL import Image
 
 MAX_DOWNLOAD_BYTES = 20 * 1024 * 1024  # the Bot API's getFile limit
 MAX_IMAGE_PIXELS = 50_000_000
@@ -99,6 +103,8 @@ def process_evidence(data: bytes, *, max_pixels: int = MAX_IMAGE_PIXELS) -> Proc
 
 
 def _process_image(data: bytes, original_sha256: str, max_pixels: int) -> ProcessedEvidence:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with warnings.catch_warnings():
         # Pillow warns (and errors at twice its limit) on huge images; our own, stricter
         # check below runs first, from the header alone, before any pixel is decoded.
@@ -187,6 +193,8 @@ def _thumbnail(image: Image.Image) -> bytes:
 
 def dhash(image: Image.Image) -> str:
     """64-bit difference hash: equal or near for the same picture re-encoded or resized."""
+    from PIL import Image
+
     small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
     pixels = small.tobytes()
     bits = 0
