@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 
 class EvidenceStoreUnavailable(Exception):
     """The store cannot be written (disk full, read-only, permissions)."""
@@ -93,6 +91,10 @@ class S3EvidenceStore:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     async def put(self, data: bytes, *, sha256: str, suffix: str) -> str:
+        # botocore is imported by S3 methods only: with evidence on local disk (the default)
+        # a bot process has no use for it.
+        from botocore.exceptions import BotoCoreError, ClientError
+
         key = LocalEvidenceStore.key_for(sha256, suffix)
         try:
             if not await self.exists(key):
@@ -107,6 +109,8 @@ class S3EvidenceStore:
             return await body.read()
 
     async def exists(self, key: str) -> bool:
+        from botocore.exceptions import ClientError
+
         try:
             await self._client.head_object(Bucket=self.bucket, Key=self._object(key))
         except ClientError as error:
