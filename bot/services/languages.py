@@ -45,7 +45,13 @@ class LanguageChoices:
         self._remember(chat_id, locale)
 
     def _remember(self, chat_id: int, locale: str | None) -> None:
-        self._known[chat_id] = (locale, self._clock() + self._ttl)
+        now = self._clock()
+        self._known[chat_id] = (locale, now + self._ttl)
         self._known.move_to_end(chat_id)
-        while len(self._known) > self._size:
+        # Oldest first, and every entry lives as long, so the expired ones are at the
+        # front: drop them, or every chat seen in the last hours would stay (2 MB for
+        # 10,000) though none would be read again.
+        while self._known and (
+            len(self._known) > self._size or next(iter(self._known.values()))[1] <= now
+        ):
             self._known.popitem(last=False)
