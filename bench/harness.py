@@ -35,16 +35,27 @@ def percentile(values: list[float], share: float) -> float:
 
 
 class Inbox:
-    """Every chat's messages from the bot, as queues, fed by the fake server's listener."""
+    """Every chat's messages from the bot, as queues, fed by the fake server's listener;
+    and when each update was handed to the bot by getUpdates."""
 
     def __init__(self, telegram: FakeTelegram) -> None:
         self._queues: dict[int, asyncio.Queue[tuple[float, dict[str, Any]]]] = defaultdict(
             asyncio.Queue
         )
+        self._fetched: dict[int, float] = {}
         telegram.output_listener = self._received
+        telegram.fetch_listener = self._fetched_now
 
     def _received(self, chat_id: int, output: dict[str, Any]) -> None:
         self._queues[chat_id].put_nowait((time.monotonic(), output))
+
+    def _fetched_now(self, update_ids: list[int]) -> None:
+        now = time.monotonic()
+        for update_id in update_ids:
+            self._fetched.setdefault(update_id, now)
+
+    def fetched_at(self, update_id: int) -> float | None:
+        return self._fetched.pop(update_id, None)
 
     async def next(self, chat_id: int, timeout: float) -> tuple[float, dict[str, Any]]:
         return await asyncio.wait_for(self._queues[chat_id].get(), timeout)
@@ -57,15 +68,34 @@ class Inbox:
 
 @dataclass
 class Timings:
-    """Reply latencies in seconds, and when each reply came (for the sustained rate)."""
+    """Reply latencies in seconds, and when each reply came (for the sustained rate).
+
+    Each latency is also kept under its step (which question of the report it answered),
+    and split at the moment getUpdates handed the update to the bot: `waiting` is the part
+    before (the update sat in the fake server until the bot's next fetch), `in_bot` the
+    part after (the bot handling it, until its reply reached the server)."""
 
     latencies: list[float] = field(default_factory=list)
     replied_at: list[float] = field(default_factory=list)
     failures: int = 0
+    by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    waiting: list[float] = field(default_factory=list)
+    in_bot: list[float] = field(default_factory=list)
 
-    def record(self, offered_at: float, replied_at: float) -> None:
+    def record(
+        self,
+        offered_at: float,
+        replied_at: float,
+        step: str = "",
+        fetched_at: float | None = None,
+    ) -> None:
         self.latencies.append(replied_at - offered_at)
         self.replied_at.append(replied_at)
+        if step:
+            self.by_step[step].append(replied_at - offered_at)
+        if fetched_at is not None:
+            self.waiting.append(fetched_at - offered_at)
+            self.in_bot.append(replied_at - fetched_at)
 
     def sustained_rate(self) -> float:
         """Replies a second between the 10th and 90th percentile of reply times: the steady
@@ -158,11 +188,13 @@ class Citizen:
         self.inbox = inbox
         self.timings = timings
 
-    async def exchange(self, send: Any, *, timeout: float = 120.0) -> dict[str, Any]:
+    async def exchange(
+        self, send: Any, *, step: str = "", timeout: float = 120.0
+    ) -> dict[str, Any]:
         """Send (a coroutine from self.user), return the bot's first message after it."""
         self.inbox.drain(self.user.chat_id)
         offered = time.monotonic()
-        await send
+        update_id = await send
         while True:
             try:
                 at, output = await self.inbox.next(self.user.chat_id, timeout)
@@ -170,7 +202,8 @@ class Citizen:
                 self.timings.failures += 1
                 raise
             if output.get("_kind") == "message":
-                self.timings.record(offered, at)
+                fetched = self.inbox.fetched_at(update_id) if isinstance(update_id, int) else None
+                self.timings.record(offered, at, step, fetched)
                 return output
 
     async def wait_for(self, contains: str, timeout: float = 120.0) -> dict[str, Any]:
@@ -180,3 +213,37 @@ class Citizen:
             text = output.get("text") or output.get("caption") or ""
             if output.get("_kind") == "message" and contains in text:
                 return output
+
+
+class LoopWatch:
+    """How this (the harness's) process keeps up while a run is under way: how late its
+    event loop wakes a short sleep, and the CPU it uses. A harness that cannot keep up
+    delays both the updates it offers and the replies it notes, and its lag would be
+    counted as the bot's."""
+
+    _TICK = 0.005
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self.cpu_share = 0.0
+        self._task: asyncio.Task[None] | None = None
+        self._started = (0.0, 0.0)
+
+    async def __aenter__(self) -> LoopWatch:
+        self._started = (time.monotonic(), time.process_time())
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        wall = time.monotonic() - self._started[0]
+        self.cpu_share = (time.process_time() - self._started[1]) / max(wall, 1e-9)
+
+    async def _watch(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(self._TICK)
+            self.lags.append(time.monotonic() - before - self._TICK)

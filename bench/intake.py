@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -19,7 +20,15 @@ from typing import Any
 
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
-from bench.harness import Citizen, Inbox, Timings, bot_process, fake_telegram, percentile
+from bench.harness import (
+    Citizen,
+    Inbox,
+    LoopWatch,
+    Timings,
+    bot_process,
+    fake_telegram,
+    percentile,
+)
 from bench.report import Result
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.imagegen import plain_jpeg
@@ -32,6 +41,25 @@ AGENCIES = [
     for place in ("Kota Bandung", "Kabupaten Bogor", "Kota Medan", "Kabupaten Gowa", "Kota Kupang")
 ]
 _user_ids = itertools.count(6_000_000)
+# Report steps in the order a citizen meets them, for the per-step breakdown.
+STEP_NAMES = (
+    "/lapor",
+    "anonymity",
+    "name",
+    "position",
+    "NIP",
+    "agency",
+    "keep agency",
+    "province",
+    "category",
+    "date",
+    "place",
+    "description",
+    "witnesses",
+    "photo",
+    "photos done",
+    "submit",
+)
 
 
 def _buttons(message: dict[str, Any]) -> list[str]:
@@ -45,34 +73,37 @@ async def file_report(
     """Every step of an anonymous report, as the Indonesian-speaking majority sees it."""
     user = citizen.user
     await pace()
-    await citizen.exchange(user.send("/lapor"))
+    await citizen.exchange(user.send("/lapor"), step=STEP_NAMES[0])
     question = await citizen.wait_for("Langkah 1/9")
-    steps: list[Callable[[dict[str, Any]], Awaitable[Any]]] = [
-        lambda q: user.press(q, "Anonim"),
-        lambda q: user.send(f"Budi Santoso {user.user_id}"),
-        lambda q: user.press(q, "Lewati"),  # position
-        lambda q: user.press(q, "Lewati"),  # NIP
-        lambda q: user.send(agency),
-        lambda q: user.press(q, "Jawa Barat"),
-        lambda q: user.press(q, "media sosial"),
-        lambda q: user.press(q, "Hari ini"),
-        lambda q: user.send("Kantor dinas, ruang guru"),
-        lambda q: user.send(
-            "Pak Budi mengunggah poster calon bupati nomor 2 di akun Instagram dinas dan "
-            "mengajak para guru memilihnya."
+    steps: list[tuple[str, Callable[[dict[str, Any]], Awaitable[Any]]]] = [
+        ("anonymity", lambda q: user.press(q, "Anonim")),
+        ("name", lambda q: user.send(f"Budi Santoso {user.user_id}")),
+        ("position", lambda q: user.press(q, "Lewati")),
+        ("NIP", lambda q: user.press(q, "Lewati")),
+        ("agency", lambda q: user.send(agency)),
+        ("province", lambda q: user.press(q, "Jawa Barat")),
+        ("category", lambda q: user.press(q, "media sosial")),
+        ("date", lambda q: user.press(q, "Hari ini")),
+        ("place", lambda q: user.send("Kantor dinas, ruang guru")),
+        (
+            "description",
+            lambda q: user.send(
+                "Pak Budi mengunggah poster calon bupati nomor 2 di akun Instagram dinas dan "
+                "mengajak para guru memilihnya."
+            ),
         ),
-        lambda q: user.press(q, "Lewati"),  # witnesses
-        lambda q: user.send_photo(photo),
-        lambda q: user.press(q, "Selesai"),
-        lambda q: user.press(q, "Kirim laporan"),
+        ("witnesses", lambda q: user.press(q, "Lewati")),
+        ("photo", lambda q: user.send_photo(photo)),
+        ("photos done", lambda q: user.press(q, "Selesai")),
+        ("submit", lambda q: user.press(q, "Kirim laporan")),
     ]
-    for step in steps:
+    for name, step in steps:
         await pace()
-        question = await citizen.exchange(step(question))
+        question = await citizen.exchange(step(question), step=name)
         if any(button.startswith("Tetap:") for button in _buttons(question)):
             # Someone reported a similar agency: keep what was typed.
             await pace()
-            question = await citizen.exchange(user.press(question, "Tetap:"))
+            question = await citizen.exchange(user.press(question, "Tetap:"), step="keep agency")
 
 
 def _no_pause() -> Callable[[], Awaitable[None]]:
@@ -145,8 +176,23 @@ async def _echo_ceiling(context: BenchContext, citizens: int, messages: int) -> 
 
 
 async def run(context: BenchContext) -> list[Result]:
-    citizens = context.size(500, 4)
+    # For investigating only (the figures to compare come from the normal section):
+    # BENCH_INTAKE_CITIZENS changes the number of citizens, and BENCH_INTAKE_RATE skips the
+    # echo bot, saturation and flood and offers just this rate, evenly paced.
+    citizens = int(os.environ.get("BENCH_INTAKE_CITIZENS") or context.size(500, 4))
+    fixed_rate = float(os.environ.get("BENCH_INTAKE_RATE") or 0) or None
     photos = [plain_jpeg(1280, 960, color=(30 * n % 256, 90, 200)) for n in range(8)]
+    if fixed_rate is not None:
+        results = []
+        for backend in available_backends(context):
+            redis_url = context.redis_url if backend == "postgresql" else None
+            if backend == "postgresql" and redis_url is None:
+                continue
+            label = "SQLite" if backend == "sqlite" else "PostgreSQL + Redis"
+            results += await _paced_only(
+                context, backend, label, redis_url, citizens, photos, fixed_rate
+            )
+        return results
     echo_rate = await _echo_ceiling(context, citizens, context.size(15, 3))
     results = [
         Result(
@@ -198,7 +244,8 @@ async def _backend(
         saturated, wall = await _reports(telegram, inbox, citizens, photos, rate=None)
         sustained = saturated.sustained_rate()
         half = sustained / 2
-        paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
+        async with LoopWatch() as harness:
+            paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
         flood_task = asyncio.create_task(_flood(telegram, context.size(1000, 100)))
         flooded, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
         await flood_task
@@ -235,6 +282,7 @@ async def _backend(
             "p99 ≤ 50 ms",
             (p99 <= 50) if judged else None,
         ),
+        *_breakdown(label, paced, harness),
         Result(
             SECTION,
             f"{label}: same, one account flooding {context.size(1000, 100):,} messages",
@@ -244,6 +292,83 @@ async def _backend(
         ),
     ]
     return results
+
+
+async def _paced_only(
+    context: BenchContext,
+    backend: str,
+    label: str,
+    redis_url: str | None,
+    citizens: int,
+    photos: list[bytes],
+    rate: float,
+) -> list[Result]:
+    if redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(redis_url)
+        await client.flushdb()
+        await client.aclose()
+    async with (
+        fresh_database(context, backend) as database_url,
+        fake_telegram() as (telegram, inbox),
+        bot_process(
+            telegram, "bot", context.workdir, database_url=database_url, redis_url=redis_url
+        ),
+        LoopWatch() as harness,
+    ):
+        paced, _ = await _reports(telegram, inbox, citizens, photos, rate=rate)
+    return [
+        Result(
+            SECTION,
+            f"{label}: p50 / p95 / p99 at {rate:.0f}/s ({citizens} citizens)",
+            _triple(paced.latencies),
+            "ms",
+            note=f"{paced.failures} timed out",
+        ),
+        *_breakdown(label, paced, harness),
+    ]
+
+
+def _breakdown(label: str, paced: Timings, harness: LoopWatch) -> list[Result]:
+    """Where the half-rate latency goes: by step of the report, before and after the bot
+    fetched the update, and how well the harness itself kept up."""
+    steps = [name for name in STEP_NAMES if paced.by_step.get(name)]
+    worst = max(steps, key=lambda name: percentile(paced.by_step[name], 0.99), default="")
+    return [
+        Result(
+            SECTION,
+            f"{label}: half rate, p99 of each step",
+            f"{percentile(paced.by_step[worst], 0.99) * 1000:.0f} ({worst})" if worst else "",
+            "ms",
+            note=", ".join(
+                f"{name} {percentile(paced.by_step[name], 0.99) * 1000:.0f}" for name in steps
+            ),
+        ),
+        Result(
+            SECTION,
+            f"{label}: half rate, offered until fetched by getUpdates p50 / p95 / p99",
+            _triple(paced.waiting),
+            "ms",
+            note="the update waits in the fake server for the bot's next fetch",
+        ),
+        Result(
+            SECTION,
+            f"{label}: half rate, fetched until the reply arrived p50 / p95 / p99",
+            _triple(paced.in_bot),
+            "ms",
+            note="the bot at work",
+        ),
+        Result(
+            SECTION,
+            f"{label}: half rate, harness event-loop lag p50 / p99 / max",
+            " / ".join(
+                f"{percentile(harness.lags, share) * 1000:.0f}" for share in (0.5, 0.99, 1.0)
+            ),
+            "ms",
+            note=f"bench process (fake server, citizens) used {harness.cpu_share:.0%} of a core",
+        ),
+    ]
 
 
 def _triple(latencies: list[float]) -> str:

@@ -81,6 +81,9 @@ class FakeTelegram:
         # Called with (chat_id, output) for every message the bot sends: benchmarks follow
         # thousands of chats without waking every waiter on each message.
         self.output_listener: Callable[[int, dict[str, Any]], None] | None = None
+        # Called with the update ids of every getUpdates answer as it is sent: benchmarks
+        # tell the time an update waited to be fetched from the time the bot took on it.
+        self.fetch_listener: Callable[[list[int]], None] | None = None
         # Telegram's flood limits, off unless a test sets them (tests/fakebot/limits.py).
         self.limits: TelegramLimits | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes
@@ -385,7 +388,10 @@ class FakeTelegram:
                 pending = [u for u in self._updates if u["update_id"] >= offset]
                 remaining = deadline - time.monotonic()
                 if pending or remaining <= 0 or self._stopping:
-                    return pending[:limit]
+                    answer = pending[:limit]
+                    if answer and self.fetch_listener is not None:
+                        self.fetch_listener([update["update_id"] for update in answer])
+                    return answer
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait(), remaining)
 
