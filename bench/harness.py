@@ -81,6 +81,8 @@ class Timings:
     by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     waiting: list[float] = field(default_factory=list)
     in_bot: list[float] = field(default_factory=list)
+    # Every record as given, for offered_between.
+    records: list[tuple[float, float, str, float | None]] = field(default_factory=list)
 
     def record(
         self,
@@ -89,6 +91,7 @@ class Timings:
         step: str = "",
         fetched_at: float | None = None,
     ) -> None:
+        self.records.append((offered_at, replied_at, step, fetched_at))
         self.latencies.append(replied_at - offered_at)
         self.replied_at.append(replied_at)
         if step:
@@ -96,6 +99,14 @@ class Timings:
         if fetched_at is not None:
             self.waiting.append(fetched_at - offered_at)
             self.in_bot.append(replied_at - fetched_at)
+
+    def offered_between(self, low: float, high: float) -> Timings:
+        """The replies to updates offered from `low` to `high` (monotonic time)."""
+        window = Timings(failures=self.failures)
+        for offered_at, replied_at, step, fetched_at in self.records:
+            if low <= offered_at <= high:
+                window.record(offered_at, replied_at, step, fetched_at)
+        return window
 
     def sustained_rate(self) -> float:
         """Replies a second between the 10th and 90th percentile of reply times: the steady
