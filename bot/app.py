@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -350,6 +351,7 @@ async def run(settings: Settings) -> None:
     async with open_application(settings) as application:
         await publish_commands(application)
         start_background(application)
+        freeze_startup_objects()
         if settings.webhook_url:
             from bot.webhook import serve_webhook
 
@@ -358,6 +360,20 @@ async def run(settings: Settings) -> None:
         log.info("bot polling", extra={"api": settings.telegram_api_url})
         await application.bot.delete_webhook()
         await poller(application).run()
+
+
+def freeze_startup_objects() -> None:
+    """Exempt everything built so far (modules, aiogram's and pydantic's types, the
+    dispatcher, the ORM's mappers: hundreds of thousands of objects that live as long as
+    the process) from the garbage collector's full collections.
+
+    Each full collection walks every tracked object, and the event loop stops while it
+    does: with the start-up objects included that was 160-220 ms every 20 s at 64 updates
+    a second, a stall that every update under way waited out (the intake benchmark's p99
+    at half rate). Frozen objects are still freed by reference counting; only cycles among
+    them would stay, and start-up objects are kept anyway."""
+    gc.collect()  # what start-up left as garbage goes now rather than being kept forever
+    gc.freeze()
 
 
 def poller(application: Application, polling_timeout: int = 30) -> Poller:
