@@ -180,7 +180,10 @@ async def _reports(
     return timings, wall
 
 
-async def _flood(telegram: FakeTelegram, messages: int) -> None:
+async def _flood(telegram: FakeTelegram, messages: int, after: float) -> None:
+    """`messages` from one account as fast as the harness can push them, `after` seconds
+    from now (when the paced reports' mix is steady, so the flood falls in what is measured)."""
+    await asyncio.sleep(after)
     flooder = FakeUser(telegram, user_id=next(_user_ids), first_name="Banjir")
     for number in range(messages):
         flooder.push_message(text=f"spam {number}")
@@ -275,7 +278,10 @@ async def _backend(
         half = sustained / 2
         async with LoopWatch() as harness:
             paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
-        flood_task = asyncio.create_task(_flood(telegram, context.size(1000, 100)))
+        _start_every, answer_every = _pacing(citizens, half)
+        flood_task = asyncio.create_task(
+            _flood(telegram, context.size(1000, 100), after=STEPS_PER_REPORT * answer_every)
+        )
         flooded, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
         await flood_task
 
@@ -364,7 +370,7 @@ def _paced_note(citizens: int, rate: float, paced: Timings) -> str:
     start_every, answer_every = _pacing(citizens, rate)
     return (
         f"a report starting every {start_every:.2f} s, answers {answer_every:.1f} s apart; "
-        f"{len(paced.latencies):,} replies in the steady part, {paced.failures} timed out"
+        f"{len(paced.latencies):,} replies counted, {paced.failures} timed out"
     )
 
 
