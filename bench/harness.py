@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import sys
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,20 +229,23 @@ class Citizen:
 
 class LoopWatch:
     """How this (the harness's) process keeps up while a run is under way: how late its
-    event loop wakes a short sleep, and the CPU it uses. A harness that cannot keep up
-    delays both the updates it offers and the replies it notes, and its lag would be
-    counted as the bot's."""
+    event loop wakes a short sleep, its longest garbage collection, and the CPU it uses. A
+    harness that cannot keep up delays both the updates it offers and the replies it
+    notes, and its lag would be counted as the bot's."""
 
     _TICK = 0.005
 
     def __init__(self) -> None:
         self.lags: list[float] = []
+        self.longest_collection = 0.0
         self.cpu_share = 0.0
         self._task: asyncio.Task[None] | None = None
         self._started = (0.0, 0.0)
+        self._collecting_since = 0.0
 
     async def __aenter__(self) -> LoopWatch:
         self._started = (time.monotonic(), time.process_time())
+        gc.callbacks.append(self._collection)
         self._task = asyncio.create_task(self._watch())
         return self
 
@@ -250,6 +254,7 @@ class LoopWatch:
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
+        gc.callbacks.remove(self._collection)
         wall = time.monotonic() - self._started[0]
         self.cpu_share = (time.process_time() - self._started[1]) / max(wall, 1e-9)
 
@@ -258,3 +263,25 @@ class LoopWatch:
             before = time.monotonic()
             await asyncio.sleep(self._TICK)
             self.lags.append(time.monotonic() - before - self._TICK)
+
+    def _collection(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._collecting_since = time.perf_counter()
+        else:
+            took = time.perf_counter() - self._collecting_since
+            self.longest_collection = max(self.longest_collection, took)
+
+
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """What the harness holds so far, left out of its garbage collector's full collections
+    while latencies are measured. The fake server keeps every call and message of a
+    section, hundreds of thousands of objects once a saturated run is done, and a full
+    collection walks them all with the event loop stopped: a pause every citizen would
+    count as the bot's latency."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -27,6 +27,7 @@ from bench.harness import (
     Timings,
     bot_process,
     fake_telegram,
+    frozen_heap,
     percentile,
 )
 from bench.report import Result
@@ -276,13 +277,15 @@ async def _backend(
         saturated, wall = await _reports(telegram, inbox, citizens, photos, rate=None)
         sustained = saturated.sustained_rate()
         half = sustained / 2
-        async with LoopWatch() as harness:
-            paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
+        with frozen_heap():
+            async with LoopWatch() as harness:
+                paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
         _start_every, answer_every = _pacing(citizens, half)
         flood_task = asyncio.create_task(
             _flood(telegram, context.size(1000, 100), after=STEPS_PER_REPORT * answer_every)
         )
-        flooded, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
+        with frozen_heap():
+            flooded, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
         await flood_task
 
     share = sustained / echo_rate if echo_rate else 0.0
@@ -351,9 +354,10 @@ async def _paced_only(
         bot_process(
             telegram, "bot", context.workdir, database_url=database_url, redis_url=redis_url
         ),
-        LoopWatch() as harness,
     ):
-        paced, _ = await _reports(telegram, inbox, citizens, photos, rate=rate)
+        with frozen_heap():
+            async with LoopWatch() as harness:
+                paced, _ = await _reports(telegram, inbox, citizens, photos, rate=rate)
     return [
         Result(
             SECTION,
@@ -410,7 +414,10 @@ def _breakdown(label: str, paced: Timings, harness: LoopWatch) -> list[Result]:
                 f"{percentile(harness.lags, share) * 1000:.0f}" for share in (0.5, 0.99, 1.0)
             ),
             "ms",
-            note=f"bench process (fake server, citizens) used {harness.cpu_share:.0%} of a core",
+            note=(
+                f"bench process (fake server, citizens) used {harness.cpu_share:.0%} of a "
+                f"core; its longest garbage collection {harness.longest_collection * 1000:.0f} ms"
+            ),
         ),
     ]
 
