@@ -3,9 +3,11 @@ photo included) through the fake Bot API over HTTP, against `python -m bot` in i
 process; a bare aiogram echo bot on the same harness gives the framework's ceiling.
 
 Runs, per database: saturation (every citizen at once, each answering as soon as the bot
-replies: the sustained rate), then half that rate offered at an even pace (the latency a
-citizen sees), then the same with one account flooding 1,000 messages (issue #6: a flood
-must not slow the bot for others)."""
+replies: the sustained rate), then half that rate offered at an even pace with every step
+of the report in the mix (the latency a citizen sees; see _reports), then the same with
+one account flooding 1,000 messages (issue #6: a flood must not slow the bot for others).
+The half-rate latencies are also given per step and split at the bot's fetch, beside the
+harness's own event-loop lag, to tell where a tail comes from."""
 
 from __future__ import annotations
 
