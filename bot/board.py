@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.services.desk import Desk
+from bot.services.related import LINKS_PER_CASE
 from bot.ui.cards import card_keyboard, case_card
 from bot.ui.text import code, quote
 from storage.evidence_store import EvidenceStore
@@ -77,7 +78,9 @@ class StaffBoard:
 
     async def _refresh_related(self, case: Case) -> None:
         """A new case that links to older ones: their cards gain the link too."""
-        for other_code, _reason in await self._desk.related_codes(case):
+        # All of them: a new case links to at most LINKS_PER_CASE earlier ones.
+        related = await self._desk.related_codes(case, limit=LINKS_PER_CASE)
+        for other_code, _reason in related.shown:
             other = await self._desk.case(other_code)
             if other.staff_card_message_id is not None:
                 await self.publish(other)

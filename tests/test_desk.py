@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from sqlmodel import select
 
 from bot.app import Application
 from bot.config import Settings
-from storage.models import Case, CaseEvent, Outbox
+from bot.services.evidence import process_evidence
+from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
 from tests.conftest import running_bot
 from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
@@ -289,6 +291,55 @@ async def test_related_cases_are_flagged_on_both_cards(
     assert first in text_of(second_card)
     first_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: first in text_of(m))
     assert second in text_of(first_card)
+
+
+async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_short(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    # 30 earlier cases carry the photo this citizen is about to send (a picture that went
+    # round): the new case links to the newest 20, its card names 10 and counts the rest.
+    photo_hash = process_evidence(plain_jpeg()).phash
+    earlier = 30
+    async with desk_app.sessions() as session:
+        for number in range(earlier):
+            reporter = Reporter(chat_id=5_560_000 + number, identity="anonymous")
+            session.add(reporter)
+            await session.flush()
+            case = Case(
+                code=f"ASN-OLD{number:02d}-XXXX",
+                category="social_media",
+                asn_name=f"Pegawai Lain {number}",
+                agency=f"Dinas Lain {number}",
+                agency_key=f"dinas lain {number}",
+                province="Aceh",
+                incident_date=date(2024, 3, 1),
+                description="Poster yang sama",
+                reporter_id=reporter.id,  # type: ignore[arg-type]
+            )
+            session.add(case)
+            await session.flush()
+            session.add(
+                Evidence(
+                    case_id=case.id,  # type: ignore[arg-type]
+                    kind="image",
+                    mime="image/jpeg",
+                    storage_key=f"old/{number}.jpg",
+                    sha256=f"{number:064d}",
+                    original_sha256=f"{number:064d}",
+                    phash=photo_hash,
+                    size=1,
+                )
+            )
+        await session.commit()
+
+    code = await submit_report(citizen)
+    card = text_of(await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m)))
+    named = re.findall(r"ASN-OLD(\d\d)", card)
+    assert sorted(named) == [f"{number:02d}" for number in range(20, 30)], "the newest ten"
+    assert "dan 10 lainnya" in card
+    async with desk_app.sessions() as session:
+        links = (await session.exec(select(CaseLink))).all()
+    assert len(links) == 20
 
 
 async def test_follow_up_of_a_proven_case_and_overdue(

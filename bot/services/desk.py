@@ -18,7 +18,7 @@ from bot.services import outbox
 from bot.services.catalogue import STATUS_KEYS
 from bot.services.codes import normalize_code
 from bot.services.intake import EvidenceItem, evidence_row
-from bot.services.related import related_cases
+from bot.services.related import SHOWN, RelatedCases, related_cases
 from bot.services.staff import audit
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
@@ -90,7 +90,7 @@ class CaseDetail:
     evidence: list[Evidence]
     events: list[CaseEvent]
     failed_notifications: int
-    related: list[tuple[str, str]]  # (other code, reason)
+    related: RelatedCases
     reporter_name: str | None = None
     reporter_phone: str | None = None
 
@@ -455,9 +455,9 @@ class Desk:
                 ).one()
             )
 
-    async def related_codes(self, case: Case) -> list[tuple[str, str]]:
+    async def related_codes(self, case: Case, *, limit: int = SHOWN) -> RelatedCases:
         async with self._sessions() as session:
-            return await related_cases(session, case)
+            return await related_cases(session, case, limit)
 
     # --- helpers -----------------------------------------------------------------------
 

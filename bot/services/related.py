@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from sqlalchemy import or_
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -14,16 +15,36 @@ from storage.models import Case, CaseLink, Evidence
 NAME_MATCH_SCORE = 85
 # Enough earlier cases at one agency to catch repeats without scanning a huge agency's history.
 SAME_AGENCY_CANDIDATES = 2000
+# A new case is linked to at most this many earlier ones, the newest: a photo shared by
+# hundreds of reporters would otherwise add hundreds of links inside the submission, and
+# the staff chat would see as many cards edited.
+LINKS_PER_CASE = 20
+# A card lists this many related cases, the newest, and counts the rest: a case that went
+# viral gathers a link from every later one, and Telegram refuses a message over 4,096
+# characters.
+SHOWN = 10
+
+
+@dataclass(frozen=True)
+class RelatedCases:
+    shown: list[tuple[str, str]]  # (code, reason), newest case first
+    total: int
+
+    @property
+    def not_shown(self) -> int:
+        return self.total - len(self.shown)
 
 
 async def link_related(session: AsyncSession, case: Case, evidence: Sequence[Evidence]) -> int:
     """Link a new case to earlier ones naming a look-alike civil servant at the same agency,
-    or carrying the same image. Returns how many links were made."""
+    or carrying the same image, the newest `LINKS_PER_CASE` of them. Returns how many links
+    were made."""
     found: dict[int, str] = {}
     same_agency = (
         await session.exec(
             select(Case.id, Case.asn_name)
             .where(Case.agency_key == case.agency_key, Case.id != case.id)
+            .order_by(col(Case.id).desc())
             .limit(SAME_AGENCY_CANDIDATES)
         )
     ).all()
@@ -37,34 +58,42 @@ async def link_related(session: AsyncSession, case: Case, evidence: Sequence[Evi
     if hashes:
         same_image = (
             await session.exec(
-                select(Evidence.case_id).where(
-                    col(Evidence.phash).in_(hashes), Evidence.case_id != case.id
-                )
+                select(Evidence.case_id)
+                .where(col(Evidence.phash).in_(hashes), Evidence.case_id != case.id)
+                .distinct()
+                .order_by(col(Evidence.case_id).desc())
+                .limit(LINKS_PER_CASE)
             )
         ).all()
         for other_id in same_image:
             found.setdefault(other_id, "same_image")
-    for other_id, reason in found.items():
+    newest = sorted(found, reverse=True)[:LINKS_PER_CASE]
+    for other_id in newest:
         low, high = sorted((case.id, other_id))  # type: ignore[type-var]
-        session.add(CaseLink(case_id=low, other_case_id=high, reason=reason))
-    return len(found)
+        session.add(CaseLink(case_id=low, other_case_id=high, reason=found[other_id]))
+    return len(newest)
 
 
-async def related_cases(session: AsyncSession, case: Case) -> list[tuple[str, str]]:
-    links = (
-        await session.exec(
-            select(CaseLink).where(
-                or_(CaseLink.case_id == case.id, CaseLink.other_case_id == case.id)
-            )
+async def related_cases(session: AsyncSession, case: Case, limit: int = SHOWN) -> RelatedCases:
+    """The newest `limit` cases linked to this one, and how many are linked in all."""
+    # A link is stored once per pair, lower id first: this case is on either side.
+    as_lower = (CaseLink.case_id == case.id, col(CaseLink.other_case_id))
+    as_higher = (CaseLink.other_case_id == case.id, col(CaseLink.case_id))
+    total = 0
+    newest: dict[int, str] = {}
+    for condition, other in (as_lower, as_higher):
+        total += (
+            await session.exec(select(func.count()).select_from(CaseLink).where(condition))
+        ).one()
+        rows = await session.exec(
+            select(other, CaseLink.reason).where(condition).order_by(other.desc()).limit(limit)
         )
-    ).all()
-    other_ids = {
-        (link.other_case_id if link.case_id == case.id else link.case_id): link.reason
-        for link in links
-    }
-    if not other_ids:
-        return []
-    codes = (
-        await session.exec(select(Case.id, Case.code).where(col(Case.id).in_(other_ids)))
-    ).all()
-    return sorted((code, other_ids[case_id]) for case_id, code in codes)
+        for other_id, reason in rows.all():
+            newest.setdefault(other_id, reason)
+    kept = sorted(newest, reverse=True)[:limit]
+    if not kept:
+        return RelatedCases([], total)
+    codes = dict(
+        (await session.exec(select(Case.id, Case.code).where(col(Case.id).in_(kept)))).all()
+    )
+    return RelatedCases([(codes[other_id], newest[other_id]) for other_id in kept], total)

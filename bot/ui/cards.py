@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.flows.desk import REJECT_REASONS, DeskAction
 from bot.services.desk import CaseDetail, OverdueCases
+from bot.services.related import RelatedCases
 from bot.ui.labels import category_label, show_date, show_datetime, status_label
 from bot.ui.text import bold, code, quote, shorten
 from storage.models import Case
@@ -17,6 +18,15 @@ EXCERPT_CHARS = 280
 
 def related_label(reason: str) -> str:
     return _("same civil servant") if reason == "same_person" else _("same image")
+
+
+def related_line(related: RelatedCases) -> str:
+    cases = ", ".join(f"{code(other)} ({related_label(reason)})" for other, reason in related.shown)
+    if related.not_shown:
+        return "⚠️ " + _("Possibly related: {cases} and {count} more").format(
+            cases=cases, count=related.not_shown
+        )
+    return "⚠️ " + _("Possibly related: {cases}").format(cases=cases)
 
 
 def reject_reason_label(key: str) -> str:
@@ -39,7 +49,7 @@ def reject_reason_button(key: str) -> str:
     return labels.get(key, key)
 
 
-def case_card(case: Case, evidence_count: int, related: list[tuple[str, str]]) -> str:
+def case_card(case: Case, evidence_count: int, related: RelatedCases) -> str:
     lines = [
         f"{code(case.code)} · {bold(status_label(case.status))}",
         _("Category: {category}").format(category=category_label(case.category)),
@@ -58,16 +68,8 @@ def case_card(case: Case, evidence_count: int, related: list[tuple[str, str]]) -
         "",
         quote(shorten(case.description, EXCERPT_CHARS)),
     ]
-    if related:
-        lines += [
-            "",
-            "⚠️ "
-            + _("Possibly related: {cases}").format(
-                cases=", ".join(
-                    f"{code(other)} ({related_label(reason)})" for other, reason in related
-                )
-            ),
-        ]
+    if related.total:
+        lines += ["", related_line(related)]
     return "\n".join(lines)
 
 
@@ -181,15 +183,8 @@ def case_detail(detail: CaseDetail) -> str:
                 "(they may have blocked the bot)."
             ).format(count=detail.failed_notifications)
         )
-    if detail.related:
-        lines.append(
-            "⚠️ "
-            + _("Possibly related: {cases}").format(
-                cases=", ".join(
-                    f"{code(other)} ({related_label(reason)})" for other, reason in detail.related
-                )
-            )
-        )
+    if detail.related.total:
+        lines.append(related_line(detail.related))
     lines += ["", bold(_("What happened")), quote(case.description), "", bold(_("History"))]
     for event in detail.events:
         what = event_line(event.action, event.from_status, event.to_status)
