@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from tests.fakebot import FakeTelegram, FakeUser
 
@@ -67,23 +67,24 @@ class Inbox:
             queue.get_nowait()
 
 
+class Reply(NamedTuple):
+    offered_at: float
+    replied_at: float
+    step: str  # which question of the report it answered; "" outside a report
+    fetched_at: float | None  # when getUpdates handed the update to the bot, if known
+
+
 @dataclass
 class Timings:
-    """Reply latencies in seconds, and when each reply came (for the sustained rate).
+    """The bot's replies, timed from when their update was offered (in seconds).
 
-    Each latency is also kept under its step (which question of the report it answered),
-    and split at the moment getUpdates handed the update to the bot: `waiting` is the part
-    before (the update sat in the fake server until the bot's next fetch), `in_bot` the
-    part after (the bot handling it, until its reply reached the server)."""
+    Each latency can be read by step, and split at the moment getUpdates handed the update
+    to the bot: `waiting` is the part before (the update sat in the fake server until the
+    bot's next fetch), `in_bot` the part after (the bot handling it, until its reply
+    reached the server)."""
 
-    latencies: list[float] = field(default_factory=list)
-    replied_at: list[float] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
     failures: int = 0
-    by_step: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    waiting: list[float] = field(default_factory=list)
-    in_bot: list[float] = field(default_factory=list)
-    # Every record as given, for offered_between.
-    records: list[tuple[float, float, str, float | None]] = field(default_factory=list)
 
     def record(
         self,
@@ -92,29 +93,39 @@ class Timings:
         step: str = "",
         fetched_at: float | None = None,
     ) -> None:
-        self.records.append((offered_at, replied_at, step, fetched_at))
-        self.latencies.append(replied_at - offered_at)
-        self.replied_at.append(replied_at)
-        if step:
-            self.by_step[step].append(replied_at - offered_at)
-        if fetched_at is not None:
-            self.waiting.append(fetched_at - offered_at)
-            self.in_bot.append(replied_at - fetched_at)
+        self.replies.append(Reply(offered_at, replied_at, step, fetched_at))
+
+    @property
+    def latencies(self) -> list[float]:
+        return [reply.replied_at - reply.offered_at for reply in self.replies]
+
+    @property
+    def by_step(self) -> dict[str, list[float]]:
+        steps: dict[str, list[float]] = defaultdict(list)
+        for reply in self.replies:
+            if reply.step:
+                steps[reply.step].append(reply.replied_at - reply.offered_at)
+        return steps
+
+    @property
+    def waiting(self) -> list[float]:
+        return [r.fetched_at - r.offered_at for r in self.replies if r.fetched_at is not None]
+
+    @property
+    def in_bot(self) -> list[float]:
+        return [r.replied_at - r.fetched_at for r in self.replies if r.fetched_at is not None]
 
     def offered_between(self, low: float, high: float) -> Timings:
         """The replies to updates offered from `low` to `high` (monotonic time)."""
-        window = Timings(failures=self.failures)
-        for offered_at, replied_at, step, fetched_at in self.records:
-            if low <= offered_at <= high:
-                window.record(offered_at, replied_at, step, fetched_at)
-        return window
+        kept = [reply for reply in self.replies if low <= reply.offered_at <= high]
+        return Timings(kept, self.failures)
 
     def sustained_rate(self) -> float:
         """Replies a second between the 10th and 90th percentile of reply times: the steady
         middle of the run, without the ramp-up and the tail."""
-        if len(self.replied_at) < 10:
+        if len(self.replies) < 10:
             return 0.0
-        ordered = sorted(self.replied_at)
+        ordered = sorted(reply.replied_at for reply in self.replies)
         low, high = ordered[len(ordered) // 10], ordered[len(ordered) * 9 // 10]
         return (len(ordered) * 8 // 10) / max(high - low, 1e-9)
 

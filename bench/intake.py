@@ -17,11 +17,11 @@ import itertools
 import os
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bench.context import BenchContext
-from bench.databases import available_backends, fresh_database
+from bench.databases import fresh_database
 from bench.harness import (
     Citizen,
     Inbox,
@@ -219,11 +219,7 @@ async def run(context: BenchContext) -> list[Result]:
     photos = [plain_jpeg(1280, 960, color=(30 * n % 256, 90, 200)) for n in range(8)]
     if fixed_rate is not None:
         results = []
-        for backend in available_backends(context):
-            redis_url = context.redis_url if backend == "postgresql" else None
-            if backend == "postgresql" and redis_url is None:
-                continue
-            label = "SQLite" if backend == "sqlite" else "PostgreSQL + Redis"
+        for backend, label, redis_url in _backends(context):
             results += await _paced_only(
                 context, backend, label, redis_url, citizens, photos, fixed_rate
             )
@@ -238,13 +234,39 @@ async def run(context: BenchContext) -> list[Result]:
             note="bare aiogram, same harness, machine-dependent",
         )
     ]
-    for backend in available_backends(context):
-        redis_url = context.redis_url if backend == "postgresql" else None
-        if backend == "postgresql" and redis_url is None:
-            continue
-        label = "SQLite" if backend == "sqlite" else "PostgreSQL + Redis"
+    for backend, label, redis_url in _backends(context):
         results += await _backend(context, backend, label, redis_url, citizens, photos, echo_rate)
     return results
+
+
+def _backends(context: BenchContext) -> list[tuple[str, str, str | None]]:
+    """(backend, label, Redis URL): SQLite alone, and PostgreSQL with Redis (the scale-out
+    deployment) when both servers are given."""
+    backends: list[tuple[str, str, str | None]] = [("sqlite", "SQLite", None)]
+    if context.postgres_url and context.redis_url:
+        backends.append(("postgresql", "PostgreSQL + Redis", context.redis_url))
+    return backends
+
+
+@contextlib.asynccontextmanager
+async def _bot_under_test(
+    context: BenchContext, backend: str, redis_url: str | None
+) -> AsyncIterator[tuple[FakeTelegram, Inbox]]:
+    """`python -m bot` on a fresh database (and an emptied Redis), polling a fake server."""
+    if redis_url:
+        from redis.asyncio import Redis
+
+        client = Redis.from_url(redis_url)
+        await client.flushdb()  # the benchmark's own Redis database: limits start afresh
+        await client.aclose()
+    async with (
+        fresh_database(context, backend) as database_url,
+        fake_telegram() as (telegram, inbox),
+        bot_process(
+            telegram, "bot", context.workdir, database_url=database_url, redis_url=redis_url
+        ),
+    ):
+        yield telegram, inbox
 
 
 async def _backend(
@@ -256,26 +278,7 @@ async def _backend(
     photos: list[bytes],
     echo_rate: float,
 ) -> list[Result]:
-    if redis_url:
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(redis_url)
-        await client.flushdb()  # the benchmark's own Redis database: limits start afresh
-        await client.aclose()
-    async with (
-        fresh_database(context, backend) as database_url,
-        fake_telegram() as (
-            telegram,
-            inbox,
-        ),
-        bot_process(
-            telegram,
-            "bot",
-            context.workdir,
-            database_url=database_url,
-            redis_url=redis_url,
-        ),
-    ):
+    async with _bot_under_test(context, backend, redis_url) as (telegram, inbox):
         saturated, wall = await _reports(telegram, inbox, citizens, photos, rate=None)
         sustained = saturated.sustained_rate()
         half = sustained / 2
@@ -344,19 +347,7 @@ async def _paced_only(
     photos: list[bytes],
     rate: float,
 ) -> list[Result]:
-    if redis_url:
-        from redis.asyncio import Redis
-
-        client = Redis.from_url(redis_url)
-        await client.flushdb()
-        await client.aclose()
-    async with (
-        fresh_database(context, backend) as database_url,
-        fake_telegram() as (telegram, inbox),
-        bot_process(
-            telegram, "bot", context.workdir, database_url=database_url, redis_url=redis_url
-        ),
-    ):
+    async with _bot_under_test(context, backend, redis_url) as (telegram, inbox):
         with frozen_heap():
             async with LoopWatch() as harness:
                 paced, _ = await _reports(telegram, inbox, citizens, photos, rate=rate)
@@ -383,17 +374,18 @@ def _paced_note(citizens: int, rate: float, paced: Timings) -> str:
 def _breakdown(label: str, paced: Timings, harness: LoopWatch) -> list[Result]:
     """Where the half-rate latency goes: by step of the report, before and after the bot
     fetched the update, and how well the harness itself kept up."""
-    steps = [name for name in STEP_NAMES if paced.by_step.get(name)]
-    worst = max(steps, key=lambda name: percentile(paced.by_step[name], 0.99), default="")
+    by_step = paced.by_step
+    p99_ms = {
+        name: percentile(by_step[name], 0.99) * 1000 for name in STEP_NAMES if by_step.get(name)
+    }
+    worst = max(p99_ms, key=p99_ms.__getitem__, default="")
     return [
         Result(
             SECTION,
             f"{label}: half rate, p99 of each step",
-            f"{percentile(paced.by_step[worst], 0.99) * 1000:.0f} ({worst})" if worst else "",
+            f"{p99_ms[worst]:.0f} ({worst})" if worst else "",
             "ms",
-            note=", ".join(
-                f"{name} {percentile(paced.by_step[name], 0.99) * 1000:.0f}" for name in steps
-            ),
+            note=", ".join(f"{name} {value:.0f}" for name, value in p99_ms.items()),
         ),
         Result(
             SECTION,
