@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,14 +77,17 @@ async def link_related(session: AsyncSession, case: Case, evidence: Sequence[Evi
 async def related_cases(session: AsyncSession, case: Case, limit: int = SHOWN) -> RelatedCases:
     """The newest `limit` cases linked to this one, and how many are linked in all."""
     # A link is stored once per pair, lower id first: this case is on either side.
-    as_lower = (CaseLink.case_id == case.id, col(CaseLink.other_case_id))
-    as_higher = (CaseLink.other_case_id == case.id, col(CaseLink.case_id))
-    total = 0
+    is_lower = CaseLink.case_id == case.id
+    is_higher = CaseLink.other_case_id == case.id
+    total = (
+        await session.exec(
+            select(func.count()).select_from(CaseLink).where(or_(is_lower, is_higher))
+        )
+    ).one()
     newest: dict[int, str] = {}
-    for condition, other in (as_lower, as_higher):
-        total += (
-            await session.exec(select(func.count()).select_from(CaseLink).where(condition))
-        ).one()
+    # The newest on each side, each an index range; together they hold the newest overall.
+    sides = ((is_lower, col(CaseLink.other_case_id)), (is_higher, col(CaseLink.case_id)))
+    for condition, other in sides:
         rows = await session.exec(
             select(other, CaseLink.reason).where(condition).order_by(other.desc()).limit(limit)
         )
