@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram.utils.text_decorations import html_decoration
 
 
@@ -24,25 +26,62 @@ def shorten(text: str, limit: int) -> str:
 
 TELEGRAM_TEXT_LIMIT = 4096
 
+# A tag, an entity, or one character of text: the units a message may be cut between.
+_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]|[<&]", re.DOTALL)
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
+
 
 def split_for_telegram(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
-    """Split on line boundaries so no message is over Telegram's limit (and no HTML tag,
-    which never spans lines here, is cut)."""
+    """Cut HTML text into messages of at most `limit` characters, at a line break where
+    one is near, else at a space, else between characters; never inside a tag or an
+    entity (`&amp;` cut in two is refused by Telegram). Tags open at a cut are closed at
+    the end of one part and opened again at the start of the next."""
+    tokens = _TOKEN.findall(text)
     parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
+    start, carried = 0, []  # where the next part starts, and the tags open there
+    while start < len(tokens):
+        opened = list(carried)
+        length = sum(map(len, carried))
+        end = start
+        line_break = space = None
+        while end < len(tokens):
+            after = _open_after(opened, tokens[end])
+            if end > start and length + len(tokens[end]) + len(_closing(after)) > limit:
+                break
+            opened, length, end = after, length + len(tokens[end]), end + 1
+            if tokens[end - 1] == "\n":
+                line_break = (end, opened)
+            elif tokens[end - 1] == " ":
+                space = (end, opened)
+        if end < len(tokens):
+            end, opened = line_break or space or (end, opened)
+        part = "".join(carried) + "".join(tokens[start:end]) + _closing(opened)
+        if re.sub(r"<[^>]*>", "", part).strip():  # Telegram refuses a message with no text
+            parts.append(part.rstrip("\n") if end < len(tokens) else part)
+        start, carried = end, opened
     return parts
+
+
+def _open_after(opened: list[str], token: str) -> list[str]:
+    """The tags open after `token`, each as its opening text."""
+    if not token.startswith("<") or len(token) < 3:
+        return opened
+    match = _TAG_NAME.match(token)
+    if match is None:
+        return opened
+    if token.startswith("</"):
+        name = match.group(1).lower()
+        for index in range(len(opened) - 1, -1, -1):
+            if _name(opened[index]) == name:
+                return opened[:index] + opened[index + 1 :]
+        return opened
+    return [*opened, token]
+
+
+def _name(opening: str) -> str:
+    match = _TAG_NAME.match(opening)
+    return match.group(1).lower() if match else ""
+
+
+def _closing(opened: list[str]) -> str:
+    return "".join(f"</{_name(tag)}>" for tag in reversed(opened))
