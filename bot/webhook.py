@@ -19,6 +19,9 @@ from bot.services import coordination
 
 log = logging.getLogger(__name__)
 
+# Update ids are kept in a BIGINT column; anything beyond it is not Telegram's.
+MAX_UPDATE_ID = 2**63
+
 
 class WebhookServer:
     def __init__(self, application: Application, redis: Any | None = None) -> None:
@@ -41,9 +44,13 @@ class WebhookServer:
         application = self._application
         try:
             raw = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError) as error:
+            # RecursionError: JSON nested deeper than the parser goes (a forged body).
+            log.warning("webhook body refused", extra={"reason": type(error).__name__})
             return web.Response(status=400, text="Bad update")
-        if not isinstance(raw, dict) or not isinstance(raw.get("update_id"), int):
+        update_id = raw.get("update_id") if isinstance(raw, dict) else None
+        if not isinstance(update_id, int) or not 0 <= update_id < MAX_UPDATE_ID:
+            log.warning("webhook body refused", extra={"reason": "no valid update_id"})
             return web.Response(status=400, text="Bad update")
         update = parse_update(raw, application.bot)
         if update is None:
