@@ -101,13 +101,13 @@ CASE_COLUMNS = (
     "status_changed_at",
     "info_requested",
     "staff_card_message_id",
-    "card_claimed_until",
     "recommendation_to",
     "recommendation_sent_at",
     "follow_up_due_at",
     "sanction",
     "followed_up_at",
     "proven_at",
+    "version",
 )
 EVENT_COLUMNS = (
     "id",
@@ -217,13 +217,13 @@ class CaseFactory:
                     changed if status != "received" else created,
                     status == "needs_info",
                     None,
-                    None,
                     "PPK Kabupaten" if proven else None,
                     changed if proven else None,
                     changed + timedelta(days=30) if proven else None,
                     chance.choice(("moral", "moderate", "severe", "none")) if followed else None,
                     changed + timedelta(days=10) if followed else None,
                     changed if proven else None,
+                    1,
                 )
             )
             for before, after in self._path(status, proven):

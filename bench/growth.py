@@ -1,6 +1,6 @@
 """Growth: the staff's and reporters' queries with 10k, 100k and 1M cases stored, on SQLite
 and PostgreSQL, timed through the services the handlers call (status look-up, /inbox,
-/find, /stats, /export, the agency suggestions of report step 3). The same database grows
+/find, /stats, /export). The same database grows
 from one size to the next. Each time is the median of several runs after a warm-up."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bot.services.agencies import AgencyDirectory
 from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS
 from bot.services.desk import Deadlines, Desk
 from bot.services.export import EXPORT_COLUMNS, export_cases
@@ -63,13 +62,6 @@ async def _measure(
         async with sessions() as session:
             await case_statistics(session, today=date.today())
 
-    agencies = AgencyDirectory(sessions)
-
-    async def suggestions() -> None:
-        await agencies.suggestions("Dinas Pendidikn Kota Bandung")
-
-    async def agency_reload() -> None:
-        await AgencyDirectory(sessions).suggestions("Dinas Pendidikn Kota Bandung")
 
     def export(fmt: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
@@ -89,8 +81,6 @@ async def _measure(
         "/inbox first page": await _measure_one(inbox, repeat),
         "/find by name": await _measure_one(find_name, repeat),
         "/find by code": await _measure_one(find_code, repeat),
-        "agency suggestions (report step 3)": await _measure_one(suggestions, repeat),
-        "agency list reload (background, every 5 min)": await _measure_one(agency_reload, 3),
         "/stats": await _measure_one(stats, max(3, repeat // 3)),
         "/export CSV": await _measure_one(export("csv"), 1),
         "/export XLSX": await _measure_one(export("xlsx"), 1),

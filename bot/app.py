@@ -8,7 +8,7 @@ import contextlib
 import functools
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -29,12 +29,13 @@ from bot.api_retry import TransientErrorRetry, without_retries
 from bot.api_types import hold_response_types
 from bot.board import StaffBoard
 from bot.config import SUPPORTED_LOCALES, Settings
-from bot.delivery import OutboxSender, SharedSlots
+from bot.delivery import OutboxSender, Rendered, SharedSlots
 from bot.handlers import (
     admin,
     answer,
     cancel,
     desk_buttons,
+    desk_errors,
     errors,
     evidence,
     fallback,
@@ -46,7 +47,7 @@ from bot.handlers import (
 from bot.i18n import ChatLocaleMiddleware, create_i18n
 from bot.middlewares import DbSessionMiddleware, FloodGuard
 from bot.polling import Poller
-from bot.services import coordination
+from bot.services import coordination, staff_feed
 from bot.services.agencies import AgencyDirectory
 from bot.services.desk import Deadlines, Desk
 from bot.services.evidence_intake import EvidenceIntake
@@ -54,10 +55,12 @@ from bot.services.intake import IntakeService
 from bot.services.languages import LanguageChoices
 from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
+from bot.services.staff_feed import StaffFeed
 from bot.ui.notifications import NotificationRenderer
 from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
 from storage.fsm import PerUserLocks, SqlStorage
+from storage.models import Outbox
 
 if TYPE_CHECKING:
     # redis-py is imported only when REDIS_URL is set (see _redis_backends).
@@ -86,7 +89,6 @@ class Services:
     evidence_intake: EvidenceIntake
     evidence_store: EvidenceStore
     desk: Desk
-    board: StaffBoard
     staff_directory: StaffDirectory
     status_limiter: RateLimiter
     report_limiter: RateLimiter
@@ -138,6 +140,7 @@ def build_dispatcher(
         desk_buttons.router.build(),
         citizen,
         fallback.router.build(),
+        desk_errors.router.build(),
         errors.router.build(),
     )
     return dispatcher
@@ -152,6 +155,17 @@ def create_bot(settings: Settings) -> Bot:
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
+
+
+def outbox_renderer(
+    notifications: NotificationRenderer, board: StaffBoard
+) -> Callable[[Outbox], Rendered | Awaitable[Rendered]]:
+    """Rows for the staff chat render from the database; reporters' from their params."""
+
+    def render(row: Outbox) -> Rendered | Awaitable[Rendered]:
+        return board.render(row) if row.kind in staff_feed.KINDS else notifications(row)
+
+    return render
 
 
 @dataclass
@@ -189,9 +203,14 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     else:
         state = _local_backends(settings, engine)
     fsm_storage, isolation = state.fsm_storage, state.isolation
+    board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale)
     sender = OutboxSender(
-        bot, sessions, NotificationRenderer(i18n), shared_slots=state.shared_slots
+        bot,
+        sessions,
+        outbox_renderer(NotificationRenderer(i18n), board),
+        shared_slots=state.shared_slots,
     )
+    feed = StaffFeed(settings.staff_chat_id, settings.default_locale)
     desk = Desk(
         sessions,
         settings.code_prefix,
@@ -201,23 +220,23 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             decision_days_needs_info=settings.decision_deadline_needs_info_days,
             follow_up_days=settings.follow_up_deadline_days,
         ),
+        staff_feed=feed,
         on_enqueued=sender.wake,
     )
     services = Services(
         settings=settings,
-        intake=IntakeService(sessions, settings.code_prefix),
+        intake=IntakeService(
+            sessions, settings.code_prefix, staff_feed=feed, on_enqueued=sender.wake
+        ),
         evidence_intake=EvidenceIntake(evidence_store),
         evidence_store=evidence_store,
         desk=desk,
-        board=StaffBoard(
-            bot, desk, evidence_store, i18n, settings.staff_chat_id, settings.default_locale
-        ),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
         status_limiter=state.status_limiter,
         report_limiter=state.report_limiter,
         update_limiter=state.update_limiter,
         language_choices=LanguageChoices(sessions),
-        agencies=AgencyDirectory(sessions),
+        agencies=AgencyDirectory(),
     )
     dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
     application = Application(
@@ -303,6 +322,7 @@ def start_background(application: Application) -> None:
                 application.bot,
                 application.fsm_storage,
                 application.sessions,
+                services.intake,
                 application.i18n,
                 settings,
             ),
@@ -310,8 +330,8 @@ def start_background(application: Application) -> None:
         ),
         background.every(
             settings.card_sync_seconds,
-            functools.partial(background.publish_missing_cards, services.desk, services.board),
-            "publish missing cards",
+            services.desk.stage_missing_cards,
+            "stage missing cards",
         ),
         background.every(
             3600,
@@ -321,7 +341,7 @@ def start_background(application: Application) -> None:
             "forget old webhook updates",
         ),
         background.daily_overdue_reminder(
-            services.desk, services.board, application.sessions, application.i18n, settings
+            services.desk, application.sessions, application.i18n, settings
         ),
     ]
     application.background.extend(asyncio.create_task(job) for job in jobs)

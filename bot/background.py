@@ -13,12 +13,13 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.board import StaffBoard
 from bot.config import Settings
 from bot.services.coordination import claim_job
 from bot.services.dates import WIB
 from bot.services.desk import Desk
+from bot.services.intake import IntakeService
 from bot.ui.cards import overdue_text
+from bot.ui.text import code, quote
 from storage import repositories
 from storage.db import SessionFactory
 from storage.fsm import SqlStorage
@@ -39,30 +40,37 @@ async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -
 
 
 async def expire_idle_conversations(
-    bot: Bot, storage: SqlStorage, sessions: SessionFactory, i18n: I18n, settings: Settings
+    bot: Bot,
+    storage: SqlStorage,
+    sessions: SessionFactory,
+    intake: IntakeService,
+    i18n: I18n,
+    settings: Settings,
 ) -> None:
     """Drop reports left untouched for the configured time and tell their authors."""
     idle_since = utcnow() - timedelta(seconds=settings.conversation_timeout_seconds)
     for conversation in await storage.expire_idle(idle_since):
         async with sessions() as session:
             locale = await repositories.chat_locale(session, conversation.chat_id)
+        # Submitted, but the confirmation never arrived: the report is filed, not dropped.
+        filed = None
+        if conversation.submission_code:
+            filed = await intake.filed(conversation.submission_code, chat_id=conversation.chat_id)
         with i18n.context(), i18n.use_locale(locale or settings.default_locale):
-            text = _(
-                "Your unfinished report was closed after 24 hours without activity, and "
-                "its answers deleted. Send /lapor to start again."
-            )
+            if filed is not None:
+                text = _(
+                    "Your report has been received. Its tracking code is {code}; check it "
+                    "with /status {plain_code}."
+                ).format(code=code(filed.code), plain_code=quote(filed.code))
+            else:
+                text = _(
+                    "Your unfinished report was closed after 24 hours without activity, and "
+                    "its answers deleted. Send /lapor to start again."
+                )
         try:
             await bot.send_message(conversation.chat_id, text)
         except TelegramAPIError as error:
             log.warning("expiry notice not delivered", extra={"error": str(error)})
-
-
-async def publish_missing_cards(desk: Desk, board: StaffBoard) -> None:
-    """Cards whose posting failed (Telegram down, a crash right after the commit)."""
-    if board.chat_id is None:
-        return
-    for case in await desk.cases_without_card():
-        await board.publish(case)
 
 
 def seconds_until_next(hour: int, now: datetime | None = None) -> float:
@@ -75,7 +83,7 @@ def seconds_until_next(hour: int, now: datetime | None = None) -> float:
 
 
 async def daily_overdue_reminder(
-    desk: Desk, board: StaffBoard, sessions: SessionFactory, i18n: I18n, settings: Settings
+    desk: Desk, sessions: SessionFactory, i18n: I18n, settings: Settings
 ) -> None:
     while True:
         await asyncio.sleep(seconds_until_next(settings.overdue_reminder_hour))
@@ -87,7 +95,7 @@ async def daily_overdue_reminder(
             if overdue:
                 with i18n.context(), i18n.use_locale(settings.default_locale):
                     text = overdue_text(overdue)
-                await board.post(text)
+                await desk.notify_staff(text)
         except asyncio.CancelledError:
             raise
         except Exception:

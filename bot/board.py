@@ -1,121 +1,147 @@
-"""The staff chat: a card per case, edited in place as the case moves, and relayed answers.
+"""The staff chat: what its outbox rows (bot/services/staff_feed.py) look like when they
+are sent. A card is a view of the case as it stands at that moment: posted once, then
+edited in place; an answer is posted as a reply to its case's card, each file on its own.
 
-Cards are a view of the database, so a card that failed to post is posted later by the
-background sync (bot/background.py) and nothing depends on a card existing."""
+Rendering reads the database, so it happens in the outbox sender, paced and retried with
+everything else sent; nothing here sends on a handler's behalf."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.types import BufferedInputFile, ReplyParameters
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.services.desk import Desk
-from bot.services.related import LINKS_PER_CASE
+from bot.delivery import Delivery, RenderedMessage, replying_to
+from bot.services import staff_feed
+from bot.services.evidence_intake import suffix_for
+from bot.services.related import related_cases
 from bot.ui.cards import card_keyboard, case_card
 from bot.ui.text import code, quote
+from storage import repositories
+from storage.db import SessionFactory
 from storage.evidence_store import EvidenceStore
-from storage.models import Case
+from storage.models import Case, CaseEvent, Evidence, Outbox
 
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class CardPost:
+    """A case's first card; where it landed is recorded so later changes edit it."""
+
+    case_id: int
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+    sessions: SessionFactory
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
+        sent = await bot.send_message(
+            chat_id, self.text, reply_markup=self.keyboard, request_timeout=timeout
+        )
+        await staff_feed.record_card(self.sessions, self.case_id, sent.message_id)
+        return sent.message_id
+
+
+@dataclass(frozen=True)
+class CardEdit:
+    message_id: int
+    post: CardPost
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
+        try:
+            await bot.edit_message_text(
+                text=self.post.text,
+                chat_id=chat_id,
+                message_id=self.message_id,
+                reply_markup=self.post.keyboard,
+                request_timeout=timeout,
+            )
+        except TelegramBadRequest as error:
+            description = error.message.lower()
+            if "not modified" in description:
+                return self.message_id  # already shows this
+            if "not found" not in description:
+                raise
+            # Someone deleted the card: the case still needs one.
+            return await self.post.deliver(bot, chat_id, timeout=timeout)
+        return self.message_id
+
+
+@dataclass(frozen=True)
+class DocumentMessage:
+    filename: str
+    content: bytes
+    caption: str
+    reply_to: int | None = None
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
+        sent = await bot.send_document(
+            chat_id,
+            BufferedInputFile(self.content, filename=self.filename),
+            caption=self.caption,
+            reply_parameters=replying_to(self.reply_to),
+            request_timeout=timeout,
+        )
+        return sent.message_id
+
+
 class StaffBoard:
     def __init__(
-        self,
-        bot: Bot,
-        desk: Desk,
-        evidence_store: EvidenceStore,
-        i18n: I18n,
-        chat_id: int | None,
-        locale: str,
+        self, sessions: SessionFactory, evidence_store: EvidenceStore, i18n: I18n, locale: str
     ) -> None:
-        self._bot = bot
-        self._desk = desk
+        self._sessions = sessions
         self._store = evidence_store
         self._i18n = i18n
-        self.chat_id = chat_id
         self._locale = locale
 
-    async def _render(self, case: Case) -> str:
-        with self._i18n.context(), self._i18n.use_locale(self._locale):
-            count = await self._desk.evidence_count(case.id)  # type: ignore[arg-type]
-            related = await self._desk.related_codes(case)
-            return case_card(case, count, related)
+    async def render(self, row: Outbox) -> Delivery | None:
+        with self._i18n.context(), self._i18n.use_locale(row.locale or self._locale):
+            if row.kind == staff_feed.CARD:
+                return await self._card(row)
+            if row.kind == staff_feed.ANSWER_TEXT:
+                return await self._answer_text(row)
+            if row.kind == staff_feed.ANSWER_FILE:
+                return await self._answer_file(row)
+            if row.kind == staff_feed.NOTICE:
+                return RenderedMessage(row.params["text"])
+        raise ValueError(f"not a staff-chat row: {row.kind!r}")
 
-    async def publish(self, case: Case) -> None:
-        """Post the card of a case, or update it where it already stands."""
-        if self.chat_id is None:
-            return
-        text = await self._render(case)
-        with self._i18n.context(), self._i18n.use_locale(self._locale):
-            keyboard = card_keyboard(case)
-        if case.staff_card_message_id is None and not await self._desk.claim_card(case.id):  # type: ignore[arg-type]
-            return  # another instance is posting it
-        try:
-            if case.staff_card_message_id is None:
-                sent = await self._bot.send_message(self.chat_id, text, reply_markup=keyboard)
-                await self._desk.set_card_message(case.id, sent.message_id)  # type: ignore[arg-type]
-                case.staff_card_message_id = sent.message_id
-                await self._refresh_related(case)
-            else:
-                await self._bot.edit_message_text(
-                    text=text,
-                    chat_id=self.chat_id,
-                    message_id=case.staff_card_message_id,
-                    reply_markup=keyboard,
-                )
-        except TelegramBadRequest as error:
-            if "not modified" not in error.message:
-                log.warning(
-                    "staff card not updated", extra={"case": case.code, "error": error.message}
-                )
-        except TelegramAPIError as error:
-            log.warning("staff card not posted", extra={"case": case.code, "error": str(error)})
+    async def _card(self, row: Outbox) -> Delivery | None:
+        async with self._sessions() as session:
+            if await staff_feed.superseded(session, row):
+                return None
+            case = await session.get(Case, row.case_id)
+            if case is None:
+                return None
+            count = await repositories.evidence_count(session, case.id)  # type: ignore[arg-type]
+            related = await related_cases(session, case)
+        text = case_card(case, count, related)
+        post = CardPost(case.id, text, card_keyboard(case), self._sessions)  # type: ignore[arg-type]
+        if case.staff_card_message_id is None:
+            return post
+        return CardEdit(case.staff_card_message_id, post)
 
-    async def _refresh_related(self, case: Case) -> None:
-        """A new case that links to older ones: their cards gain the link too."""
-        # All of them: a new case links to at most LINKS_PER_CASE earlier ones.
-        related = await self._desk.related_codes(case, limit=LINKS_PER_CASE)
-        for other_code, _reason in related.shown:
-            other = await self._desk.case(other_code)
-            if other.staff_card_message_id is not None:
-                await self.publish(other)
+    async def _answer_text(self, row: Outbox) -> Delivery | None:
+        async with self._sessions() as session:
+            case = await session.get(Case, row.case_id)
+            event = await session.get(CaseEvent, row.params["event_id"])
+        if case is None or event is None:
+            return None
+        header = _("💬 The reporter answered on {code}:").format(code=code(case.code))
+        text = f"{header}\n{quote(event.detail)}" if event.detail else header
+        return RenderedMessage(text, reply_to=case.staff_card_message_id)
 
-    async def relay_answer(
-        self, case: Case, text: str | None, files: list[tuple[str, bytes]]
-    ) -> None:
-        """Post the reporter's answer (text and files) to the staff chat."""
-        if self.chat_id is None:
-            return
-        with self._i18n.context(), self._i18n.use_locale(self._locale):
-            header = _("💬 The reporter answered on {code}:").format(code=code(case.code))
-        try:
-            await self._bot.send_message(
-                self.chat_id,
-                f"{header}\n{quote(text)}" if text else header,
-                reply_parameters=ReplyParameters(
-                    message_id=case.staff_card_message_id, allow_sending_without_reply=True
-                )
-                if case.staff_card_message_id
-                else None,
-            )
-            for name, content in files:
-                await self._bot.send_document(
-                    self.chat_id, BufferedInputFile(content, filename=name), caption=case.code
-                )
-        except TelegramAPIError as error:
-            log.warning(
-                "answer not relayed to staff chat", extra={"case": case.code, "error": str(error)}
-            )
-
-    async def post(self, text: str) -> None:
-        if self.chat_id is None:
-            return
-        try:
-            await self._bot.send_message(self.chat_id, text)
-        except TelegramAPIError as error:
-            log.warning("staff chat message failed", extra={"error": str(error)})
+    async def _answer_file(self, row: Outbox) -> Delivery | None:
+        async with self._sessions() as session:
+            case = await session.get(Case, row.case_id)
+            item = await session.get(Evidence, row.params["evidence_id"])
+        if case is None or item is None:
+            return None
+        content = await self._store.get(item.storage_key)
+        name = f"{case.code}-{item.id}{suffix_for(item.mime)}"
+        return DocumentMessage(name, content, case.code, reply_to=case.staff_card_message_id)

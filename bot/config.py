@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     follow_up_deadline_days: int = 30
     # Hour (Western Indonesia Time) of the daily overdue reminder in the staff chat.
     overdue_reminder_hour: int = Field(default=8, ge=0, le=23)
-    # How often cards that failed to post to the staff chat are retried.
+    # How often cases filed while no staff chat was set are given their card.
     card_sync_seconds: float = Field(default=60.0, gt=0)
     max_evidence_items: int = 10
     # An account sending more updates than this within the window is ignored until it slows

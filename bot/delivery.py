@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import logging
 import math
@@ -43,7 +44,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 
 from bot.services import outbox
 from storage.db import SessionFactory
@@ -57,15 +58,49 @@ log = logging.getLogger(__name__)
 LEASE_MARGIN = 5.0
 # Writing an outcome is retried briefly: a "sent" lost to a database hiccup means a repeat.
 _RECORD_DELAYS = (0.2, 1.0, 3.0)
+# How long a sender may hold a claimed row before another may take it: a sender that died
+# mid-send leaves its rows to others after this.
+OUTBOX_LEASE_SECONDS = 60.0
 # The longest pause between claims while the database is failing: short, so delivery
 # resumes within seconds of it coming back.
 CLAIM_RETRY_CAP = 5.0
+
+
+class Delivery(Protocol):
+    """One outbox row made ready to send: one Bot API request, whose message id is
+    returned (None when Telegram gives none)."""
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None: ...
 
 
 @dataclass(frozen=True)
 class RenderedMessage:
     text: str
     reply_markup: InlineKeyboardMarkup | None = None
+    # Shown as a reply to this message of the chat (a staff card), if it still exists.
+    reply_to: int | None = None
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
+        sent = await bot.send_message(
+            chat_id,
+            self.text,
+            reply_markup=self.reply_markup,
+            reply_parameters=replying_to(self.reply_to),
+            request_timeout=timeout,
+        )
+        return sent.message_id
+
+
+def replying_to(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
+
+
+# A renderer returns what to send, None when the row has nothing left to say (a staff card
+# superseded by a later one), and may be a coroutine when it must read the database.
+Rendered = Delivery | None
+Renderer = Callable[[Outbox], "Rendered | Awaitable[Rendered]"]
 
 
 Take = tuple[Literal["granted", "wait", "chat_busy"], float]
@@ -292,14 +327,14 @@ class OutboxSender:
         self,
         bot: Bot,
         session_factory: SessionFactory,
-        render: Callable[[Outbox], RenderedMessage],
+        render: Renderer,
         *,
         global_rate: float = 30.0,
         per_chat_interval: float = 1.0,
         poll_interval: float = 0.5,
         max_backoff: float = 300.0,
         batch_size: int = 60,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = OUTBOX_LEASE_SECONDS,
         send_timeout: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
         shared_slots: SharedSlots | None = None,
@@ -401,11 +436,15 @@ class OutboxSender:
     async def _deliver(self, row: Outbox, lease_deadline: float) -> None:
         assert row.id is not None
         try:
-            message = self._render(row)
+            rendered = self._render(row)
+            message = await rendered if inspect.isawaitable(rendered) else rendered
         except Exception as error:
             extra = {"outbox_id": row.id, "kind": row.kind, "outcome": "failed"}
             log.exception("outbox delivery failed", extra=extra | {"reason": "render_error"})
             await self._record(outbox.mark_failed, row, error=f"render: {error!r}")
+            return
+        if message is None:
+            await self._record(outbox.mark_sent, row, None)  # nothing left to send
             return
         try:
             permit = await self._pacer.acquire(row.chat_id)
@@ -432,21 +471,18 @@ class OutboxSender:
             await send
             raise
 
-    async def _send(self, row: Outbox, message: RenderedMessage, permit: Permit) -> None:
+    async def _send(self, row: Outbox, message: Delivery, permit: Permit) -> None:
         assert row.id is not None
         try:
-            sent = await self._bot.send_message(
-                row.chat_id,
-                message.text,
-                reply_markup=message.reply_markup,
-                request_timeout=math.ceil(self._send_timeout),
+            message_id = await message.deliver(
+                self._bot, row.chat_id, timeout=math.ceil(self._send_timeout)
             )
         except Exception as error:
             await self._failed(row, error, permit)
             return
         # Settled before the row is recorded: the slot frees as soon as Telegram has answered.
         await self._pacer.settle(permit)
-        await self._record(outbox.mark_sent, row, sent.message_id)
+        await self._record(outbox.mark_sent, row, message_id)
 
     async def _failed(self, row: Outbox, error: Exception, permit: Permit) -> None:
         outcome, reason = classify(error)

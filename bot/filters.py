@@ -13,10 +13,13 @@ from bot.services.staff import StaffDirectory
 
 
 class StaffOnly(BaseFilter):
-    """Passes staff (or only admins) and hands the handler their role as `staff_role`.
+    """Passes staff (or only admins) and hands the handler their role as `staff_role`, and
+    `sees_identity`: whether a reporter's name and phone may be shown in this chat.
 
     Only in a private chat or the staff chat: a staff member typing /case in some other
-    group must not show a case to that group."""
+    group must not show a case to that group. Identity is decided here, once, rather than
+    by each handler: only an admin, and only in a private chat with the bot; in a group
+    everyone present would read it, whoever asked."""
 
     def __init__(self, *, admin: bool = False) -> None:
         self.admin = admin
@@ -36,4 +39,7 @@ class StaffOnly(BaseFilter):
         role = await staff_directory.role_of(event_from_user.id)
         if role is None or (self.admin and role != "admin"):
             return False
-        return {"staff_role": role}
+        return {
+            "staff_role": role,
+            "sees_identity": role == "admin" and event_chat.type == ChatType.PRIVATE,
+        }

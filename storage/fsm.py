@@ -34,6 +34,8 @@ _COLUMNS = ("key", "chat_id", "user_id", "state", "data", "updated_at")
 class ExpiredConversation:
     chat_id: int
     user_id: int
+    # The code a draft was submitted under, if Submit got that far (the case may be filed).
+    submission_code: str | None = None
 
 
 @dataclass(slots=True)
@@ -115,7 +117,10 @@ class SqlStorage(BaseStorage):
             stale = (
                 await connection.execute(
                     select(
-                        ConversationState.key, ConversationState.chat_id, ConversationState.user_id
+                        ConversationState.key,
+                        ConversationState.chat_id,
+                        ConversationState.user_id,
+                        ConversationState.data,
                     ).where(
                         col(ConversationState.updated_at) < idle_since,
                         col(ConversationState.state).is_not(None),
@@ -132,7 +137,7 @@ class SqlStorage(BaseStorage):
             for row in stale:
                 self._cache.pop(row.key, None)
         return [
-            ExpiredConversation(row.chat_id, row.user_id)
+            ExpiredConversation(row.chat_id, row.user_id, (row.data or {}).get("submission_code"))
             for row in stale
             if row.chat_id is not None and row.user_id is not None
         ]

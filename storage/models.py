@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, Text, text
+from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
 
@@ -67,8 +68,6 @@ class Case(SQLModel, table=True):
     info_requested: bool = False
     # The card posted in the staff chat, edited in place as the case moves.
     staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    # An instance posting the card holds this lease, so several instances post it once.
-    card_claimed_until: datetime | None = None
     # Follow-up of a proven case: the recommendation to the staffing authority (PPK) and
     # what that authority did about it.
     recommendation_to: str | None = Field(default=None, max_length=300)
@@ -79,6 +78,14 @@ class Case(SQLModel, table=True):
     # When the case was first marked proven. Never cleared: closing a case does not undo the
     # finding. The audit trail records the same change; this copy is what /stats counts.
     proven_at: datetime | None = None
+    # Raised by every change made through the ORM, which writes only if the row still has
+    # the version it read (compare-and-set): two officers acting on one case at the same
+    # moment cannot both win. Buttons carry the version their card showed.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+    @declared_attr  # type: ignore[misc]
+    def __mapper_args__(cls) -> dict[str, object]:
+        return {"version_id_col": cls.__table__.c.version}
 
 
 class Evidence(SQLModel, table=True):

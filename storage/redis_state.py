@@ -51,9 +51,10 @@ class TrackedRedisStorage(RedisStorage):
                 continue
             bot_id, chat_id, user_id, destiny = member.split(":", 3)
             key = StorageKey(int(bot_id), int(chat_id), int(user_id), destiny=destiny)
+            submitted = (await super().get_data(key)).get("submission_code")
             await super().set_state(key, None)
             await super().set_data(key, {})
-            expired.append(ExpiredConversation(int(chat_id), int(user_id)))
+            expired.append(ExpiredConversation(int(chat_id), int(user_id), submitted))
         return expired
 
 

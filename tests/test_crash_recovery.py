@@ -27,7 +27,7 @@ from typing import Any
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.services.desk import CARD_CLAIM_SECONDS
+from bot.delivery import OUTBOX_LEASE_SECONDS
 from storage.db import create_engine, create_session_factory
 from storage.models import Case, Evidence, Outbox
 from tests.dialog import CODE, text_of
@@ -199,8 +199,8 @@ async def test_killed_at_random_moments_nothing_is_lost_or_doubled(
                 timeout=max(1.0, deadline - time.monotonic()),
                 predicate=lambda m, r=reporter: "Kabar terbaru" in text_of(m),
             )
-        # A card whose poster was killed mid-way is posted once its claim has lapsed.
-        cards_due = time.monotonic() + CARD_CLAIM_SECONDS + 10
+        # A card whose sender was killed mid-way is posted once its outbox claim has lapsed.
+        cards_due = time.monotonic() + OUTBOX_LEASE_SECONDS + 10
 
         def a_card_is_missing() -> bool:
             shown = " ".join(text_of(m) for m in telegram.sent_to(STAFF_CHAT))

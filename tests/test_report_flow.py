@@ -295,11 +295,6 @@ async def test_future_and_late_dates(app: Application, citizen: FakeUser) -> Non
 
 
 async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) -> None:
-    evidence_question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, evidence_question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    await press(citizen, summary, "Kirim laporan", "ASN-")
-
     await citizen.send("/lapor")
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
@@ -307,9 +302,9 @@ async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) 
     question = await say(citizen, "Siti Aminah", "Langkah 2/9")
     question = await press(citizen, question, "Lewati", "Langkah 2/9")
     question = await press(citizen, question, "Lewati", "Langkah 3/9")
-    suggestion = await say(citizen, "dinas pendidkan kota bandung")
-    await press(citizen, suggestion, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-    assert (await conversation(app, citizen))[1]["agency"] == "Dinas Pendidikan Kota Bandung"
+    suggestion = await say(citizen, "dinas pendidkan provinsi jawa barat")
+    await press(citizen, suggestion, "Dinas Pendidikan Provinsi Jawa Barat", "Langkah 3/9")
+    assert (await conversation(app, citizen))[1]["agency"] == "Dinas Pendidikan Provinsi Jawa Barat"
 
 
 async def test_idle_conversation_expires_with_a_message(

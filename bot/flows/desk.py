@@ -10,6 +10,9 @@ class DeskAction(CallbackData, prefix="dk"):
     action: str  # take | review | ask | reject | reason | page
     code: str = ""
     value: str = ""
+    # The case version the card showed when it was drawn: a change applies only to the case
+    # the officer saw (see services/desk.py). 0 on buttons that change nothing.
+    seen: int = 0
 
 
 class AnswerAction(CallbackData, prefix="an"):

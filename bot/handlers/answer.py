@@ -10,15 +10,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.board import StaffBoard
 from bot.flows.desk import AnswerAction, AnswerForm
 from bot.routing import RouterTemplate
-from bot.services.desk import CaseNotFound, Desk
+from bot.services.desk import CaseClosedForAnswers, CaseNotFound, Desk
 from bot.services.evidence import EvidenceRejected
-from bot.services.evidence_intake import EvidenceIntake, suffix_for
+from bot.services.evidence_intake import EvidenceIntake
 from bot.services.report_fields import FieldRejected, bounded_text
 from bot.telegram_files import download_evidence
 from bot.ui.errors import evidence_rejection, field_rejection
+from bot.ui.labels import status_label
 from bot.ui.text import code
 from storage.evidence_store import EvidenceStoreUnavailable
 
@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 
 router = RouterTemplate(name="answer")
 ANSWER_MAX = 3000
+
+
+def _no_longer_open(status: str) -> str:
+    return _(
+        "Your report is now at status {status} and no longer takes answers. Thank you for "
+        "your help."
+    ).format(status=status_label(status))
 
 
 def _done_keyboard(case_code: str) -> InlineKeyboardMarkup:
@@ -52,10 +59,16 @@ async def start_answer(
             show_alert=True,
         )
         return
+    # Only the case's own reporter, and only while it is open. Any other code gets the same
+    # answer as one that does not exist, so a forged button tells nothing.
+    chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     try:
-        case = await desk.case(callback_data.code)
+        case = await desk.answerable_case(callback_data.code, chat_id=chat_id)
     except CaseNotFound:
         await callback.answer(_("This button is no longer active."), show_alert=True)
+        return
+    except CaseClosedForAnswers as closed:
+        await callback.answer(_no_longer_open(closed.status), show_alert=True)
         return
     await callback.answer()
     await state.set_state(AnswerForm.waiting)
@@ -85,12 +98,10 @@ async def answer(
     state: FSMContext,
     bot: Bot,
     desk: Desk,
-    board: StaffBoard,
     evidence_intake: EvidenceIntake,
 ) -> None:
     case_code = (await state.get_data()).get("answer_code", "")
     text = None
-    files: list[tuple[str, bytes]] = []
     evidence = []
     try:
         if message.text:
@@ -113,6 +124,7 @@ async def answer(
         await message.answer(evidence_rejection("store_unavailable"))
         return
     try:
+        # Relayed to the staff chat through the outbox, committed with the answer.
         case = await desk.record_answer(
             case_code, chat_id=message.chat.id, text=text, evidence=evidence
         )
@@ -120,15 +132,10 @@ async def answer(
         await state.clear()
         await message.answer(_("This button is no longer active."))
         return
-    if evidence:
-        files = [
-            (
-                f"{case.code}-answer{suffix_for(evidence[0].mime)}",
-                await evidence_intake.content(evidence[0]),
-            )
-        ]
-    await board.relay_answer(case, text, files)
-    await board.publish(case)
+    except CaseClosedForAnswers as closed:
+        await state.clear()
+        await message.answer(_no_longer_open(closed.status))
+        return
     await message.answer(
         _("Received. Send more, or press Done."), reply_markup=_done_keyboard(case.code)
     )

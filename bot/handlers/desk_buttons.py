@@ -1,5 +1,7 @@
 """The buttons on case cards in the staff chat. The router filter re-checks the presser's
-role on every press: a card is visible to every member of the group, not only staff."""
+role on every press: a card is visible to every member of the group, not only staff. A
+button that changes the case carries the version its card showed, and changes it only if
+it is still that version (a newer state is answered by handlers/desk_errors.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.board import StaffBoard
 from bot.filters import StaffOnly
 from bot.flows.desk import REJECT_REASONS, DeskAction
 from bot.routing import RouterTemplate
-from bot.services.desk import CaseNotFound, Desk, TransitionNotAllowed
+from bot.services.desk import CaseChanged, CaseNotFound, Desk, TransitionNotAllowed
 from bot.ui.cards import case_detail, reject_keyboard, reject_reason_label
 from bot.ui.labels import status_label
 from bot.ui.text import code, split_for_telegram
@@ -27,16 +28,15 @@ async def _refuse(callback: CallbackQuery, text: str) -> None:
 
 
 @router.callback_query(DeskAction.filter(F.action == "take"))
-async def take(
-    callback: CallbackQuery, callback_data: DeskAction, desk: Desk, board: StaffBoard
-) -> None:
+async def take(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
     try:
-        case = await desk.take(callback_data.code, actor_id=callback.from_user.id)
+        case = await desk.take(
+            callback_data.code, actor_id=callback.from_user.id, seen_version=callback_data.seen
+        )
     except CaseNotFound:
         await _refuse(callback, _("This button is no longer active."))
         return
     await callback.answer(_("{code} is yours.").format(code=case.code))
-    await board.publish(case)
 
 
 @router.callback_query(DeskAction.filter(F.action == "review"))
@@ -73,13 +73,15 @@ async def reject(callback: CallbackQuery, callback_data: DeskAction, desk: Desk)
     except CaseNotFound:
         await _refuse(callback, _("This button is no longer active."))
         return
+    if case.version != callback_data.seen:
+        raise CaseChanged(case)
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(
             _("Why is {code} rejected? The reason is sent to the reporter.").format(
                 code=code(case.code)
             ),
-            reply_markup=reject_keyboard(case.code),
+            reply_markup=reject_keyboard(case.code, callback_data.seen),
         )
 
 
@@ -88,7 +90,6 @@ async def reject_with_reason(
     callback: CallbackQuery,
     callback_data: DeskAction,
     desk: Desk,
-    board: StaffBoard,
     i18n: I18n,
 ) -> None:
     if callback_data.value not in REJECT_REASONS:
@@ -99,7 +100,11 @@ async def reject_with_reason(
         with i18n.use_locale(locale):
             note = reject_reason_label(callback_data.value)
         case, _previous = await desk.set_status(
-            callback_data.code, "rejected", actor_id=callback.from_user.id, public_note=note
+            callback_data.code,
+            "rejected",
+            actor_id=callback.from_user.id,
+            public_note=note,
+            seen_version=callback_data.seen,
         )
     except CaseNotFound:
         await _refuse(callback, _("This button is no longer active."))
@@ -115,4 +120,3 @@ async def reject_with_reason(
     await callback.answer(_("{code} rejected.").format(code=case.code))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-    await board.publish(case)

@@ -13,7 +13,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.board import StaffBoard
 from bot.config import Settings
 from bot.flows.navigation import advance, ask, go_back, repeat_question
 from bot.flows.prompts import back_label
@@ -244,7 +243,7 @@ async def agency(message: Message, state: FSMContext, agencies: AgencyDirectory)
     )
     builder.adjust(1)
     await message.answer(
-        _("Others have reported an agency with a similar name. Is it one of these?"),
+        _("Is it one of these agencies?"),
         reply_markup=builder.as_markup(),
     )
 
@@ -400,8 +399,6 @@ async def submit(
     callback: CallbackQuery,
     state: FSMContext,
     intake: IntakeService,
-    board: StaffBoard,
-    agencies: AgencyDirectory,
     settings: Settings,
     i18n: I18n,
 ) -> None:
@@ -457,9 +454,7 @@ async def submit(
         )
     )
     await state.clear()
-    agencies.note(case.agency)
     await _close_buttons(callback)
-    await board.publish(case)
 
 
 # --- anything else while a report is open ----------------------------------------------------

@@ -18,7 +18,6 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.board import StaffBoard
 from bot.filters import StaffOnly
 from bot.flows.desk import DeskAction
 from bot.routing import RouterTemplate
@@ -222,20 +221,18 @@ async def case(
     bot: Bot,
     desk: Desk,
     evidence_store: EvidenceStore,
-    staff_role: str,
+    sees_identity: bool,
 ) -> None:
     if not _arguments(command):
         await message.answer(_("Usage: /case CODE"))
         return
     await send_case(
-        message, bot, desk, evidence_store, _arguments(command), show_identity=staff_role == "admin"
+        message, bot, desk, evidence_store, _arguments(command), show_identity=sees_identity
     )
 
 
 @router.message(Command("setstatus"))
-async def set_status(
-    message: Message, command: CommandObject, desk: Desk, board: StaffBoard
-) -> None:
+async def set_status(message: Message, command: CommandObject, desk: Desk) -> None:
     parts = _split_args(command, 3)
     if len(parts) < 2:
         await message.answer(
@@ -266,7 +263,6 @@ async def set_status(
             code=code(moved.code), old=status_label(previous), new=bold(status_label(moved.status))
         )
     )
-    await board.publish(moved)
 
 
 @router.message(Command("note"))
@@ -286,7 +282,7 @@ async def note(message: Message, command: CommandObject, desk: Desk) -> None:
 
 
 @router.message(Command("ask"))
-async def ask(message: Message, command: CommandObject, desk: Desk, board: StaffBoard) -> None:
+async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
     parts = _split_args(command, 2)
     if len(parts) < 2:
         await message.answer(_("Usage: /ask CODE question for the reporter"))
@@ -309,7 +305,6 @@ async def ask(message: Message, command: CommandObject, desk: Desk, board: Staff
             code=code(asked.code)
         )
     )
-    await board.publish(asked)
 
 
 @router.message(Command("assign"))
@@ -317,7 +312,6 @@ async def assign(
     message: Message,
     command: CommandObject,
     desk: Desk,
-    board: StaffBoard,
     staff_directory: StaffDirectory,
 ) -> None:
     parts = _split_args(command, 2)
@@ -341,7 +335,6 @@ async def assign(
     await message.answer(
         _("{code} is assigned to {who}.").format(code=code(assigned.code), who=code(str(assignee)))
     )
-    await board.publish(assigned)
 
 
 @router.message(Command("find"))

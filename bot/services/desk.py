@@ -1,16 +1,23 @@
 """The staff desk: moving cases through their lifecycle, notes, questions, assignment and
-follow-up. Each change commits with its audit event and the reporter's notification (an
-outbox row) in one transaction."""
+follow-up. Each change commits with its audit event, the reporter's notification and the
+staff card's update (outbox rows) in one transaction.
+
+Every change is compare-and-set: it is written only if the case still has the version read
+at its start (or, for a button, the version its card showed), so of two officers acting on
+one case at the same moment one wins and the other is told what happened (CaseChanged);
+the reporter hears once, and the history never shows two moves from the same status."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, or_, update
+from sqlalchemy import func, or_
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,8 +25,9 @@ from bot.services import outbox
 from bot.services.catalogue import STATUS_KEYS
 from bot.services.codes import normalize_code
 from bot.services.intake import EvidenceItem, evidence_row
-from bot.services.related import SHOWN, RelatedCases, related_cases
+from bot.services.related import RelatedCases, related_cases
 from bot.services.staff import audit
+from bot.services.staff_feed import StaffFeed, cases_owed_a_card
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
 
@@ -43,14 +51,30 @@ NOTE_MAX = 1000
 INBOX_PAGE = 10
 # /inbox counts the cases it lists only this far past the page shown ("more than …").
 INBOX_COUNT_LIMIT = 1000
-# How long one instance may take to post a case's card before another may try: a send with
-# its retries (bot/api_retry.py) fits well within it. A card whose poster died mid-way is
-# posted by the background sync once this has passed.
-CARD_CLAIM_SECONDS = 60.0
+# A reporter's answer that meets a staff change of the same case is applied again on top of
+# it (it does not depend on what the reporter saw); this many times at most.
+REPORTER_ATTEMPTS = 3
 
 
 class CaseNotFound(LookupError):
     pass
+
+
+class CaseChanged(Exception):
+    """Someone else changed the case first (or the button pressed showed an older state):
+    nothing was applied. `case` is the case as it now stands."""
+
+    def __init__(self, case: Case) -> None:
+        super().__init__(case.code)
+        self.case = case
+
+
+class CaseClosedForAnswers(LookupError):
+    """The reporter answers a case that no longer waits for anything from them."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 class TransitionNotAllowed(ValueError):
@@ -111,11 +135,13 @@ class Desk:
         session_factory: SessionFactory,
         code_prefix: str,
         deadlines: Deadlines,
+        staff_feed: StaffFeed | None = None,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = session_factory
         self._prefix = code_prefix
         self.deadlines = deadlines
+        self._feed = staff_feed or StaffFeed(None, "id")
         self._on_enqueued = on_enqueued
 
     # --- reading -----------------------------------------------------------------------
@@ -190,14 +216,21 @@ class Desk:
             if not term:
                 return []
             words = term.split()[:5]
-            # Narrow in SQL by any typed word, then rank by how alike the names are.
+            # Narrow in SQL by any typed word, then rank by how alike the names are. Typed
+            # % and _ are letters, not LIKE wildcards (`/find %` listed every case).
             candidates = (
                 await session.exec(
                     select(Case)
                     .where(
                         or_(
-                            *(func.lower(Case.asn_name).contains(word) for word in words),
-                            *(col(Case.agency_key).contains(word) for word in words),
+                            *(
+                                func.lower(Case.asn_name).contains(word, autoescape=True)
+                                for word in words
+                            ),
+                            *(
+                                col(Case.agency_key).contains(word, autoescape=True)
+                                for word in words
+                            ),
                         )
                     )
                     .order_by(col(Case.created_at).desc())
@@ -268,19 +301,40 @@ class Desk:
 
     # --- changing ----------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _changing(
+        self, code_text: str, *, seen_version: int | None = None
+    ) -> AsyncIterator[tuple[AsyncSession, Case]]:
+        """One change to one case, committed with everything it stages, or CaseChanged if
+        the case moved on since it was read here (or since `seen_version` was shown)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                case = await self._case(session, code_text)
+                if seen_version is not None and case.version != seen_version:
+                    raise CaseChanged(case)
+                yield session, case
+        except StaleDataError:
+            raise CaseChanged(await self.case(code_text)) from None
+        self._on_enqueued()
+
     async def set_status(
-        self, code_text: str, to_status: str, *, actor_id: int, public_note: str | None = None
+        self,
+        code_text: str,
+        to_status: str,
+        *,
+        actor_id: int,
+        public_note: str | None = None,
+        seen_version: int | None = None,
     ) -> tuple[Case, str]:
         """Returns the case and the status it came from."""
         if to_status not in STATUSES:
             raise DeskError("unknown_status")
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+        async with self._changing(code_text, seen_version=seen_version) as (session, case):
             previous = case.status
             if to_status not in TRANSITIONS[previous]:
                 raise TransitionNotAllowed(previous, to_status)
             await self._move(session, case, to_status, actor_id=actor_id, note=public_note)
-        self._on_enqueued()
+            self._feed.card(session, case.id)  # type: ignore[arg-type]
         return case, previous
 
     async def add_note(self, code_text: str, text: str, *, actor_id: int) -> Case:
@@ -291,8 +345,7 @@ class Desk:
 
     async def ask(self, code_text: str, question: str, *, actor_id: int) -> Case:
         """Relay a question to the reporter; the case waits on them (needs_info)."""
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+        async with self._changing(code_text) as (session, case):
             reporter = await session.get(Reporter, case.reporter_id)
             if reporter is None or reporter.chat_id is None:
                 raise DeskError("reporter_unreachable")
@@ -313,7 +366,17 @@ class Desk:
                 locale=reporter.locale,
                 case_id=case.id,
             )
-        self._on_enqueued()
+            self._feed.card(session, case.id)  # type: ignore[arg-type]
+        return case
+
+    async def answerable_case(self, code_text: str, *, chat_id: int) -> Case:
+        """The case a reporter may answer now: theirs, and still open. Any other code, one
+        that does not exist included, is CaseNotFound: a forged button must not tell
+        whether a code exists."""
+        async with self._sessions() as session:
+            case = await self._reporters_case(session, code_text, chat_id)
+        if case.status not in OPEN_STATUSES:
+            raise CaseClosedForAnswers(case.status)
         return case
 
     async def record_answer(
@@ -325,38 +388,68 @@ class Desk:
         evidence: Sequence[EvidenceItem],
     ) -> Case:
         """The reporter's answer to a question: attached to the case, which goes back to
-        review if it was waiting on them. Only the case's own reporter may answer."""
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
-            reporter = await session.get(Reporter, case.reporter_id)
-            if reporter is None or reporter.chat_id != chat_id:
-                raise CaseNotFound(code_text)
-            for item in evidence:
-                row = evidence_row(item, case.id)  # type: ignore[arg-type]
-                row.source = "answer"
-                session.add(row)
-            detail = text or ""
-            if evidence:
-                detail = f"{detail}\n[+{len(evidence)} file(s)]".strip()
-            audit(session, case.id, actor="reporter", actor_id=None, action="answer", detail=detail)  # type: ignore[arg-type]
-            if case.status == "needs_info":
-                await self._move(session, case, "in_review", actor_id=None, notify=False)
+        review if it was waiting on them, and relayed to the staff chat. Only the case's own
+        reporter may answer, and only while the case is open."""
+        for attempt in range(1, REPORTER_ATTEMPTS + 1):
+            try:
+                return await self._record_answer(code_text, chat_id, text, evidence)
+            except CaseChanged:
+                if attempt == REPORTER_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _record_answer(
+        self, code_text: str, chat_id: int, text: str | None, evidence: Sequence[EvidenceItem]
+    ) -> Case:
+        try:
+            async with self._sessions() as session, session.begin():
+                case = await self._reporters_case(session, code_text, chat_id)
+                if case.status not in OPEN_STATUSES:
+                    raise CaseClosedForAnswers(case.status)
+                rows = []
+                for item in evidence:
+                    row = evidence_row(item, case.id)  # type: ignore[arg-type]
+                    row.source = "answer"
+                    session.add(row)
+                    rows.append(row)
+                event = audit(
+                    session,
+                    case.id,
+                    actor="reporter",
+                    actor_id=None,
+                    action="answer",
+                    detail=text or None,
+                )
+                if case.status == "needs_info":
+                    await self._move(session, case, "in_review", actor_id=None, notify=False)
+                await session.flush()
+                self._feed.answer(
+                    session,
+                    case.id,  # type: ignore[arg-type]
+                    event.id,  # type: ignore[arg-type]
+                    [row.id for row in rows],  # type: ignore[misc]
+                )
+                self._feed.card(session, case.id)  # type: ignore[arg-type]
+        except StaleDataError:
+            raise CaseChanged(await self.case(code_text)) from None
+        self._on_enqueued()
         return case
 
-    async def assign(self, code_text: str, assignee_id: int, *, actor_id: int) -> Case:
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+    async def assign(
+        self, code_text: str, assignee_id: int, *, actor_id: int, seen_version: int | None = None
+    ) -> Case:
+        async with self._changing(code_text, seen_version=seen_version) as (session, case):
             self._assign(session, case, assignee_id, actor_id=actor_id)
+            self._feed.card(session, case.id)  # type: ignore[arg-type]
         return case
 
-    async def take(self, code_text: str, *, actor_id: int) -> Case:
+    async def take(self, code_text: str, *, actor_id: int, seen_version: int | None = None) -> Case:
         """Assign to oneself and start the review if the case is new."""
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+        async with self._changing(code_text, seen_version=seen_version) as (session, case):
             self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == "received":
                 await self._move(session, case, "in_review", actor_id=actor_id)
-        self._on_enqueued()
+            self._feed.card(session, case.id)  # type: ignore[arg-type]
         return case
 
     @staticmethod
@@ -376,8 +469,7 @@ class Desk:
         self, code_text: str, recipient: str, *, actor_id: int, now: datetime | None = None
     ) -> Case:
         now = now or utcnow()
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+        async with self._changing(code_text) as (session, case):
             if case.status != "proven":
                 raise DeskError("not_proven")
             case.recommendation_to = recipient
@@ -392,8 +484,7 @@ class Desk:
     ) -> Case:
         if sanction not in SANCTIONS:
             raise DeskError("bad_sanction")
-        async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+        async with self._changing(code_text) as (session, case):
             if case.recommendation_sent_at is None:
                 raise DeskError("no_recommendation")
             case.sanction = sanction
@@ -408,56 +499,29 @@ class Desk:
             )
         return case
 
-    async def claim_card(self, case_id: int, lease_seconds: float = CARD_CLAIM_SECONDS) -> bool:
-        """True for the one instance that should post this case's card now."""
-        now = utcnow()
+    async def refresh_card(self, case_id: int) -> None:
+        """Stage the card again (a stale button was pressed: show the case as it is)."""
         async with self._sessions() as session, session.begin():
-            result = await session.exec(
-                update(Case)
-                .where(
-                    col(Case.id) == case_id,
-                    col(Case.staff_card_message_id).is_(None),
-                    or_(col(Case.card_claimed_until).is_(None), col(Case.card_claimed_until) < now),
-                )
-                .values(card_claimed_until=now + timedelta(seconds=lease_seconds))
-            )
-        return result.rowcount == 1
+            self._feed.card(session, case_id)
+        self._on_enqueued()
 
-    async def set_card_message(self, case_id: int, message_id: int) -> None:
+    async def notify_staff(self, text: str) -> None:
+        """A desk-wide notice to the staff chat (the overdue reminder)."""
         async with self._sessions() as session, session.begin():
-            case = await session.get(Case, case_id)
-            if case is not None:
-                case.staff_card_message_id = message_id
-                session.add(case)
+            self._feed.notice(session, text)
+        self._on_enqueued()
 
-    async def cases_without_card(self, limit: int = 20) -> list[Case]:
-        async with self._sessions() as session:
-            return list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(col(Case.staff_card_message_id).is_(None))
-                        .order_by(col(Case.id))
-                        .limit(limit)
-                    )
-                ).all()
-            )
-
-    async def evidence_count(self, case_id: int) -> int:
-        async with self._sessions() as session:
-            return int(
-                (
-                    await session.exec(
-                        select(func.count())
-                        .select_from(Evidence)
-                        .where(Evidence.case_id == case_id)
-                    )
-                ).one()
-            )
-
-    async def related_codes(self, case: Case, *, limit: int = SHOWN) -> RelatedCases:
-        async with self._sessions() as session:
-            return await related_cases(session, case, limit)
+    async def stage_missing_cards(self, limit: int = 20) -> int:
+        """Cards for cases that have none (see staff_feed.cases_owed_a_card)."""
+        if self._feed.chat_id is None:
+            return 0
+        async with self._sessions() as session, session.begin():
+            owed = await cases_owed_a_card(session, limit)
+            for case_id in owed:
+                self._feed.card(session, case_id)
+        if owed:
+            self._on_enqueued()
+        return len(owed)
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -468,6 +532,13 @@ class Desk:
         code = normalize_code(code_text, self._prefix)
         case = await self._by_code(session, code) if code else None
         if case is None:
+            raise CaseNotFound(code_text)
+        return case
+
+    async def _reporters_case(self, session: AsyncSession, code_text: str, chat_id: int) -> Case:
+        case = await self._case(session, code_text)
+        reporter = await session.get(Reporter, case.reporter_id)
+        if reporter is None or reporter.chat_id != chat_id:
             raise CaseNotFound(code_text)
         return case
 

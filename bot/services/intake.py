@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -14,6 +14,7 @@ from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.codes import generate_code
 from bot.services.related import link_related
 from bot.services.report_fields import agency_key
+from bot.services.staff_feed import StaffFeed
 from storage import repositories
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter
@@ -111,9 +112,17 @@ class ReportDraft:
 
 
 class IntakeService:
-    def __init__(self, session_factory: SessionFactory, code_prefix: str = "ASN") -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        code_prefix: str = "ASN",
+        staff_feed: StaffFeed | None = None,
+        on_enqueued: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sessions = session_factory
         self._code_prefix = code_prefix
+        self._feed = staff_feed or StaffFeed(None, "id")
+        self._on_enqueued = on_enqueued
 
     def new_code(self) -> str:
         return generate_code(self._code_prefix)
@@ -142,7 +151,11 @@ class IntakeService:
                         ),
                     )
                     evidence = await repositories.evidence_of_case(session, case.id)  # type: ignore[arg-type]
-                    await link_related(session, case, evidence)
+                    linked = await link_related(session, case, evidence)
+                    # The new card, then the older cards that now have a case to mention.
+                    for case_id in (case.id, *linked):
+                        self._feed.card(session, case_id)  # type: ignore[arg-type]
+                self._on_enqueued()
                 log.info(
                     "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
                 )
@@ -158,6 +171,15 @@ class IntakeService:
                 log.warning("tracking code collision, drawing another")
                 code = self.new_code()
         raise RuntimeError("could not draw an unused tracking code")
+
+    async def filed(self, code: str, *, chat_id: int) -> Case | None:
+        """The case stored under a draft's code, if this chat filed it: a submission whose
+        confirmation never arrived (Telegram failed, or the process died in flight) is
+        still a filed report, and must not be called cancelled or expired."""
+        async with self._sessions() as session:
+            case = await repositories.case_by_code(session, code)
+            filed_from = await repositories.reporter_chat(session, case)
+        return case if case is not None and filed_from == chat_id else None
 
 
 def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:

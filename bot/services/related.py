@@ -35,10 +35,12 @@ class RelatedCases:
         return self.total - len(self.shown)
 
 
-async def link_related(session: AsyncSession, case: Case, evidence: Sequence[Evidence]) -> int:
+async def link_related(
+    session: AsyncSession, case: Case, evidence: Sequence[Evidence]
+) -> list[int]:
     """Link a new case to earlier ones naming a look-alike civil servant at the same agency,
-    or carrying the same image, the newest `LINKS_PER_CASE` of them. Returns how many links
-    were made."""
+    or carrying the same image, the newest `LINKS_PER_CASE` of them. Returns the ids of the
+    cases linked (their cards now have a case to mention)."""
     found: dict[int, str] = {}
     same_agency = (
         await session.exec(
@@ -71,7 +73,7 @@ async def link_related(session: AsyncSession, case: Case, evidence: Sequence[Evi
     for other_id in newest:
         low, high = sorted((case.id, other_id))  # type: ignore[type-var]
         session.add(CaseLink(case_id=low, other_case_id=high, reason=found[other_id]))
-    return len(newest)
+    return newest
 
 
 async def related_cases(session: AsyncSession, case: Case, limit: int = SHOWN) -> RelatedCases:

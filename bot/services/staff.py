@@ -90,19 +90,19 @@ def audit(
     from_status: str | None = None,
     to_status: str | None = None,
     detail: str | None = None,
-) -> None:
+) -> CaseEvent:
     """Append an audit event. Events are never updated or deleted."""
-    session.add(
-        CaseEvent(
-            case_id=case_id,
-            actor=actor,
-            actor_id=actor_id,
-            action=action,
-            from_status=from_status,
-            to_status=to_status,
-            detail=detail,
-        )
+    event = CaseEvent(
+        case_id=case_id,
+        actor=actor,
+        actor_id=actor_id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        detail=detail,
     )
+    session.add(event)
+    return event
 
 
 def audit_export(session: AsyncSession, *, actor_id: int, fmt: str) -> None:

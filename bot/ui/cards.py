@@ -81,7 +81,9 @@ def card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
             [
                 InlineKeyboardButton(
                     text=_("🙋 Take"),
-                    callback_data=DeskAction(action="take", code=case.code).pack(),
+                    callback_data=DeskAction(
+                        action="take", code=case.code, seen=case.version
+                    ).pack(),
                 ),
                 InlineKeyboardButton(
                     text=_("🔎 Review"),
@@ -94,20 +96,25 @@ def card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
                 ),
                 InlineKeyboardButton(
                     text=_("⛔ Reject"),
-                    callback_data=DeskAction(action="reject", code=case.code).pack(),
+                    callback_data=DeskAction(
+                        action="reject", code=case.code, seen=case.version
+                    ).pack(),
                 ),
             ],
         ]
     )
 
 
-def reject_keyboard(case_code: str) -> InlineKeyboardMarkup:
+def reject_keyboard(case_code: str, seen_version: int) -> InlineKeyboardMarkup:
+    """The reasons, each carrying the version of the card on which Reject was pressed."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
                     text=reject_reason_button(key),
-                    callback_data=DeskAction(action="reason", code=case_code, value=key).pack(),
+                    callback_data=DeskAction(
+                        action="reason", code=case_code, value=key, seen=seen_version
+                    ).pack(),
                 )
             ]
             for key in REJECT_REASONS

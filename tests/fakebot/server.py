@@ -48,6 +48,8 @@ SEND_METHODS = {
     "copymessage",
     "forwardmessage",
 }
+# Enough for the five or so staff-chat messages a test step may queue at three seconds each.
+GROUP_WAIT_SECONDS = 20.0
 EDIT_METHODS = {"editmessagetext", "editmessagereplymarkup", "editmessagecaption"}
 
 
@@ -66,6 +68,7 @@ class _Fault:
     description: str
     retry_after: int | None = None
     drop: bool = False
+    chat_id: int | None = None  # only calls for this chat meet it
 
 
 @dataclass
@@ -214,13 +217,16 @@ class FakeTelegram:
         count: int = 1,
         retry_after: int | None = None,
         description: str | None = None,
+        chat_id: int | None = None,
     ) -> None:
         text = description or {
             429: f"Too Many Requests: retry after {retry_after}",
             403: "Forbidden: bot was blocked by the user",
             400: "Bad Request: message is not modified",
         }.get(status, "Internal Server Error")
-        self._faults[method.lower()].extend(_Fault(status, text, retry_after) for _ in range(count))
+        self._faults[method.lower()].extend(
+            _Fault(status, text, retry_after, chat_id=chat_id) for _ in range(count)
+        )
 
     def drop_next(self, method: str, count: int = 1) -> None:
         self._faults[method.lower()].extend(_Fault(0, "", drop=True) for _ in range(count))
@@ -228,11 +234,15 @@ class FakeTelegram:
     async def wait_output(
         self,
         chat_id: int,
-        timeout: float = 5.0,
+        timeout: float | None = None,
         predicate: Callable[[dict[str, Any]], bool] | None = None,
     ) -> dict[str, Any]:
         """The next output to `chat_id` not yet read (with `predicate`: the next matching
-        one; outputs skipped on the way are consumed)."""
+        one; outputs skipped on the way are consumed). A group is waited for longer by
+        default: the bot sends a group one message every three seconds (Telegram's 20 a
+        minute), so a few queued ahead of the one awaited take a while."""
+        if timeout is None:
+            timeout = GROUP_WAIT_SECONDS if chat_id < 0 else 5.0
         log = self._chats[chat_id]
         deadline = time.monotonic() + timeout
         async with self._changed:
@@ -313,16 +323,21 @@ class FakeTelegram:
         params, files = await self._read_params(request)
         call = Call(method, params, files, time.monotonic())
         self.calls.append(call)
-        faults = self._faults.get(method)
+        chat_id = _int(params.get("chat_id"))
+        faults = [
+            fault
+            for fault in self._faults.get(method, [])
+            if fault.chat_id is None or fault.chat_id == chat_id
+        ]
         if faults:
-            fault = faults.pop(0)
+            fault = faults[0]
+            self._faults[method].remove(fault)
             call.ok = False
             if fault.drop:
                 assert request.transport is not None
                 request.transport.close()
                 return web.Response(status=500)
             return self._error(fault.status, fault.description, fault.retry_after)
-        chat_id = _int(params.get("chat_id"))
         if (
             chat_id is not None
             and chat_id in self.blocked_chats
