@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.config import Settings
-from bot.services.evidence import process_evidence
+from bot.services.images import process_image
 from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
 from tests.conftest import running_bot
 from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
@@ -298,7 +298,7 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
 ) -> None:
     # 30 earlier cases carry the photo this citizen is about to send (a picture that went
     # round): the new case links to the newest 20, its card names 10 and counts the rest.
-    photo_hash = process_evidence(plain_jpeg()).phash
+    photo_hash = process_image(plain_jpeg()).phash
     earlier = 30
     async with desk_app.sessions() as session:
         for number in range(earlier):

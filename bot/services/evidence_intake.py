@@ -1,4 +1,5 @@
-"""Accepting one evidence file: check, process off the event loop, store content-addressed."""
+"""Accepting one evidence file: decide its type from the bytes, re-encode pictures off the
+event loop, store content-addressed."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import asyncio
 import hashlib
 import logging
 
-from bot.services.evidence import ProcessedEvidence, process_evidence
+from bot.services.evidence import ProcessedEvidence
+from bot.services.file_types import FileType, sniff
+from bot.services.images import process_image
 from bot.services.intake import EvidenceItem
 from storage.evidence_store import EvidenceStore
 
@@ -36,7 +39,11 @@ class EvidenceIntake:
     async def accept(self, data: bytes) -> EvidenceItem:
         """Raises EvidenceRejected for unacceptable files, EvidenceStoreUnavailable when the
         store cannot be written."""
-        processed = await asyncio.to_thread(process_evidence, data)
+        file_type = sniff(data)
+        if file_type.family == "image":
+            processed = await asyncio.to_thread(process_image, data, file_type)
+        else:
+            processed = await self._cleaned(data, file_type)
         key = await self._store.put(
             processed.data, sha256=processed.sha256, suffix=suffix_for(processed.mime)
         )
@@ -52,6 +59,19 @@ class EvidenceIntake:
             thumbnail_key=thumbnail_key,
             phash=processed.phash,
             captured_at=processed.captured_at.isoformat() if processed.captured_at else None,
+        )
+
+    async def _cleaned(self, data: bytes, file_type: FileType) -> ProcessedEvidence:
+        # Stored as received and never opened: a PDF's scripts or a video's codec bugs
+        # cannot reach us if nothing here parses them.
+        digest = hashlib.sha256(data).hexdigest()
+        return ProcessedEvidence(
+            kind=file_type.family,
+            mime=file_type.mime,
+            data=data,
+            sha256=digest,
+            original_sha256=digest,
+            size=len(data),
         )
 
     async def content(self, item: EvidenceItem) -> bytes:
