@@ -90,10 +90,13 @@ def fake_jpeg() -> bytes:
 
 
 def pdf_with_javascript() -> bytes:
+    """A one-page PDF that runs JavaScript when opened, written by hand (no cross-reference
+    table: readers, and qpdf, rebuild it)."""
     return (
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [4 0 R] /Count 1 >> endobj\n"
         b"3 0 obj << /S /JavaScript /JS (app.alert('x')) >> endobj\n"
+        b"4 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n"
         b"trailer << /Root 1 0 R >>\n%%EOF\n"
     )
 

@@ -527,12 +527,11 @@ async def test_control_characters_in_staff_text_are_dropped(
     assert [event.detail for event in events] == ["dicek ke dinas"]
 
 
-async def test_a_pdf_reaches_staff_as_the_file_received(
+async def test_a_pdf_reaches_staff_as_the_file_stored(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    pdf = pdf_with_javascript()
     await fill_report_until_evidence(citizen)
-    await citizen.send_document(pdf, "bukti.pdf", "application/pdf")
+    await citizen.send_document(pdf_with_javascript(), "bukti.pdf", "application/pdf")
     received = await reply(citizen, "1")
     summary = await press(citizen, received, "Selesai", "Ringkasan")
     _confirmation, code = await submit(citizen, summary)
@@ -540,4 +539,7 @@ async def test_a_pdf_reaches_staff_as_the_file_received(
     await reply(admin, code)
     attachment = await telegram.wait_output(ADMIN, predicate=lambda output: "_upload" in output)
     assert "document" in attachment, "a file to download, never rendered as a picture"
-    assert attachment["_upload"] == pdf
+    async with desk_app.sessions() as session:
+        evidence = (await session.exec(select(Evidence))).one()
+    stored = (desk_app.settings.evidence_dir / evidence.storage_key).read_bytes()
+    assert attachment["_upload"] == stored, "the cleaned copy, the only one kept"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.services.cleaning.jpeg_segments import strip_jpeg_metadata
 from bot.services.evidence import EvidenceRejected, check_declared_size
 from bot.services.images import process_image
 from storage.evidence_store import EvidenceStoreUnavailable, LocalEvidenceStore
@@ -80,6 +81,27 @@ def test_a_truncated_heic_is_a_corrupt_image() -> None:
     with pytest.raises(EvidenceRejected) as refused:
         process_image(data[: len(data) // 2])
     assert refused.value.reason == "corrupt_image"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_metadata_segments_are_dropped_and_the_pixels_kept(progressive: bool) -> None:
+    source = Image.open(BytesIO(imagegen.jpeg_with_exif_gps(320, 240)))
+    output = BytesIO()
+    source.save(
+        output,
+        format="JPEG",
+        progressive=progressive,
+        exif=source.getexif().tobytes(),
+        comment=b"secret comment",
+        xmp=b"<x:xmpmeta>Sari</x:xmpmeta>",
+    )
+    original = output.getvalue() + b"trailing data from the phone"
+    stripped = strip_jpeg_metadata(original)
+    for marker in (b"Exif", b"KameraMerk", b"secret comment", b"xmpmeta", b"trailing"):
+        assert marker not in stripped, marker
+    assert stripped.startswith(b"\xff\xd8\xff\xe0") and b"JFIF" in stripped
+    decoded = Image.open(BytesIO(stripped))
+    assert decoded.tobytes() == Image.open(BytesIO(original)).tobytes()
 
 
 def test_declared_size_over_the_bot_api_limit() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.services.evidence import EvidenceRejected
 from bot.services.file_types import sniff
-from tests import imagegen
+from tests import imagegen, videogen
 
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:
@@ -47,3 +47,7 @@ def test_an_iso_media_file_with_no_brand_we_know_is_refused() -> None:
 
 def test_real_files_are_sniffed_as_what_they_are() -> None:
     assert sniff(imagegen.heic_with_exif_gps()).mime == "image/heif"
+    assert sniff(videogen.android_mp4()).mime == "video/mp4"
+    assert sniff(videogen.iphone_mov()).mime == "video/quicktime"
+    assert sniff(videogen.webm_video()).mime == "video/webm"
+    assert sniff(videogen.matroska_video()).mime == "video/x-matroska"
