@@ -86,7 +86,8 @@ async def test_pdf_video_and_heic_reach_the_store_and_the_officer_clean(
     for name, (content, _mime) in sent.items():
         assert _present(content, secrets[name]) == secrets[name], f"{name} carries them all"
 
-    await fill_report_until_evidence(citizen)
+    question = await fill_report_until_evidence(citizen)
+    assert "lokasi dan perangkat" in question["text"], "the reporter is told before sending"
     for number, (name, (content, mime)) in enumerate(sent.items(), start=1):
         await citizen.send_document(content, name, mime)
         received = await reply(citizen, f"{number} dari maksimal")
