@@ -285,6 +285,30 @@ async def test_hostile_files_are_refused_and_the_flow_stays(
     assert stored == [], "nothing written to the evidence store"
 
 
+async def test_a_download_longer_than_its_declared_size_is_cut_off(
+    tolerant_app: Application, telegram: Any, citizen: FakeUser
+) -> None:
+    """getFile says a few kilobytes; the body goes on for 100 MB. The bot stops reading at
+    20 MB and drops the connection, so most of it is never sent."""
+    await put_at(tolerant_app, citizen, ReportForm.evidence)
+    before = await conversation(tolerant_app, citizen)
+    served = 100 * 1024 * 1024
+    liar = documentgen.pdf_with_author_xmp_and_photo()
+    said = await answers_to(
+        citizen,
+        lambda user: user.send_document(liar, "bukti.pdf", "application/pdf", served_size=served),
+    )
+    assert "20 MB" in said[0], said
+    assert await conversation(tolerant_app, citizen) == before
+    assert [path for path in tolerant_app.settings.evidence_dir.rglob("*") if path.is_file()] == []
+    (path,) = telegram.served_sizes
+    deadline = time.monotonic() + 5
+    while path not in telegram.downloads_finished:
+        assert time.monotonic() < deadline, "the server is still sending"
+        await asyncio.sleep(0.02)
+    assert telegram.bytes_served[path] < served // 2, "the rest was never sent"
+
+
 async def test_pdf_with_javascript_is_stored_cleaned_never_rendered(
     tolerant_app: Application, citizen: FakeUser
 ) -> None:
