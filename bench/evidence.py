@@ -1,4 +1,4 @@
-"""Evidence pipeline: 12-megapixel phone photos with EXIF through process_evidence (decode,
+"""Evidence pipeline: 12-megapixel phone photos with EXIF through process_image (decode,
 turn upright, strip, re-encode, thumbnail, hash), one after another in one thread, so on
 one core (Pillow's codecs do not spread over cores). Photos come both upright and taken
 sideways (EXIF orientation 6), which costs a rotation of every pixel.
@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.context import BenchContext
 from bench.images import phone_photo
 from bench.report import Result
-from bot.services.evidence import process_evidence
+from bot.services.images import process_image
 
 SECTION = "evidence"
 TARGET_PER_SECOND = 10
@@ -28,7 +28,7 @@ TARGET_PEAK_MB = 200
 _PEAK_PROBE = """
 import json, sys
 from pathlib import Path
-from bot.services.evidence import process_evidence
+from bot.services.images import process_image
 
 def status(field):
     with open("/proc/self/status") as lines:
@@ -40,17 +40,17 @@ for path in sys.argv[1:]:
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # the high-water mark starts again from here
     before = status("VmRSS:")
-    process_evidence(data)
+    process_image(data)
     peaks.append(status("VmHWM:") - before)
 print(json.dumps(peaks))
 """
 
 
 def _throughput(photos: list[bytes]) -> float:
-    process_evidence(photos[0])  # warm up: imports, codec tables
+    process_image(photos[0])  # warm up: imports, codec tables
     started = time.perf_counter()
     for photo in photos:
-        process_evidence(photo)
+        process_image(photo)
     return len(photos) / (time.perf_counter() - started)
 
 

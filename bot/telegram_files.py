@@ -1,17 +1,20 @@
 """Files reporters send, fetched from Telegram: getFile, then the download, each retried
-when the failure passes (the Bot API client retries getFile; the download is retried here)."""
+when the failure passes (the Bot API client retries getFile; the download is retried here).
+
+The download is read as a stream and abandoned past MAX_DOWNLOAD_BYTES, whatever size
+getFile claimed: the bot never holds more of a file than it would accept."""
 
 from __future__ import annotations
 
 import asyncio
-import io
+import contextlib
 import logging
 
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
-from bot.services.evidence import EvidenceRejected, check_declared_size
+from bot.services.evidence import MAX_DOWNLOAD_BYTES, EvidenceRejected, check_declared_size
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +38,27 @@ async def download_evidence(bot: Bot, file_id: str, declared_size: int | None) -
     if telegram_file.file_path is None:
         raise EvidenceRejected("download_failed")
     for delay in (*_DOWNLOAD_RETRY_DELAYS, None):
-        buffer = io.BytesIO()
         try:
-            await bot.download_file(telegram_file.file_path, destination=buffer)
-            return buffer.getvalue()
+            return await _download_at_most(bot, telegram_file.file_path, MAX_DOWNLOAD_BYTES)
         except (TelegramAPIError, aiohttp.ClientError, TimeoutError, OSError) as error:
             log.warning("evidence download failed", extra={"error": type(error).__name__})
             if delay is None:
                 raise EvidenceRejected("download_failed") from error
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
+
+
+async def _download_at_most(bot: Bot, file_path: str, limit: int) -> bytes:
+    """The file's body, as `Bot.download_file` fetches it, but refused ("too_large") as soon
+    as it runs past `limit`: closing the stream drops the connection, so the rest is never
+    sent to us."""
+    url = bot.session.api.file_url(bot.token, file_path)
+    received = bytearray()
+    chunks = bot.session.stream_content(url=url, timeout=30, raise_for_status=True)
+    async with contextlib.aclosing(chunks):
+        async for chunk in chunks:
+            if len(received) + len(chunk) > limit:
+                log.warning("evidence download ran past its limit", extra={"limit": limit})
+                raise EvidenceRejected("too_large")
+            received += chunk
+    return bytes(received)

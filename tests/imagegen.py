@@ -1,4 +1,4 @@
-"""Real image and file fixtures, made with Pillow at test time."""
+"""Real image and file fixtures, made with Pillow (and pillow-heif) at test time."""
 
 from __future__ import annotations
 
@@ -90,14 +90,32 @@ def fake_jpeg() -> bytes:
 
 
 def pdf_with_javascript() -> bytes:
+    """A one-page PDF that runs JavaScript when opened, written by hand (no cross-reference
+    table: readers, and qpdf, rebuild it)."""
     return (
         b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R >> endobj\n"
-        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [4 0 R] /Count 1 >> endobj\n"
         b"3 0 obj << /S /JavaScript /JS (app.alert('x')) >> endobj\n"
+        b"4 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >> endobj\n"
         b"trailer << /Root 1 0 R >>\n%%EOF\n"
     )
 
 
-def mp4_bytes() -> bytes:
-    ftyp = struct.pack(">I", 24) + b"ftypisom" + struct.pack(">I", 512) + b"isomiso2"
-    return ftyp + struct.pack(">I", 16) + b"mdat" + b"\x00" * 8
+def heic_with_exif_gps(width: int = 800, height: int = 600, orientation: int = 6) -> bytes:
+    """A HEIC as a phone saves it: HEVC-coded, EXIF with GPS, make and model and capture
+    time, and the orientation written as HEIF's own rotation (as iPhones do)."""
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()  # Pillow saves HEIF through pillow-heif's plugin
+    image = Image.open(BytesIO(jpeg_with_exif_gps(width, height, orientation)))
+    output = BytesIO()
+    image.save(output, format="HEIF", quality=60, exif=image.getexif().tobytes())
+    return output.getvalue()
+
+
+def avif_with_exif_gps(width: int = 800, height: int = 600, orientation: int = 6) -> bytes:
+    """An AVIF with the same EXIF (Pillow writes it where it was built with libavif)."""
+    image = Image.open(BytesIO(jpeg_with_exif_gps(width, height, orientation)))
+    output = BytesIO()
+    image.save(output, format="AVIF", quality=60, exif=image.getexif().tobytes())
+    return output.getvalue()

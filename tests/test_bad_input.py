@@ -5,11 +5,14 @@ flow stays where it was with nothing stored half-way (issue #6's catalogue)."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
+from io import BytesIO
 from typing import Any
 
+import pikepdf
 import pytest
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
@@ -17,7 +20,7 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.app import Application
 from bot.config import Settings
 from bot.flows.report import ReportForm
-from tests import imagegen
+from tests import documentgen, imagegen, videogen
 from tests.conftest import running_bot
 from tests.dialog import conversation, press, reply, say, text_of
 from tests.fakebot import FakeUser
@@ -249,6 +252,22 @@ HOSTILE_FILES: dict[str, tuple[Sender, str]] = {
         lambda user: user.send_document(b"", "kosong.jpg", "image/jpeg"),
         "kosong",
     ),
+    "truncated MP4": (
+        lambda user: user.send_document(videogen.truncated_mp4(), "video.mp4", "video/mp4"),
+        "tidak bisa dibuka untuk menghapus data",
+    ),
+    "PDF whose structure is garbage": (
+        lambda user: user.send_document(
+            documentgen.pdf_with_garbage_structure(), "bukti.pdf", "application/pdf"
+        ),
+        "tidak bisa dibuka untuk menghapus data",
+    ),
+    "password-protected PDF": (
+        lambda user: user.send_document(
+            documentgen.password_protected_pdf(), "bukti.pdf", "application/pdf"
+        ),
+        "kata sandi",
+    ),
 }
 
 
@@ -266,7 +285,31 @@ async def test_hostile_files_are_refused_and_the_flow_stays(
     assert stored == [], "nothing written to the evidence store"
 
 
-async def test_pdf_with_javascript_is_kept_as_received_never_opened(
+async def test_a_download_longer_than_its_declared_size_is_cut_off(
+    tolerant_app: Application, telegram: Any, citizen: FakeUser
+) -> None:
+    """getFile says a few kilobytes; the body goes on for 100 MB. The bot stops reading at
+    20 MB and drops the connection, so most of it is never sent."""
+    await put_at(tolerant_app, citizen, ReportForm.evidence)
+    before = await conversation(tolerant_app, citizen)
+    served = 100 * 1024 * 1024
+    liar = documentgen.pdf_with_author_xmp_and_photo()
+    said = await answers_to(
+        citizen,
+        lambda user: user.send_document(liar, "bukti.pdf", "application/pdf", served_size=served),
+    )
+    assert "20 MB" in said[0], said
+    assert await conversation(tolerant_app, citizen) == before
+    assert [path for path in tolerant_app.settings.evidence_dir.rglob("*") if path.is_file()] == []
+    (path,) = telegram.served_sizes
+    deadline = time.monotonic() + 5
+    while path not in telegram.downloads_finished:
+        assert time.monotonic() < deadline, "the server is still sending"
+        await asyncio.sleep(0.02)
+    assert telegram.bytes_served[path] < served // 2, "the rest was never sent"
+
+
+async def test_pdf_with_javascript_is_stored_cleaned_never_rendered(
     tolerant_app: Application, citizen: FakeUser
 ) -> None:
     await put_at(tolerant_app, citizen, ReportForm.evidence)
@@ -276,8 +319,10 @@ async def test_pdf_with_javascript_is_kept_as_received_never_opened(
     _state, draft = await conversation(tolerant_app, citizen)
     (item,) = draft["evidence"]
     assert (item["kind"], item["mime"], item["thumbnail_key"]) == ("pdf", "application/pdf", None)
-    stored = tolerant_app.settings.evidence_dir / item["storage_key"]
-    assert stored.read_bytes() == pdf, "byte for byte: never parsed, never rewritten"
+    assert item["original_sha256"] == hashlib.sha256(pdf).hexdigest()
+    stored = (tolerant_app.settings.evidence_dir / item["storage_key"]).read_bytes()
+    with pikepdf.open(BytesIO(stored)) as document:  # rewritten by the cleaner, still a PDF
+        assert len(document.pages) == 1
 
 
 # --- buttons ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.config import Settings
-from bot.services.evidence import process_evidence
+from bot.services.images import process_image
 from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
 from tests.conftest import running_bot
 from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
@@ -298,7 +298,7 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
 ) -> None:
     # 30 earlier cases carry the photo this citizen is about to send (a picture that went
     # round): the new case links to the newest 20, its card names 10 and counts the rest.
-    photo_hash = process_evidence(plain_jpeg()).phash
+    photo_hash = process_image(plain_jpeg()).phash
     earlier = 30
     async with desk_app.sessions() as session:
         for number in range(earlier):
@@ -527,12 +527,11 @@ async def test_control_characters_in_staff_text_are_dropped(
     assert [event.detail for event in events] == ["dicek ke dinas"]
 
 
-async def test_a_pdf_reaches_staff_as_the_file_received(
+async def test_a_pdf_reaches_staff_as_the_file_stored(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    pdf = pdf_with_javascript()
     await fill_report_until_evidence(citizen)
-    await citizen.send_document(pdf, "bukti.pdf", "application/pdf")
+    await citizen.send_document(pdf_with_javascript(), "bukti.pdf", "application/pdf")
     received = await reply(citizen, "1")
     summary = await press(citizen, received, "Selesai", "Ringkasan")
     _confirmation, code = await submit(citizen, summary)
@@ -540,4 +539,7 @@ async def test_a_pdf_reaches_staff_as_the_file_received(
     await reply(admin, code)
     attachment = await telegram.wait_output(ADMIN, predicate=lambda output: "_upload" in output)
     assert "document" in attachment, "a file to download, never rendered as a picture"
-    assert attachment["_upload"] == pdf
+    async with desk_app.sessions() as session:
+        evidence = (await session.exec(select(Evidence))).one()
+    stored = (desk_app.settings.evidence_dir / evidence.storage_key).read_bytes()
+    assert attachment["_upload"] == stored, "the cleaned copy, the only one kept"

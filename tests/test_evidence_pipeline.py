@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.services.evidence import EvidenceRejected, check_declared_size, process_evidence
+from bot.services.cleaning.jpeg_segments import strip_jpeg_metadata
+from bot.services.evidence import EvidenceRejected, check_declared_size
+from bot.services.images import process_image
 from storage.evidence_store import EvidenceStoreUnavailable, LocalEvidenceStore
 from tests import imagegen
 
@@ -17,7 +19,7 @@ from tests import imagegen
 def test_jpeg_is_stripped_of_exif_gps_and_comments_but_keeps_capture_time() -> None:
     original = imagegen.jpeg_with_exif_gps()
     assert b"secret comment" in original and b"KameraMerk" in original
-    result = process_evidence(original)
+    result = process_image(original)
     assert result.kind == "image" and result.mime == "image/jpeg"
     assert not Image.open(BytesIO(result.data)).getexif()
     for marker in (b"secret comment", b"KameraMerk", b"Exif"):
@@ -30,12 +32,12 @@ def test_jpeg_is_stripped_of_exif_gps_and_comments_but_keeps_capture_time() -> N
 
 
 def test_orientation_is_applied_before_the_tag_is_dropped() -> None:
-    rotated = process_evidence(imagegen.jpeg_with_exif_gps(800, 600, orientation=6))
+    rotated = process_image(imagegen.jpeg_with_exif_gps(800, 600, orientation=6))
     assert (rotated.width, rotated.height) == (600, 800)
 
 
 def test_thumbnail_is_small_jpeg() -> None:
-    result = process_evidence(imagegen.plain_jpeg(2000, 1000))
+    result = process_image(imagegen.plain_jpeg(2000, 1000))
     assert result.thumbnail is not None
     thumbnail = Image.open(BytesIO(result.thumbnail))
     assert thumbnail.format == "JPEG" and max(thumbnail.size) == 320
@@ -54,16 +56,52 @@ def test_thumbnail_is_small_jpeg() -> None:
 )
 def test_unacceptable_files_are_refused_with_a_reason(make, reason: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(EvidenceRejected) as refused:
-        process_evidence(make())
+        process_image(make())
     assert refused.value.reason == reason
 
 
-def test_pdf_and_video_are_kept_byte_for_byte() -> None:
-    pdf = imagegen.pdf_with_javascript()
-    kept = process_evidence(pdf)
-    assert (kept.kind, kept.mime, kept.data) == ("pdf", "application/pdf", pdf)
-    assert kept.thumbnail is None and kept.sha256 == kept.original_sha256
-    assert process_evidence(imagegen.mp4_bytes()).kind == "video"
+@pytest.mark.parametrize("make", [imagegen.heic_with_exif_gps, imagegen.avif_with_exif_gps])
+def test_phone_formats_take_the_photo_path(make) -> None:  # type: ignore[no-untyped-def]
+    original = make(800, 600, orientation=6)
+    assert b"KameraMerk" in original and b"Exif" in original
+    result = process_image(original)
+    assert (result.kind, result.mime) == ("image", "image/jpeg")
+    assert (result.width, result.height) == (600, 800), "turned upright"
+    for marker in (b"KameraMerk", b"Model X1", b"Exif"):
+        assert marker not in result.data
+    assert not Image.open(BytesIO(result.data)).getexif()
+    assert result.captured_at is not None and result.captured_at.isoformat() == (
+        "2026-11-20T09:15:00"
+    )
+    assert result.thumbnail is not None and result.phash is not None
+
+
+def test_a_truncated_heic_is_a_corrupt_image() -> None:
+    data = imagegen.heic_with_exif_gps()
+    with pytest.raises(EvidenceRejected) as refused:
+        process_image(data[: len(data) // 2])
+    assert refused.value.reason == "corrupt_image"
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_jpeg_metadata_segments_are_dropped_and_the_pixels_kept(progressive: bool) -> None:
+    source = Image.open(BytesIO(imagegen.jpeg_with_exif_gps(320, 240)))
+    output = BytesIO()
+    source.save(
+        output,
+        format="JPEG",
+        progressive=progressive,
+        exif=source.getexif().tobytes(),
+        comment=b"secret comment",
+        xmp=b"<x:xmpmeta>Sari</x:xmpmeta>",
+    )
+    original = output.getvalue() + b"trailing data from the phone"
+    stripped = strip_jpeg_metadata(original)
+    for marker in (b"Exif", b"KameraMerk", b"secret comment", b"xmpmeta", b"trailing"):
+        assert marker not in stripped, marker
+    assert stripped.startswith(b"\xff\xd8\xff\xe0") and b"JFIF" in stripped
+    decoded = Image.open(BytesIO(stripped))
+    assert decoded.tobytes() == Image.open(BytesIO(original)).tobytes()
 
 
 def test_declared_size_over_the_bot_api_limit() -> None:
@@ -77,9 +115,9 @@ def test_perceptual_hash_survives_reencoding_and_tells_pictures_apart() -> None:
     image = Image.open(BytesIO(first))
     again = BytesIO()
     image.resize((320, 240)).save(again, format="JPEG", quality=40)
-    same = process_evidence(first).phash
-    resized = process_evidence(again.getvalue()).phash
-    different = process_evidence(imagegen.jpeg_with_exif_gps()).phash
+    same = process_image(first).phash
+    resized = process_image(again.getvalue()).phash
+    different = process_image(imagegen.jpeg_with_exif_gps()).phash
 
     def distance(a: str | None, b: str | None) -> int:
         return bin(int(a or "0", 16) ^ int(b or "0", 16)).count("1")
@@ -118,7 +156,7 @@ def test_icc_profile_xmp_and_comment_are_not_kept() -> None:
         source, format="JPEG", icc_profile=icc, xmp=xmp, comment=b"dibuat oleh pelapor"
     )
     assert b"Lokasi rumah pelapor" in source.getvalue()
-    stored = process_evidence(source.getvalue()).data
+    stored = process_image(source.getvalue()).data
     for marker in (b"ICC_PROFILE", b"Lokasi rumah pelapor", b"dibuat oleh pelapor", b"Exif"):
         assert marker not in stored, marker
     assert Image.open(BytesIO(stored)).info.get("icc_profile") is None

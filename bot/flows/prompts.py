@@ -208,6 +208,10 @@ def _evidence(data: Mapping[str, Any]) -> tuple[str, Markup]:
         "Send your evidence: photos, screenshots, PDF or video files (up to 10, each at most "
         "20 MB). You can send several at once. Press <b>Done</b> when finished."
     )
+    text += "\n" + _(
+        "🔒 Location and device data, and the author of a PDF, are removed from your files "
+        "before they are kept or shown to the review team."
+    )
     if count:
         text += "\n" + _("Attached so far: {count}.").format(count=count)
     return text, evidence_done_keyboard()

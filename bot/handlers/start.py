@@ -40,7 +40,8 @@ async def welcome(message: Message) -> None:
             "for a candidate — you can report it here in a few minutes.\n\n"
             "🔒 <b>Your privacy</b>: you may report anonymously. If you give your name and phone "
             "number, only the supervising admins can see them; the officers reviewing your "
-            "report never see who you are. Photos are stripped of location and camera data.\n\n"
+            "report never see who you are. Photos, videos and PDFs are stripped of location, "
+            "device and author data.\n\n"
             "You will get a tracking code, and we will tell you here whenever your report moves."
         ),
         reply_markup=_welcome_keyboard(),

@@ -40,7 +40,7 @@ def evidence_rejection(reason: str) -> str:
         "empty": _("That file is empty. Please send it again."),
         "unsupported_type": _(
             "That file type is not accepted. Please send a photo, a "
-            "screenshot (JPEG, PNG, WEBP), a PDF or a video."
+            "screenshot (JPEG, PNG, WEBP, HEIC), a PDF or a video."
         ),
         "corrupt_image": _("That image is damaged and cannot be opened. Please send it again."),
         "image_too_big": _(
@@ -51,6 +51,12 @@ def evidence_rejection(reason: str) -> str:
             "Please send a normal photo or screenshot."
         ),
         "animated": _("Animated images are not accepted. Please send a still image or a video."),
+        "cannot_clean": _(
+            "That file could not be opened to remove the hidden data in it (location, "
+            "device, author), so it was not accepted. If it is a password-protected PDF, "
+            "remove the password; otherwise send it again, or send a screenshot or photo "
+            "of it instead."
+        ),
         "duplicate": _("You already attached this file."),
         "limit": _("You have attached the maximum of {count} files. Press Done to continue."),
         "download_failed": _(

@@ -90,6 +90,11 @@ class FakeTelegram:
         # Telegram's flood limits, off unless a test sets them (tests/fakebot/limits.py).
         self.limits: TelegramLimits | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes
+        # file_path -> size of the body served when it is more than the file (add_file's
+        # served_size), and how many bytes of it were written before the client went away.
+        self.served_sizes: dict[str, int] = {}
+        self.bytes_served: dict[str, int] = {}
+        self.downloads_finished: set[str] = set()
         self.uploads: dict[str, bytes] = {}  # file_id -> bytes the bot uploaded
         self._file_meta: dict[str, dict[str, Any]] = {}  # file_id -> File object
         self._updates: list[dict[str, Any]] = []
@@ -195,12 +200,21 @@ class FakeTelegram:
             await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
 
     def add_file(
-        self, content: bytes, suffix: str = "jpg", declared_size: int | None = None
+        self,
+        content: bytes,
+        suffix: str = "jpg",
+        declared_size: int | None = None,
+        served_size: int | None = None,
     ) -> dict[str, Any]:
+        """A file users can send. `declared_size` is what messages and getFile claim;
+        `served_size`, when larger than `content`, is how much the download really sends
+        (`content`, then zeros), as a server that lies about a file's size would."""
         number = next(self._file_counter)
         file_id = f"file-{number}-{len(content)}"
         path = f"documents/file_{number}.{suffix}"
         self.files[path] = content
+        if served_size is not None:
+            self.served_sizes[path] = served_size
         meta = {
             "file_id": file_id,
             "file_unique_id": f"uniq{number}",
@@ -313,10 +327,36 @@ class FakeTelegram:
                 assert request.transport is not None
                 request.transport.close()
             return web.Response(status=fault.status or 500)
-        content = self.files.get(request.match_info["path"])
+        path = request.match_info["path"]
+        content = self.files.get(path)
         if content is None:
             return web.Response(status=404)
-        return web.Response(body=content)
+        if path not in self.served_sizes:
+            return web.Response(body=content)
+        return await self._serve_oversized(request, path, content)
+
+    async def _serve_oversized(
+        self, request: web.Request, path: str, content: bytes
+    ) -> web.StreamResponse:
+        total = self.served_sizes[path]
+        response = web.StreamResponse()
+        response.content_length = total
+        await response.prepare(request)
+        padding = bytes(256 * 1024)
+        self.bytes_served[path] = 0
+        try:
+            await response.write(content)
+            self.bytes_served[path] = len(content)
+            while self.bytes_served[path] < total:
+                chunk = padding[: total - self.bytes_served[path]]
+                await response.write(chunk)
+                self.bytes_served[path] += len(chunk)
+            await response.write_eof()
+        except ConnectionError:
+            pass  # the client stopped reading and closed the connection
+        finally:
+            self.downloads_finished.add(path)
+        return response
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"].lower()

@@ -79,9 +79,16 @@ class FakeUser:
         return self.push_message(**content)
 
     async def send_document(
-        self, content: bytes, file_name: str, mime_type: str, declared_size: int | None = None
+        self,
+        content: bytes,
+        file_name: str,
+        mime_type: str,
+        declared_size: int | None = None,
+        served_size: int | None = None,
     ) -> int:
-        meta = self.server.add_file(content, file_name.rsplit(".", 1)[-1], declared_size)
+        meta = self.server.add_file(
+            content, file_name.rsplit(".", 1)[-1], declared_size, served_size
+        )
         return self.push_message(
             document={
                 "file_id": meta["file_id"],

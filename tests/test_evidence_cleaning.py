@@ -1,0 +1,163 @@
+"""Files that are not plain pictures, sent as documents by a reporter through the fake Bot
+API: a PDF naming its author, an Android MP4 and an iPhone MOV that know where they were
+shot, a HEIC photo with GPS. What is stored, and what an officer receives with /case,
+carries none of it and still opens."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from io import BytesIO
+from typing import Any
+
+import av
+import pikepdf
+import pytest
+from PIL import Image
+from sqlmodel import select
+
+from bot.app import Application
+from bot.config import Settings
+from storage.models import Evidence
+from tests import documentgen, imagegen, videogen
+from tests.conftest import running_bot
+from tests.dialog import fill_report_until_evidence, press, reply, say, submit
+from tests.fakebot import FakeTelegram, FakeUser
+
+ADMIN = 9_100_001
+OFFICER = 9_100_002
+
+# What the reporter's files say about them, as the bytes that must not reach anyone.
+PDF_SECRETS = [
+    documentgen.AUTHOR.encode(),
+    documentgen.CREATOR.encode(),
+    documentgen.PRODUCER.encode(),
+    b"Bukti untuk Bawaslu",  # the /Title
+    b"x:xmpmeta",
+    b"KameraMerk",  # the embedded photo's EXIF make
+    b"Exif\x00\x00",
+    b"secret comment",  # the embedded photo's JPEG comment
+]
+ANDROID_SECRETS = [
+    videogen.ANDROID_LOCATION,
+    b"\xa9xyz",
+    b"KameraMerk",  # the manufacturer key, and the handler name
+    b"Model X1",
+    b"com.android",
+    b"Lavf",
+]
+IPHONE_SECRETS = [
+    videogen.APPLE_LOCATION.encode(),
+    b"ISO6709",
+    b"iPhone 15 Pro milik Sari",
+    b"com.apple.quicktime",
+    b"2026-11-20T09:15:00",
+    b"KameraMerk",
+    b"Lavf",
+]
+HEIC_SECRETS = [b"KameraMerk", b"Model X1", b"Exif"]
+
+
+@pytest.fixture
+async def desk_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Application]:
+    async with running_bot(settings_factory(admin_ids=frozenset({ADMIN}))) as application:
+        yield application
+
+
+def _present(data: bytes, secrets: list[bytes]) -> list[bytes]:
+    return [secret for secret in secrets if secret in data]
+
+
+async def test_pdf_video_and_heic_reach_the_store_and_the_officer_clean(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    sent = {
+        "bukti.pdf": (documentgen.pdf_with_author_xmp_and_photo(), "application/pdf"),
+        "VID_20261120_091500.mp4": (videogen.android_mp4(), "video/mp4"),
+        "IMG_0042.MOV": (videogen.iphone_mov(), "video/quicktime"),
+        "IMG_0043.HEIC": (imagegen.heic_with_exif_gps(800, 600, orientation=6), "image/heic"),
+    }
+    secrets = {
+        "bukti.pdf": PDF_SECRETS,
+        "VID_20261120_091500.mp4": ANDROID_SECRETS,
+        "IMG_0042.MOV": IPHONE_SECRETS,
+        "IMG_0043.HEIC": HEIC_SECRETS,
+    }
+    for name, (content, _mime) in sent.items():
+        assert _present(content, secrets[name]) == secrets[name], f"{name} carries them all"
+
+    question = await fill_report_until_evidence(citizen)
+    assert "lokasi dan perangkat" in question["text"], "the reporter is told before sending"
+    for number, (name, (content, mime)) in enumerate(sent.items(), start=1):
+        await citizen.send_document(content, name, mime)
+        received = await reply(citizen, f"{number} dari maksimal")
+    summary = await press(citizen, received, "Selesai", "Ringkasan")
+    _confirmation, code = await submit(citizen, summary)
+
+    async with desk_app.sessions() as session:
+        rows = (await session.exec(select(Evidence).order_by(Evidence.id))).all()
+    stored = {
+        name: (row, (desk_app.settings.evidence_dir / row.storage_key).read_bytes())
+        for name, row in zip(sent, rows, strict=True)
+    }
+    for name, (row, data) in stored.items():
+        assert _present(data, secrets[name]) == [], name
+        assert row.original_sha256 == hashlib.sha256(sent[name][0]).hexdigest()
+        assert row.sha256 == hashlib.sha256(data).hexdigest() != row.original_sha256
+
+    pdf_row, pdf = stored["bukti.pdf"]
+    assert (pdf_row.kind, pdf_row.mime) == ("pdf", "application/pdf")
+    _assert_clean_pdf(pdf)
+    for name, container in (("VID_20261120_091500.mp4", "mp4"), ("IMG_0042.MOV", "mov")):
+        row, video = stored[name]
+        assert row.kind == "video" and row.mime == sent[name][1]
+        _assert_plays(video, container)
+    heic_row, photo = stored["IMG_0043.HEIC"]
+    assert (heic_row.kind, heic_row.mime) == ("image", "image/jpeg")
+    assert heic_row.captured_at is not None and heic_row.captured_at.isoformat() == (
+        "2026-11-20T09:15:00"
+    )
+    picture = Image.open(BytesIO(photo))
+    assert picture.format == "JPEG" and not picture.getexif()
+    assert picture.size == (600, 800), "turned upright as the phone recorded it"
+
+    officer = FakeUser(telegram, user_id=OFFICER, first_name="Petugas")
+    admin = FakeUser(telegram, user_id=ADMIN, first_name="Admin")
+    await say(admin, f"/staff add {OFFICER} officer", str(OFFICER))
+    await say(officer, f"/case {code}", code)
+    received_files = [await _next_upload(telegram) for _ in sent]
+    assert sorted(received_files) == sorted(data for _row, data in stored.values())
+
+
+async def _next_upload(telegram: FakeTelegram) -> bytes:
+    output = await telegram.wait_output(OFFICER, predicate=lambda item: "_upload" in item)
+    upload: bytes = output["_upload"]
+    return upload
+
+
+def _assert_clean_pdf(data: bytes) -> None:
+    with pikepdf.open(BytesIO(data)) as pdf:
+        assert len(pdf.pages) == 1
+        assert "/Info" not in pdf.trailer and "/Metadata" not in pdf.Root
+        assert "/PieceInfo" not in pdf.pages[0].obj
+        (image,) = pdf.pages[0].get_images().values()
+        photo = pikepdf.PdfImage(image).as_pil_image()
+    assert photo.size == (400, 300) and not photo.getexif()
+
+
+def _assert_plays(data: bytes, container: str) -> None:
+    with av.open(BytesIO(data), format=container) as clip:
+        assert set(clip.metadata) <= {"major_brand", "minor_version", "compatible_brands"}
+        assert [stream.type for stream in clip.streams] == ["video", "audio"]
+        assert all(not _personal(stream.metadata) for stream in clip.streams)
+        frames = sum(1 for _frame in clip.decode(video=0))
+    assert frames == 12, "every frame is still there"
+
+
+def _personal(metadata: dict[str, Any]) -> dict[str, Any]:
+    """Stream tags other than the generic ones every muxer writes."""
+    generic = {"language", "handler_name", "vendor_id"}
+    found = {key: value for key, value in metadata.items() if key not in generic}
+    if metadata.get("handler_name") not in (None, "VideoHandler", "SoundHandler"):
+        found["handler_name"] = metadata["handler_name"]
+    return found
