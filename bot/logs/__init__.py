@@ -1,0 +1,24 @@
+"""The operator's log: one JSON object per line on standard error, with nothing in it that
+tells who reported whom.
+
+Assume whoever reads the log is hunting for a reporter. No line may carry a reporter's
+name, phone, username, chat or user id, or what they wrote, whatever failed. No single
+rule can promise that, so the defence is layered, each layer catching what the one
+before misses:
+
+1. Data is not put into messages: statements hide their parameters (storage/db.py); our
+   own lines carry case codes and row ids as fields, never chat ids or text.
+2. Exceptions are rendered by structure, not by `str()`: the types known to quote their
+   data (SQLAlchemy, asyncpg, pydantic, aiogram, KeyError/ValueError) show where and what
+   failed without the data (errors.py); messages keep only their first line.
+3. Last, long digit runs go from every string: chat ids, user ids and phone numbers in
+   any spelling (scrubbing.py).
+
+What it cannot promise: free text that an exception nobody foresaw quotes on its first
+line is caught by none of these."""
+
+from bot.logs.errors import describe_error
+from bot.logs.json_lines import JsonFormatter
+from bot.logs.setup import configure_logging
+
+__all__ = ["JsonFormatter", "configure_logging", "describe_error"]
