@@ -1,12 +1,18 @@
-"""The log formatter and its scrubbing, line by line: exceptions whose text is the data that
-failed (with their causes), numbers in every spelling, what the libraries log. Each
-line is written through the real configuration (bot/logs) into memory."""
+"""The log formatter and its scrubbing, line by line: exceptions whose text is the data
+that failed (with their causes), numbers in every spelling, and the ways Python and the
+libraries would print around the formatter. Each line is written through the real
+configuration (bot/logs) into memory."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import json
 import logging
 import sqlite3
+import sys
+import threading
+import warnings
 from typing import Any
 
 import pytest
@@ -309,7 +315,20 @@ def test_a_digit_run_with_a_letter_prefix_that_is_no_case_code_goes() -> None:
     assert entry["message"] == "typed HP-[number]"
 
 
-# --- what libraries log ------------------------------------------------------------------
+# --- what would go around the formatter ---------------------------------------------------
+
+
+def test_a_warning_becomes_one_json_line_of_its_first_line() -> None:
+    def action() -> None:
+        warnings.warn(
+            f"Detected unknown update type.\nUpdate: {json.dumps(UPDATE)}",
+            RuntimeWarning,
+            stacklevel=1,
+        )
+
+    (entry,) = logged(action)
+    assert entry["logger"] == "py.warnings"
+    assert entry["message"].endswith("RuntimeWarning: Detected unknown update type.")
 
 
 def test_library_messages_keep_their_first_line_and_describe_exceptions() -> None:
@@ -335,6 +354,39 @@ def test_library_messages_keep_their_first_line_and_describe_exceptions() -> Non
     assert aiogram_event["message"] == "Cause exception while process update id=77 by bot id=1"
     assert dispatcher["message"] == "Failed to handle <Update>"
     assert pool["error"] == "KeyError: (message withheld: it holds the data that failed)"
+
+
+async def test_a_task_exception_never_retrieved_is_logged_without_its_text() -> None:
+    async def fails() -> None:
+        raise ValueError(f"no reply for {NAME} at {PHONE}")
+
+    with bot_logs() as stream:
+        task = asyncio.ensure_future(fails())
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        del task
+        gc.collect()
+    output = stream.getvalue()
+    assert_none_of(output, SECRETS)
+    (entry,) = json_lines(output)
+    assert entry["logger"] == "asyncio" and entry["message"] == "Task exception was never retrieved"
+    # The second line, the task's repr, would have shown the exception's text.
+    assert entry["error"].endswith("ValueError: (message withheld: it holds the data that failed)")
+
+
+def test_uncaught_exceptions_in_the_main_thread_and_in_threads_are_logged() -> None:
+    def action() -> None:
+        try:
+            raise KeyError(NAME)
+        except KeyError:
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+        worker = threading.Thread(target=lambda: {}[PHONE], name="worker")
+        worker.start()
+        worker.join()
+
+    main, thread = logged(action)
+    assert main["message"] == "uncaught exception" and "KeyError" in main["error"]
+    assert thread["message"] == "uncaught exception in a thread" and thread["in_thread"] == "worker"
 
 
 def test_a_record_that_cannot_be_formatted_is_still_one_json_line() -> None:

@@ -14,6 +14,9 @@ before misses:
 3. Last, long digit runs go from every string: chat ids, user ids and phone numbers in
    any spelling (scrubbing.py).
 
+And nothing goes around the formatter: warnings, uncaught exceptions and the libraries'
+loggers are routed through it (setup.py).
+
 What it cannot promise: free text that an exception nobody foresaw quotes on its first
 line is caught by none of these."""
 
