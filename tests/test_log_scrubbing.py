@@ -1,7 +1,7 @@
 """The log formatter and its scrubbing, line by line: exceptions whose text is the data
-that failed (with their causes), numbers in every spelling, and the ways Python and the
-libraries would print around the formatter. Each line is written through the real
-configuration (bot/logs) into memory."""
+that failed (with their causes), numbers in every spelling, the strings of the update
+being handled, and the ways Python and the libraries would print around the formatter.
+Each line is written through the real configuration (bot/logs) into memory."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from bot.logs import current_update
 from tests.logcapture import assert_none_of, bot_logs, json_lines
 
 NAME = "Wulandari Kusumawati"
@@ -313,6 +314,32 @@ def test_the_bot_token_goes() -> None:
 def test_a_digit_run_with_a_letter_prefix_that_is_no_case_code_goes() -> None:
     (entry,) = logged(lambda: log.info("typed %s", "HP-0812-3456-7890"))
     assert entry["message"] == "typed HP-[number]"
+
+
+# --- the update being handled -------------------------------------------------------------
+
+
+def test_an_unforeseen_exception_cannot_echo_the_update_being_handled() -> None:
+    class ReplyError(Exception):
+        pass
+
+    def action() -> None:
+        with current_update.handling(UPDATE):
+            try:
+                raise ReplyError(f"cannot answer {DESCRIPTION!r} from {USERNAME.upper()}")
+            except ReplyError:
+                log.exception("update failed", extra={"detail": f"sender {NAME}"})
+            log.info("%s said %s", {"who": NAME}, json.dumps(DESCRIPTION))
+
+    first, second = logged(action)
+    assert "ReplyError: cannot answer '[redacted]' from [redacted]" in first["error"]
+    assert first["detail"] == "sender [redacted] [redacted]"  # first and last name
+    assert NAME not in second["message"] and "[redacted]" in second["message"]
+
+
+def test_outside_an_update_nothing_is_redacted_but_numbers() -> None:
+    (entry,) = logged(lambda: log.info("migrating table %s", "reporter"))
+    assert entry["message"] == "migrating table reporter"
 
 
 # --- what would go around the formatter ---------------------------------------------------

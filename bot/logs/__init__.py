@@ -11,14 +11,17 @@ before misses:
 2. Exceptions are rendered by structure, not by `str()`: the types known to quote their
    data (SQLAlchemy, asyncpg, pydantic, aiogram, KeyError/ValueError) show where and what
    failed without the data (errors.py); messages keep only their first line.
-3. Last, long digit runs go from every string: chat ids, user ids and phone numbers in
+3. While an update is handled, its own personal strings (sender's names and username,
+   text, caption, a shared contact's phone, ids) are redacted from every string of every
+   line, so even an exception nobody foresaw cannot echo them (current_update.py).
+4. Last, long digit runs go from every string: chat ids, user ids and phone numbers in
    any spelling (scrubbing.py).
 
 And nothing goes around the formatter: warnings, uncaught exceptions and the libraries'
 loggers are routed through it (setup.py).
 
-What it cannot promise: free text that an exception nobody foresaw quotes on its first
-line is caught by none of these."""
+What it cannot promise: a long free text from an *earlier* update (a draft's description)
+that an unforeseen exception quotes is caught by layers 1 and 2 only."""
 
 from bot.logs.errors import describe_error
 from bot.logs.json_lines import JsonFormatter

@@ -11,7 +11,8 @@ What a record carries and what becomes of it:
 - extras: numbers and booleans kept as they are (update_id, outbox_id: our own fields);
   strings scrubbed; exceptions described; lists and dicts walked;
 - exc_info: rendered by errors.render_error;
-- every string above, last of all: long numbers and the bot token (scrubbing.py).
+- every string above, last of all: the current update's personal strings redacted
+  (current_update.py), then long numbers and the bot token (scrubbing.py).
 
 A record that cannot be formatted still gives a JSON line, without its content: the
 logging module's fallback would print the record and its arguments to stderr."""
@@ -24,6 +25,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from bot.logs.current_update import redact
 from bot.logs.errors import describe_error, render_error
 from bot.logs.scrubbing import scrub_numbers
 
@@ -33,7 +35,7 @@ _DEEPEST = 4
 
 def scrub(text: str) -> str:
     """Every string that reaches the log goes through here."""
-    return scrub_numbers(text)
+    return scrub_numbers(redact(text))
 
 
 class JsonFormatter(logging.Formatter):
