@@ -15,6 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.board import StaffBoard
 from bot.config import Settings
+from bot.logs import describe_error
 from bot.services.coordination import claim_job
 from bot.services.dates import WIB
 from bot.services.desk import Desk
@@ -54,7 +55,7 @@ async def expire_idle_conversations(
         try:
             await bot.send_message(conversation.chat_id, text)
         except TelegramAPIError as error:
-            log.warning("expiry notice not delivered", extra={"error": str(error)})
+            log.warning("expiry notice not delivered", extra={"error": describe_error(error)})
 
 
 async def publish_missing_cards(desk: Desk, board: StaffBoard) -> None:

@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.logs import describe_error
 from bot.services.desk import Desk
 from bot.services.related import LINKS_PER_CASE
 from bot.ui.cards import card_keyboard, case_card
@@ -71,10 +72,13 @@ class StaffBoard:
         except TelegramBadRequest as error:
             if "not modified" not in error.message:
                 log.warning(
-                    "staff card not updated", extra={"case": case.code, "error": error.message}
+                    "staff card not updated",
+                    extra={"case": case.code, "error": describe_error(error)},
                 )
         except TelegramAPIError as error:
-            log.warning("staff card not posted", extra={"case": case.code, "error": str(error)})
+            log.warning(
+                "staff card not posted", extra={"case": case.code, "error": describe_error(error)}
+            )
 
     async def _refresh_related(self, case: Case) -> None:
         """A new case that links to older ones: their cards gain the link too."""
@@ -109,7 +113,8 @@ class StaffBoard:
                 )
         except TelegramAPIError as error:
             log.warning(
-                "answer not relayed to staff chat", extra={"case": case.code, "error": str(error)}
+                "answer not relayed to staff chat",
+                extra={"case": case.code, "error": describe_error(error)},
             )
 
     async def post(self, text: str) -> None:
@@ -118,4 +123,4 @@ class StaffBoard:
         try:
             await self._bot.send_message(self.chat_id, text)
         except TelegramAPIError as error:
-            log.warning("staff chat message failed", extra={"error": str(error)})
+            log.warning("staff chat message failed", extra={"error": describe_error(error)})

@@ -32,7 +32,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.logs import current_update
+from bot.logs import current_update, describe_error
 from bot.services import coordination
 from storage.db import SessionFactory
 
@@ -143,7 +143,7 @@ class Poller:
             raise
         except TelegramConflictError as error:
             # Another process polls with this token, or a webhook is set.
-            log.error("getUpdates conflict", extra={"error": error.message})
+            log.error("getUpdates conflict", extra={"error": describe_error(error)})
             await self._backoff()
             return []
         except (
@@ -154,9 +154,9 @@ class Poller:
             TimeoutError,
             OSError,
         ) as error:
-            log.warning(
-                "getUpdates failed", extra={"error": f"{type(error).__name__}: {error}"[:300]}
-            )
+            # Not str(error): a response that cannot be decoded is quoted whole in it, and
+            # getUpdates' response is people's messages.
+            log.warning("getUpdates failed", extra={"error": describe_error(error)})
             await self._backoff()
             return []
         self._failures = 0

@@ -279,3 +279,22 @@ async def test_updates_aiogram_cannot_parse_or_does_not_know_are_logged_without_
     assert "malformed update skipped" in messages
     unknown = [m for m in messages if "unknown update type" in m]
     assert unknown, messages
+
+
+async def test_a_getupdates_answer_cut_short_is_logged_without_the_updates_in_it(
+    settings_factory: Callable[..., Settings],
+    telegram: FakeTelegram,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    user = reporter(telegram)
+    await user.send(DESCRIPTION)
+    telegram.cut_next("getUpdates", at=400)  # the first answer, holding that message
+    with bot_logs() as logs:
+        async with running_bot(settings_factory()):
+            await reply(user, timeout=15)  # fetched again, it is handled
+    entries = assert_logs_keep_the_reporter_out(logs.getvalue(), capfd.readouterr().err)
+    (failed,) = [entry for entry in entries if entry["message"] == "getUpdates failed"]
+    assert failed["error"].startswith("aiogram.exceptions.ClientDecodeError: Failed to")
+    assert "Content" not in failed["error"] and "message_id" not in failed["error"], (
+        "nothing of the answer, not even who wrote when"
+    )

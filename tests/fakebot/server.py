@@ -66,6 +66,7 @@ class _Fault:
     description: str
     retry_after: int | None = None
     drop: bool = False
+    cut_at: int | None = None  # the real answer, cut short after this many characters
 
 
 @dataclass
@@ -225,6 +226,11 @@ class FakeTelegram:
     def drop_next(self, method: str, count: int = 1) -> None:
         self._faults[method.lower()].extend(_Fault(0, "", drop=True) for _ in range(count))
 
+    def cut_next(self, method: str, at: int) -> None:
+        """The next answer arrives cut short (a proxy dropping the connection mid-body):
+        status 200, the first `at` characters of the JSON."""
+        self._faults[method.lower()].append(_Fault(200, "", cut_at=at))
+
     async def wait_output(
         self,
         chat_id: int,
@@ -317,6 +323,10 @@ class FakeTelegram:
         if faults:
             fault = faults.pop(0)
             call.ok = False
+            if fault.cut_at is not None:
+                result = await getattr(self, f"_m_{method}")(params, files)
+                body = json.dumps({"ok": True, "result": result})
+                return web.Response(text=body[: fault.cut_at], content_type="application/json")
             if fault.drop:
                 assert request.transport is not None
                 request.transport.close()
