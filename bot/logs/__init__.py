@@ -14,14 +14,16 @@ before misses:
 3. While an update is handled, its own personal strings (sender's names and username,
    text, caption, a shared contact's phone, ids) are redacted from every string of every
    line, so even an exception nobody foresaw cannot echo them (current_update.py).
-4. Last, long digit runs go from every string: chat ids, user ids and phone numbers in
-   any spelling (scrubbing.py).
+4. Last, five or more digits go from every string: chat ids, user ids and phone numbers
+   in any spelling (scrubbing.py). Numeric fields of our own (update_id, outbox_id) are
+   numbers, not strings, and stay for tracing, as do case codes.
 
 And nothing goes around the formatter: warnings, uncaught exceptions and the libraries'
 loggers are routed through it (setup.py).
 
-What it cannot promise: a long free text from an *earlier* update (a draft's description)
-that an unforeseen exception quotes is caught by layers 1 and 2 only."""
+What it cannot promise: words from an *earlier* message (a stored draft's description, a
+name typed three steps ago) that an exception of a type nobody foresaw quotes on the first
+line of its message. Only layer 4 reaches those, and it takes only their numbers."""
 
 from bot.logs.errors import describe_error
 from bot.logs.json_lines import JsonFormatter
