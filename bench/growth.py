@@ -62,7 +62,6 @@ async def _measure(
         async with sessions() as session:
             await case_statistics(session, today=date.today())
 
-
     def export(fmt: str) -> Callable[[], Awaitable[None]]:
         async def run() -> None:
             async with sessions() as session:

@@ -14,6 +14,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.logs import describe_error
 from bot.services.coordination import claim_job
 from bot.services.dates import WIB
 from bot.services.desk import Desk
@@ -70,7 +71,7 @@ async def expire_idle_conversations(
         try:
             await bot.send_message(conversation.chat_id, text)
         except TelegramAPIError as error:
-            log.warning("expiry notice not delivered", extra={"error": str(error)})
+            log.warning("expiry notice not delivered", extra={"error": describe_error(error)})
 
 
 def seconds_until_next(hour: int, now: datetime | None = None) -> float:

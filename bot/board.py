@@ -7,7 +7,6 @@ everything else sent; nothing here sends on a handler's behalf."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -26,8 +25,6 @@ from storage import repositories
 from storage.db import SessionFactory
 from storage.evidence_store import EvidenceStore
 from storage.models import Case, CaseEvent, Evidence, Outbox
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

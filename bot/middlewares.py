@@ -15,6 +15,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import locale_for_user
+from bot.logs import describe_error
 from bot.services.ratelimit import RateLimiter
 from storage.db import SessionFactory
 
@@ -61,7 +62,7 @@ class FloodGuard(BaseMiddleware):
         try:
             await bot.send_message(chat_id, text)
         except TelegramAPIError as error:
-            log.warning("flood notice not delivered", extra={"error": error.message})
+            log.warning("flood notice not delivered", extra={"error": describe_error(error)})
 
 
 class DbSessionMiddleware(BaseMiddleware):

@@ -32,6 +32,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.logs import current_update, describe_error
 from bot.services import coordination
 from storage.db import SessionFactory
 
@@ -123,9 +124,10 @@ class Poller:
                     if update_id not in fresh:
                         log.info("redelivered update skipped", extra={"update_id": update_id})
                         continue
-                    update = parse_update(raw, self._bot)
+                    with current_update.handling(raw):  # a malformed update's line too
+                        update = parse_update(raw, self._bot)
                     if update is not None:
-                        await self._start(update)
+                        await self._start(update, raw)
         finally:
             await self._finish_under_way()
 
@@ -141,7 +143,7 @@ class Poller:
             raise
         except TelegramConflictError as error:
             # Another process polls with this token, or a webhook is set.
-            log.error("getUpdates conflict", extra={"error": error.message})
+            log.error("getUpdates conflict", extra={"error": describe_error(error)})
             await self._backoff()
             return []
         except (
@@ -152,9 +154,9 @@ class Poller:
             TimeoutError,
             OSError,
         ) as error:
-            log.warning(
-                "getUpdates failed", extra={"error": f"{type(error).__name__}: {error}"[:300]}
-            )
+            # Not str(error): a response that cannot be decoded is quoted whole in it, and
+            # getUpdates' response is people's messages.
+            log.warning("getUpdates failed", extra={"error": describe_error(error)})
             await self._backoff()
             return []
         self._failures = 0
@@ -165,20 +167,21 @@ class Poller:
         delay = min(_BACKOFF_CAP, _BACKOFF_FIRST * 2 ** (self._failures - 1))
         await asyncio.sleep(delay * random.uniform(0.8, 1.2))
 
-    async def _start(self, update: Update) -> None:
+    async def _start(self, update: Update, raw: dict[str, Any]) -> None:
         await self._slots.acquire()
-        task = asyncio.create_task(self._handle(update))
+        task = asyncio.create_task(self._handle(update, raw))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, update: Update) -> None:
-        try:
-            await self._dispatcher.feed_update(self._bot, update)
-        except Exception:
-            # The errors router has answered the user where it could; this is the log line.
-            log.exception("update failed", extra={"update_id": update.update_id})
-        finally:
-            self._slots.release()
+    async def _handle(self, update: Update, raw: dict[str, Any]) -> None:
+        with current_update.handling(raw):  # its sender's strings stay out of the log
+            try:
+                await self._dispatcher.feed_update(self._bot, update)
+            except Exception:
+                # The errors router has answered the user where it could; this is the log line.
+                log.exception("update failed", extra={"update_id": update.update_id})
+            finally:
+                self._slots.release()
 
     async def _finish_under_way(self) -> None:
         if not self._tasks:

@@ -14,6 +14,7 @@ import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.logs import describe_error
 from bot.services.evidence import MAX_DOWNLOAD_BYTES, EvidenceRejected, check_declared_size
 
 log = logging.getLogger(__name__)
@@ -29,10 +30,10 @@ async def download_evidence(bot: Bot, file_id: str, declared_size: int | None) -
     except TelegramBadRequest as error:
         if "too big" in error.message.lower():
             raise EvidenceRejected("too_large") from error
-        log.warning("evidence download refused", extra={"error": error.message})
+        log.warning("evidence download refused", extra={"error": describe_error(error)})
         raise EvidenceRejected("download_failed") from error
     except TelegramAPIError as error:
-        log.warning("evidence download failed", extra={"error": str(error)})
+        log.warning("evidence download failed", extra={"error": describe_error(error)})
         raise EvidenceRejected("download_failed") from error
     check_declared_size(telegram_file.file_size)
     if telegram_file.file_path is None:

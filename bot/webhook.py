@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Application
+from bot.logs import current_update
 from bot.polling import parse_update
 from bot.services import coordination
 
@@ -41,7 +42,6 @@ class WebhookServer:
         offered = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if not self._secret or not secrets.compare_digest(offered, self._secret):
             return web.Response(status=401, text="Unauthorized")
-        application = self._application
         try:
             raw = await request.json()
         except (ValueError, RecursionError) as error:
@@ -52,6 +52,11 @@ class WebhookServer:
         if not isinstance(update_id, int) or not 0 <= update_id < MAX_UPDATE_ID:
             log.warning("webhook body refused", extra={"reason": "no valid update_id"})
             return web.Response(status=400, text="Bad update")
+        with current_update.handling(raw):  # its sender's strings stay out of the log
+            return await self._handle(raw)
+
+    async def _handle(self, raw: dict[str, Any]) -> web.Response:
+        application = self._application
         update = parse_update(raw, application.bot)
         if update is None:
             # Acknowledged and skipped: refused, Telegram would hold back every later update

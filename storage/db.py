@@ -30,10 +30,17 @@ def ensure_sqlite_directory(url: str) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
+    """Every engine of the bot, its migrations and bench/ is made here.
+
+    hide_parameters: a failed statement's exception text would otherwise carry its
+    parameters (a reporter's name, phone, chat id, the report's words), and that text
+    reaches the operator's log."""
     ensure_sqlite_directory(url)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_async_engine(
+        url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+    )
     _SqliteWriteQueue(SQLITE_BUSY_TIMEOUT_MS / 1000).attach(engine)
 
     @event.listens_for(engine.sync_engine, "connect")

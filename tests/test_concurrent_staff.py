@@ -88,9 +88,7 @@ async def test_simultaneous_commands_never_both_move_a_case_from_the_same_status
 
     async with desk_app.sessions() as session:
         cases = {case.id: case for case in (await session.exec(select(Case))).all()}
-        notices = (
-            await session.exec(select(Outbox).where(Outbox.kind == "status_changed"))
-        ).all()
+        notices = (await session.exec(select(Outbox).where(Outbox.kind == "status_changed"))).all()
     history = await history_of(desk_app)
     notified = Counter(row.case_id for row in notices)
     for case_id, events in history.items():

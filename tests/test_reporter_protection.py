@@ -243,4 +243,3 @@ async def test_agencies_named_in_reports_are_never_suggested_to_others(
     question = await press(another, question, "Lewati", "Langkah 3/9")
     suggestion = await say(another, "Dinas Pendidikan Provinsi Jawa Barrat")
     assert "Dinas Pendidikan Provinsi Jawa Barat" in str(suggestion.get("reply_markup", ""))
-

@@ -71,9 +71,7 @@ async def _forget_chat_of_case(
     ).all()
     holding = [key for key, data in conversations if case_code in (data or {}).values()]
     if holding:
-        await session.exec(
-            delete(ConversationState).where(col(ConversationState.key).in_(holding))
-        )  # type: ignore[call-overload]
+        await session.exec(delete(ConversationState).where(col(ConversationState.key).in_(holding)))  # type: ignore[call-overload]
 
 
 async def _forget_unreferenced_preferences(session: AsyncSession, chats: set[int]) -> None:
@@ -89,6 +87,4 @@ async def _forget_unreferenced_preferences(session: AsyncSession, chats: set[int
     )
     gone = chats - still_reporting
     if gone:
-        await session.exec(
-            delete(ChatPreference).where(col(ChatPreference.chat_id).in_(gone))
-        )  # type: ignore[call-overload]
+        await session.exec(delete(ChatPreference).where(col(ChatPreference.chat_id).in_(gone)))  # type: ignore[call-overload]

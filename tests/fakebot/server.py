@@ -69,6 +69,7 @@ class _Fault:
     retry_after: int | None = None
     drop: bool = False
     chat_id: int | None = None  # only calls for this chat meet it
+    cut_at: int | None = None  # the real answer, cut short after this many characters
 
 
 @dataclass
@@ -245,6 +246,11 @@ class FakeTelegram:
     def drop_next(self, method: str, count: int = 1) -> None:
         self._faults[method.lower()].extend(_Fault(0, "", drop=True) for _ in range(count))
 
+    def cut_next(self, method: str, at: int) -> None:
+        """The next answer arrives cut short (a proxy dropping the connection mid-body):
+        status 200, the first `at` characters of the JSON."""
+        self._faults[method.lower()].append(_Fault(200, "", cut_at=at))
+
     async def wait_output(
         self,
         chat_id: int,
@@ -373,6 +379,10 @@ class FakeTelegram:
             fault = faults[0]
             self._faults[method].remove(fault)
             call.ok = False
+            if fault.cut_at is not None:
+                result = await getattr(self, f"_m_{method}")(params, files)
+                body = json.dumps({"ok": True, "result": result})
+                return web.Response(text=body[: fault.cut_at], content_type="application/json")
             if fault.drop:
                 assert request.transport is not None
                 request.transport.close()
