@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS, provinces
+from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.codes import CODE_BITS, CROCKFORD_ALPHABET
+from bot.services.lifecycle import OPEN, STATUSES
 from bot.services.report_fields import agency_key
 
 # Population order (largest first) decides how often a province is reported.
@@ -51,7 +52,6 @@ _KINDS = [
     "RSUD",
     "Puskesmas",
 ]
-_OPEN = ("received", "in_review", "needs_info", "forwarded")
 _DAYS = 180
 
 
@@ -268,7 +268,7 @@ class CaseFactory:
             if young
             else [2, 8, 3, 10, 14, 10, 15, 38]
         )
-        return self._chance.choices(STATUS_KEYS, weights)[0]
+        return self._chance.choices(STATUSES, weights)[0]
 
     @staticmethod
     def _path(status: str, proven: bool) -> Iterator[tuple[str | None, str]]:
@@ -355,4 +355,4 @@ def _plan(tables: Tables) -> list[tuple[str, tuple[str, ...], list[tuple[Any, ..
 
 
 def open_statuses() -> tuple[str, ...]:
-    return _OPEN
+    return OPEN

@@ -4,7 +4,7 @@ one a second per chat, 429 with retry_after beyond them).
 
 Setup: 5,000 reporters with a case each, inserted in bulk; every case is then moved
 `received` → `in_review` through `Desk.set_status`, which is what queues the reporter's
-notification in the outbox. Only then is the sender started (as `start_background` runs it:
+notification in the outbox. Only then is the sender started (as `start_jobs` runs it:
 inside `without_retries()`, rendering with `NotificationRenderer`). On PostgreSQL two
 senders, each with its own engine and Bot, share their send slots through Redis, as two
 instances of the bot would.
@@ -28,15 +28,16 @@ from sqlalchemy import insert, select
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bot.api_retry import without_retries
-from bot.app import create_bot
 from bot.config import Settings
-from bot.delivery import OutboxSender
-from bot.i18n import create_i18n
+from bot.dispatch.i18n import create_i18n
+from bot.outbound.reporter_messages import NotificationRenderer
+from bot.outbound.sender import OutboxSender
 from bot.services import outbox
 from bot.services.codes import generate_code
-from bot.services.desk import Deadlines, Desk
-from bot.ui.notifications import NotificationRenderer
+from bot.services.desk import Desk
+from bot.services.lifecycle import Deadlines
+from bot.telegram.client import create_bot
+from bot.telegram.retry import without_retries
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.models import Case, Reporter, utcnow
 from tests.fakebot import FakeTelegram

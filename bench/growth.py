@@ -16,9 +16,10 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS
-from bot.services.desk import Deadlines, Desk
+from bot.services.case_queries import CaseQueries
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.export import EXPORT_COLUMNS, export_cases
+from bot.services.lifecycle import STATUSES, Deadlines
 from bot.services.lookup import status_by_code
 from bot.services.statistics import case_statistics
 from storage.db import SessionFactory, create_engine, create_session_factory
@@ -41,7 +42,7 @@ async def _median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> fl
 async def _measure(
     sessions: SessionFactory, factory: CaseFactory, size: int, quick: bool
 ) -> dict[str, float]:
-    desk = Desk(sessions, "ASN", Deadlines(2, 7, 14, 30))
+    cases = CaseQueries(sessions, "ASN", Deadlines(2, 7, 14, 30))
     chance = random.Random(size)
     repeat = 3 if quick else 15
 
@@ -50,13 +51,13 @@ async def _measure(
             assert await status_by_code(session, chance.choice(factory.codes), "ASN")
 
     async def inbox() -> None:
-        await desk.inbox(statuses=open_statuses(), assignee_id=None, page=0)
+        await cases.inbox(statuses=open_statuses(), assignee_id=None, page=0)
 
     async def find_name() -> None:
-        await desk.find("budi santoso")
+        await cases.find("budi santoso")
 
     async def find_code() -> None:
-        assert await desk.find(chance.choice(factory.codes).lower().replace("-", " "))
+        assert await cases.find(chance.choice(factory.codes).lower().replace("-", " "))
 
     async def stats() -> None:
         async with sessions() as session:
@@ -69,7 +70,7 @@ async def _measure(
                     session,
                     fmt=fmt,  # type: ignore[arg-type]
                     columns={key: key for key in EXPORT_COLUMNS},
-                    status_labels={key: key for key in STATUS_KEYS},
+                    status_labels={key: key for key in STATUSES},
                     category_labels={key: key for key in CATEGORY_KEYS},
                 )
 

@@ -34,7 +34,7 @@ from bench.harness import (
 )
 from bench.report import Result
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import plain_jpeg
+from tests.helpers.imagegen import plain_jpeg
 
 SECTION = "intake"
 STEPS_PER_REPORT = 15  # updates a citizen sends for one report without agency suggestions

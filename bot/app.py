@@ -1,83 +1,57 @@
-"""Wiring: the one place that builds the dispatcher, its routers, middlewares and services.
-`python -m bot` and the tests both go through here."""
+"""Wiring: the one place that builds the long-lived services and the dispatcher. The CLI
+(bot/cli) and the tests both open the application here; what runs it (polling, webhook,
+background jobs) lives with them."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import gc
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
+from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import background
-from bot.api_retry import TransientErrorRetry, without_retries
-from bot.api_types import hold_response_types
-from bot.board import StaffBoard
-from bot.config import SUPPORTED_LOCALES, Settings
-from bot.delivery import OutboxSender, Rendered, SharedSlots
-from bot.handlers import (
-    admin,
-    answer,
-    cancel,
-    desk_buttons,
-    desk_errors,
-    errors,
-    evidence,
-    fallback,
-    report,
-    staff,
-    start,
-    status,
-)
-from bot.i18n import ChatLocaleMiddleware, create_i18n
-from bot.middlewares import DbSessionMiddleware, FloodGuard
-from bot.polling import Poller
-from bot.services import coordination, staff_feed
+from bot.config import Settings
+from bot.dispatch.flood_guard import FloodGuard
+from bot.dispatch.i18n import ChatLocaleMiddleware, create_i18n
+from bot.dispatch.locks import PerUserLocks
+from bot.dispatch.state import local_backends, redis_backends
+from bot.handlers import build_routers
+from bot.outbound.messages import Rendered
+from bot.outbound.reporter_messages import NotificationRenderer
+from bot.outbound.sender import OutboxSender
+from bot.outbound.staff_chat import StaffBoard
+from bot.services import staff_feed
 from bot.services.agencies import AgencyDirectory
-from bot.services.desk import Deadlines, Desk
+from bot.services.case_queries import CaseQueries
+from bot.services.desk import Desk
+from bot.services.desk_reports import DeskReports
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
 from bot.services.languages import LanguageChoices
+from bot.services.lifecycle import Deadlines
+from bot.services.lookup import StatusLookup
 from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
 from bot.services.staff_feed import StaffFeed
-from bot.ui.notifications import NotificationRenderer
-from storage.db import SessionFactory, create_engine, create_session_factory, is_sqlite
+from bot.telegram.client import create_bot
+from storage.conversations import SqlStorage
+from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
-from storage.fsm import PerUserLocks, SqlStorage
 from storage.models import Outbox
 
 if TYPE_CHECKING:
-    # redis-py is imported only when REDIS_URL is set (see _redis_backends).
+    # redis-py is imported only when REDIS_URL is set (bot/dispatch/state.py).
     from redis.asyncio import Redis
 
     from storage.redis_state import TrackedRedisStorage
 
-log = logging.getLogger(__name__)
-
-STATUS_LOOKUPS_PER_MINUTE = 10
-REPORTS_STARTED_PER_HOUR = 6
-REDIS_CONNECTIONS = 100
 # A flooding account is told why the bot went quiet at most this often.
 FLOOD_NOTICE_SECONDS = 60
-# A per-user lock held by an instance that died is freed after this long; it must outlast
-# the slowest update (a 20 MB evidence download and its processing).
-USER_LOCK_LEASE_SECONDS = 30
 
 
 @dataclass
@@ -89,6 +63,9 @@ class Services:
     evidence_intake: EvidenceIntake
     evidence_store: EvidenceStore
     desk: Desk
+    cases: CaseQueries
+    desk_reports: DeskReports
+    lookup: StatusLookup
     staff_directory: StaffDirectory
     status_limiter: RateLimiter
     report_limiter: RateLimiter
@@ -99,7 +76,6 @@ class Services:
 
 def build_dispatcher(
     services: Services,
-    session_factory: SessionFactory,
     i18n: I18n,
     fsm_storage: BaseStorage,
     events_isolation: BaseEventIsolation | None = None,
@@ -117,44 +93,8 @@ def build_dispatcher(
     )
     dispatcher.update.outer_middleware(dispatcher.fsm)
     ChatLocaleMiddleware(i18n, services.language_choices).setup(dispatcher)
-    sessions = DbSessionMiddleware(session_factory)
-    dispatcher.message.middleware(sessions)
-    dispatcher.callback_query.middleware(sessions)
-
-    # The citizen conversation happens only in private chats. Within it, specific commands
-    # come before the report flow so /batal, /help and /bahasa work at any step, and the
-    # flow's catch-alls come last.
-    citizen = Router(name="citizen")
-    citizen.message.filter(F.chat.type == ChatType.PRIVATE)
-    citizen.edited_message.filter(F.chat.type == ChatType.PRIVATE)
-    citizen.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    citizen.include_routers(
-        *(module.router.build() for module in (start, cancel, answer, evidence, report))
-    )
-    # Staff routers admit staff only; everyone else falls through to the citizen routers and
-    # the fallback, and so gets the answer any unknown command gets.
-    dispatcher.include_routers(
-        status.router.build(),
-        staff.router.build(),
-        admin.router.build(),
-        desk_buttons.router.build(),
-        citizen,
-        fallback.router.build(),
-        desk_errors.router.build(),
-        errors.router.build(),
-    )
+    dispatcher.include_routers(*build_routers())
     return dispatcher
-
-
-def create_bot(settings: Settings) -> Bot:
-    hold_response_types()
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    session.middleware(TransientErrorRetry())
-    return Bot(
-        token=settings.bot_token,
-        session=session,
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
 
 
 def outbox_renderer(
@@ -199,10 +139,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         evidence_store = LocalEvidenceStore(settings.evidence_dir)
     redis: Redis | None = None
     if settings.redis_url:
-        redis, state = _redis_backends(settings, settings.redis_url)
+        redis, state = redis_backends(settings, settings.redis_url)
     else:
-        state = _local_backends(settings, engine)
-    fsm_storage, isolation = state.fsm_storage, state.isolation
+        state = local_backends(settings, engine)
     board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale)
     sender = OutboxSender(
         bot,
@@ -211,17 +150,11 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         shared_slots=state.shared_slots,
     )
     feed = StaffFeed(settings.staff_chat_id, settings.default_locale)
-    desk = Desk(
-        sessions,
-        settings.code_prefix,
-        Deadlines(
-            review_days=settings.review_deadline_days,
-            decision_days=settings.decision_deadline_days,
-            decision_days_needs_info=settings.decision_deadline_needs_info_days,
-            follow_up_days=settings.follow_up_deadline_days,
-        ),
-        staff_feed=feed,
-        on_enqueued=sender.wake,
+    deadlines = Deadlines(
+        review_days=settings.review_deadline_days,
+        decision_days=settings.decision_deadline_days,
+        decision_days_needs_info=settings.decision_deadline_needs_info_days,
+        follow_up_days=settings.follow_up_deadline_days,
     )
     services = Services(
         settings=settings,
@@ -230,7 +163,12 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         ),
         evidence_intake=EvidenceIntake(evidence_store),
         evidence_store=evidence_store,
-        desk=desk,
+        desk=Desk(
+            sessions, settings.code_prefix, deadlines, staff_feed=feed, on_enqueued=sender.wake
+        ),
+        cases=CaseQueries(sessions, settings.code_prefix, deadlines),
+        desk_reports=DeskReports(sessions),
+        lookup=StatusLookup(sessions, settings.code_prefix),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
         status_limiter=state.status_limiter,
         report_limiter=state.report_limiter,
@@ -238,9 +176,18 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         language_choices=LanguageChoices(sessions),
         agencies=AgencyDirectory(),
     )
-    dispatcher = build_dispatcher(services, sessions, i18n, fsm_storage, isolation)
+    dispatcher = build_dispatcher(services, i18n, state.fsm_storage, state.isolation)
     application = Application(
-        settings, engine, sessions, bot, dispatcher, i18n, fsm_storage, services, sender, redis
+        settings,
+        engine,
+        sessions,
+        bot,
+        dispatcher,
+        i18n,
+        state.fsm_storage,
+        services,
+        sender,
+        redis,
     )
     try:
         yield application
@@ -255,151 +202,3 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         if isinstance(evidence_store, S3EvidenceStore):
             await evidence_store.close()
         await engine.dispose()
-
-
-@dataclass
-class _StateBackends:
-    """Where conversations, per-user locks, rate limits and send slots are kept."""
-
-    fsm_storage: SqlStorage | TrackedRedisStorage
-    isolation: BaseEventIsolation
-    status_limiter: RateLimiter
-    report_limiter: RateLimiter
-    update_limiter: RateLimiter
-    shared_slots: SharedSlots | None
-
-
-def _local_backends(settings: Settings, engine: AsyncEngine) -> _StateBackends:
-    return _StateBackends(
-        # One process owns SQLite conversations, so it may keep them in memory as well.
-        fsm_storage=SqlStorage(engine, cache=is_sqlite(settings.database_url)),
-        isolation=PerUserLocks(),
-        status_limiter=MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60),
-        report_limiter=MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600),
-        update_limiter=MemoryRateLimiter(settings.flood_updates, settings.flood_window_seconds),
-        shared_slots=None,
-    )
-
-
-def _redis_backends(settings: Settings, redis_url: str) -> tuple[Redis, _StateBackends]:
-    """Several instances: one user's updates are serialised across all of them, and the
-    limits are kept together. redis-py is imported here, not at the top: it adds about 6 MB
-    to every process, and the single-process default never uses it (bench/RESULTS.md)."""
-    from aiogram.fsm.storage.redis import RedisEventIsolation
-    from redis.asyncio import BlockingConnectionPool, Redis
-
-    from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
-
-    # A burst waits for a free connection instead of failing with "Too many connections".
-    redis = Redis(
-        connection_pool=BlockingConnectionPool.from_url(
-            redis_url, max_connections=REDIS_CONNECTIONS, timeout=10
-        )
-    )
-    return redis, _StateBackends(
-        fsm_storage=TrackedRedisStorage(redis),
-        isolation=RedisEventIsolation(redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}),
-        status_limiter=RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60),
-        report_limiter=RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600),
-        update_limiter=RedisRateLimiter(
-            redis, settings.flood_updates, settings.flood_window_seconds
-        ),
-        shared_slots=RedisSendSlots(redis, rate=30, per_chat_seconds=1),
-    )
-
-
-def start_background(application: Application) -> None:
-    settings, services = application.settings, application.services
-    with without_retries():
-        # The sender paces itself and must see each 429; the context is copied into its task.
-        sender = asyncio.create_task(application.sender.run())
-    application.background.append(sender)
-    jobs = [
-        background.every(
-            settings.conversation_sweep_seconds,
-            functools.partial(
-                background.expire_idle_conversations,
-                application.bot,
-                application.fsm_storage,
-                application.sessions,
-                services.intake,
-                application.i18n,
-                settings,
-            ),
-            "expire conversations",
-        ),
-        background.every(
-            settings.card_sync_seconds,
-            services.desk.stage_missing_cards,
-            "stage missing cards",
-        ),
-        background.every(
-            3600,
-            functools.partial(
-                coordination.forget_old_updates, application.sessions, timedelta(days=2)
-            ),
-            "forget old webhook updates",
-        ),
-        background.daily_overdue_reminder(
-            services.desk, application.sessions, application.i18n, settings
-        ),
-    ]
-    application.background.extend(asyncio.create_task(job) for job in jobs)
-
-
-async def publish_commands(application: Application) -> None:
-    """The command menu Telegram shows citizens, in each language."""
-    i18n = application.i18n
-    for locale in SUPPORTED_LOCALES:
-        with i18n.context(), i18n.use_locale(locale):
-            commands = [
-                BotCommand(command="lapor", description=_("File a report")),
-                BotCommand(command="status", description=_("Check a report by its code")),
-                BotCommand(command="laporan", description=_("My reports")),
-                BotCommand(command="batal", description=_("Cancel the report being written")),
-                BotCommand(command="bahasa", description=_("Change language")),
-                BotCommand(command="help", description=_("Help")),
-            ]
-        language = None if locale == application.settings.default_locale else locale
-        await application.bot.set_my_commands(
-            commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
-        )
-
-
-async def run(settings: Settings) -> None:
-    """Polling by default; a webhook server when WEBHOOK_URL is set."""
-    async with open_application(settings) as application:
-        await publish_commands(application)
-        start_background(application)
-        freeze_startup_objects()
-        if settings.webhook_url:
-            from bot.webhook import serve_webhook
-
-            await serve_webhook(application, application.redis)
-            return
-        log.info("bot polling", extra={"api": settings.telegram_api_url})
-        await application.bot.delete_webhook()
-        await poller(application).run()
-
-
-def freeze_startup_objects() -> None:
-    """Exempt everything built so far (modules, aiogram's and pydantic's types, the
-    dispatcher, the ORM's mappers: hundreds of thousands of objects that live as long as
-    the process) from the garbage collector's full collections.
-
-    Each full collection walks every tracked object, and the event loop stops while it
-    does: with the start-up objects included that was 160-220 ms every 20 s at 64 updates
-    a second, a stall that every update under way waited out (the intake benchmark's p99
-    at half rate). Frozen objects are still freed by reference counting; only cycles among
-    them would stay, and start-up objects are kept anyway."""
-    gc.collect()  # what start-up left as garbage goes now rather than being kept forever
-    gc.freeze()
-
-
-def poller(application: Application, polling_timeout: int = 30) -> Poller:
-    return Poller(
-        application.bot,
-        application.dispatcher,
-        application.sessions,
-        polling_timeout=polling_timeout,
-    )

@@ -1,4 +1,4 @@
-"""Runtime settings, read from the environment and `.env` (names fixed by DESIGN §2)."""
+"""Runtime settings, read from the environment and `.env` (names fixed by docs/runtime.md)."""
 
 from __future__ import annotations
 

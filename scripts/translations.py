@@ -4,23 +4,45 @@
     python scripts/translations.py check    # list missing or fuzzy entries (exit 1 if any)
 
 English source strings are their own English translation, so `update` fills the en
-catalogue itself; Indonesian entries are written by a person in locales/id/."""
+catalogue itself; Indonesian entries are written by a person in bot/locales/id/."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALES = ROOT / "locales"
+sys.path.insert(0, str(ROOT))  # run as a script: scripts/ itself is what Python put first
+
+from scripts.translatable import translatable  # noqa: E402
+
+PLACEHOLDER = re.compile(r"\{\w*\}")
+LOCALES = ROOT / "bot" / "locales"
 TEMPLATE = LOCALES / "messages.pot"
 
 
 def catalogue_path(locale: str) -> Path:
     return LOCALES / locale / "LC_MESSAGES" / "messages.po"
+
+
+def write_template() -> None:
+    """The template (.pot) from the syntax tree, so a string inside an f-string is in it."""
+    found, refused = translatable(ROOT / "bot")
+    if refused:
+        raise SystemExit(
+            "_() must be given a plain string literal (format it afterwards): "
+            + ", ".join(refused)
+        )
+    catalog = Catalog()
+    for text in sorted({item.text for item in found}):
+        catalog.add(text, flags=("python-brace-format",) if PLACEHOLDER.search(text) else ())
+    with TEMPLATE.open("wb") as handle:
+        write_po(handle, catalog, omit_header=True, sort_output=True, width=76)
 
 
 def update() -> None:
@@ -29,19 +51,7 @@ def update() -> None:
             [sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT
         )
 
-    pybabel(
-        "extract",
-        "-F",
-        "babel.cfg",
-        "-k",
-        "__",
-        "--no-location",
-        "--omit-header",
-        "--sort-output",
-        "-o",
-        str(TEMPLATE),
-        "bot",
-    )
+    write_template()
     for locale in ("id", "en"):
         command = "update" if catalogue_path(locale).exists() else "init"
         pybabel(

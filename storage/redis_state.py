@@ -14,7 +14,7 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from redis.asyncio import Redis
 
-from storage.fsm import ExpiredConversation
+from storage.conversations import ExpiredConversation
 from storage.send_limits import CATCH_UP, GROUP_INTERVAL, LIMIT_MARGIN, SEND_HOLD
 
 _ACTIVITY = "lapor:fsm:activity"

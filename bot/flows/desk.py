@@ -22,6 +22,3 @@ class AnswerAction(CallbackData, prefix="an"):
 
 class AnswerForm(StatesGroup):
     waiting = State()
-
-
-REJECT_REASONS = ("not_asn", "out_of_scope", "duplicate", "no_substance")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
+
+from bot.services import report_fields
 
 
 class ReportForm(StatesGroup):
@@ -79,6 +83,42 @@ EDITABLE: dict[str, State] = {
     "witnesses": ReportForm.witnesses,
     "evidence": ReportForm.evidence,
 }
+
+
+# Steps answered by typing text: what each stores of the typed text (or FieldRejected, which
+# handlers/citizen_errors.py answers). One handler serves them all.
+TEXT_ANSWERS: dict[str, Callable[[str | None], dict[str, object]]] = {
+    ReportForm.reporter_name.state: lambda text: {  # type: ignore[dict-item]
+        "reporter_name": report_fields.bounded_text(text, maximum=report_fields.REPORTER_NAME_MAX)
+    },
+    ReportForm.asn_name.state: lambda text: {  # type: ignore[dict-item]
+        "asn_name": report_fields.bounded_text(text, maximum=report_fields.NAME_MAX)
+    },
+    ReportForm.asn_position.state: lambda text: {  # type: ignore[dict-item]
+        "asn_position": report_fields.bounded_text(text, maximum=report_fields.POSITION_MAX)
+    },
+    ReportForm.asn_nip.state: lambda text: {"asn_nip": report_fields.validate_nip(text)},  # type: ignore[dict-item]
+    ReportForm.place.state: lambda text: _place_answers(report_fields.parse_place(text)),  # type: ignore[dict-item]
+    ReportForm.description.state: lambda text: {  # type: ignore[dict-item]
+        "description": report_fields.bounded_text(
+            text,
+            minimum=report_fields.DESCRIPTION_MIN,
+            maximum=report_fields.DESCRIPTION_MAX,
+        )
+    },
+    ReportForm.witnesses.state: lambda text: {  # type: ignore[dict-item]
+        "witnesses": report_fields.bounded_text(text, maximum=report_fields.WITNESSES_MAX)
+    },
+}
+
+
+def _place_answers(place: report_fields.Place) -> dict[str, object]:
+    return {"place": place.text, "place_url": place.url}
+
+
+def is_reporting(state_name: str | None) -> bool:
+    """The conversation is a report being written (not an answer, not idle)."""
+    return state_name is not None and state_name.startswith(f"{ReportForm.__name__}:")
 
 
 def state_by_name(name: str | None) -> State | None:

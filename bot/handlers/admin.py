@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from aiogram import Bot
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.filters import StaffOnly
-from bot.routing import RouterTemplate
+from bot.dispatch.filters import StaffOnly
+from bot.dispatch.routing import RouterTemplate
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import today_in_indonesia
-from bot.services.desk import STATUSES
-from bot.services.export import EXPORT_COLUMNS, export_cases
-from bot.services.staff import StaffDirectory, StaffError, audit_export, parse_user_id
-from bot.services.statistics import case_statistics
+from bot.services.desk_reports import DeskReports
+from bot.services.export import EXPORT_COLUMNS
+from bot.services.lifecycle import STATUSES
+from bot.services.staff import StaffDirectory, parse_user_id
+from bot.telegram.menus import show_staff_menu, withdraw_staff_menu
 from bot.ui.labels import category_label, show_datetime, status_label
 from bot.ui.text import bold, code, quote
 from storage.models import utcnow
@@ -40,9 +42,11 @@ def _role_label(role: str) -> str:
 async def staff(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
     staff_directory: StaffDirectory,
 ) -> None:
+    """StaffError (a bad role, not staff, an ADMIN_IDS admin) is answered in desk_errors."""
     parts = (command.args or "").split()
     actor = message.from_user.id  # type: ignore[union-attr]
     usage = _("Usage: /staff add USER_ID [officer|admin], /staff remove USER_ID, /staff list")
@@ -50,7 +54,7 @@ async def staff(
         await message.answer(usage)
         return
     if parts[0] == "list":
-        members = await staff_directory.members(session)
+        members = await staff_directory.members()
         lines = [bold(_("Staff"))] + [
             f"• {code(str(user_id))} — {_role_label(role)}" for user_id, role in members
         ]
@@ -60,32 +64,22 @@ async def staff(
     if user_id is None:
         await message.answer(usage)
         return
-    try:
-        if parts[0] == "add":
-            role = parts[2].lower() if len(parts) > 2 else "officer"
-            await staff_directory.add(session, user_id, role, by=actor)
-            await session.commit()
-            await message.answer(
-                _("{user} is now {role}.").format(user=code(str(user_id)), role=_role_label(role))
-            )
-        else:
-            await staff_directory.remove(session, user_id, by=actor)
-            await session.commit()
-            await message.answer(_("{user} is no longer staff.").format(user=code(str(user_id))))
-    except StaffError as error:
-        reasons = {
-            "bad_role": _("The role must be officer or admin."),
-            "not_staff": _("That user is not staff."),
-            "bootstrap_admin": _(
-                "Admins listed in ADMIN_IDS are removed by the operator, not with /staff."
-            ),
-        }
-        await message.answer(reasons.get(error.reason, usage))
+    if parts[0] == "add":
+        role = parts[2].lower() if len(parts) > 2 else "officer"
+        await staff_directory.add(user_id, role, by=actor)
+        await show_staff_menu(bot, i18n, i18n.default_locale, user_id, role)
+        await message.answer(
+            _("{user} is now {role}.").format(user=code(str(user_id)), role=_role_label(role))
+        )
+    else:
+        await staff_directory.remove(user_id, by=actor)
+        await withdraw_staff_menu(bot, user_id)
+        await message.answer(_("{user} is no longer staff.").format(user=code(str(user_id))))
 
 
 @router.message(Command("stats"))
-async def stats(message: Message, session: AsyncSession) -> None:
-    statistics = await case_statistics(session, today=today_in_indonesia())
+async def stats(message: Message, desk_reports: DeskReports) -> None:
+    statistics = await desk_reports.statistics(today=today_in_indonesia())
     headline = statistics.headline
     rate = f"{headline.follow_up_rate:.0%}" if headline.follow_up_rate is not None else "–"
     lines = [
@@ -133,21 +127,18 @@ async def stats(message: Message, session: AsyncSession) -> None:
 
 
 @admin_only.message(Command("export"))
-async def export(message: Message, command: CommandObject, session: AsyncSession) -> None:
+async def export(message: Message, command: CommandObject, desk_reports: DeskReports) -> None:
     fmt = (command.args or "xlsx").strip().lower()
     if fmt not in ("xlsx", "csv"):
         await message.answer(_("Usage: /export [xlsx|csv]"))
         return
-    headers = _export_headers()
-    content = await export_cases(
-        session,
+    content = await desk_reports.export(
         fmt=fmt,  # type: ignore[arg-type]
-        columns=headers,
+        columns=_export_headers(),
         status_labels={key: status_label(key) for key in STATUSES},
         category_labels={key: category_label(key) for key in CATEGORY_KEYS},
+        actor_id=message.from_user.id,  # type: ignore[union-attr]
     )
-    audit_export(session, actor_id=message.from_user.id, fmt=fmt)  # type: ignore[union-attr]
-    await session.commit()
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     await message.answer_document(
         BufferedInputFile(content, filename=f"lapor-netral-{stamp}.{fmt}"),

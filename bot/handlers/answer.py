@@ -10,17 +10,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import AnswerAction, AnswerForm
-from bot.routing import RouterTemplate
-from bot.services.desk import CaseClosedForAnswers, CaseNotFound, Desk
-from bot.services.evidence import EvidenceRejected
+from bot.flows.report import is_reporting
+from bot.services.case_queries import CaseClosedForAnswers, CaseNotFound, CaseQueries
+from bot.services.desk import Desk
 from bot.services.evidence_intake import EvidenceIntake
-from bot.services.report_fields import FieldRejected, bounded_text
-from bot.telegram_files import download_evidence
-from bot.ui.errors import evidence_rejection, field_rejection
+from bot.services.report_fields import bounded_text
+from bot.telegram.files import download_evidence
 from bot.ui.labels import status_label
 from bot.ui.text import code
-from storage.evidence_store import EvidenceStoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +49,9 @@ def _done_keyboard(case_code: str) -> InlineKeyboardMarkup:
 
 @router.callback_query(AnswerAction.filter(F.action == "reply"))
 async def start_answer(
-    callback: CallbackQuery, callback_data: AnswerAction, state: FSMContext, desk: Desk
+    callback: CallbackQuery, callback_data: AnswerAction, state: FSMContext, cases: CaseQueries
 ) -> None:
-    current = await state.get_state()
-    if current is not None and current.startswith("ReportForm:"):
+    if is_reporting(await state.get_state()):
         await callback.answer(
             _("Please finish or cancel (/batal) the report you are writing first."),
             show_alert=True,
@@ -63,7 +61,7 @@ async def start_answer(
     # answer as one that does not exist, so a forged button tells nothing.
     chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     try:
-        case = await desk.answerable_case(callback_data.code, chat_id=chat_id)
+        case = await cases.answerable_case(callback_data.code, chat_id=chat_id)
     except CaseNotFound:
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
@@ -101,28 +99,18 @@ async def answer(
     evidence_intake: EvidenceIntake,
 ) -> None:
     case_code = (await state.get_data()).get("answer_code", "")
+    # A refused text or file (FieldRejected, EvidenceRejected) is answered in
+    # handlers/citizen_errors.py; the reporter stays in the answer.
     text = None
     evidence = []
-    try:
-        if message.text:
-            text = bounded_text(message.text, maximum=ANSWER_MAX)
-        else:
-            media = message.photo[-1] if message.photo else message.document
-            assert media is not None  # guaranteed by the filter
-            content = await download_evidence(bot, media.file_id, media.file_size)
-            item = await evidence_intake.accept(content)
-            evidence.append(item)
-            text = bounded_text(message.caption, maximum=ANSWER_MAX) if message.caption else None
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    except EvidenceRejected as rejected:
-        await message.answer(evidence_rejection(rejected.reason))
-        return
-    except EvidenceStoreUnavailable:
-        log.exception("evidence store not writable")
-        await message.answer(evidence_rejection("store_unavailable"))
-        return
+    if message.text:
+        text = bounded_text(message.text, maximum=ANSWER_MAX)
+    else:
+        media = message.photo[-1] if message.photo else message.document
+        assert media is not None  # guaranteed by the filter
+        content = await download_evidence(bot, media.file_id, media.file_size)
+        evidence.append(await evidence_intake.accept(content))
+        text = bounded_text(message.caption, maximum=ANSWER_MAX) if message.caption else None
     try:
         # Relayed to the staff chat through the outbox, committed with the answer.
         case = await desk.record_answer(

@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.routing import RouterTemplate
+from bot.dispatch.routing import RouterTemplate
 from bot.services.intake import IntakeService
 from bot.ui.text import code, quote
 

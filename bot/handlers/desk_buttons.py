@@ -1,7 +1,8 @@
 """The buttons on case cards in the staff chat. The router filter re-checks the presser's
 role on every press: a card is visible to every member of the group, not only staff. A
 button that changes the case carries the version its card showed, and changes it only if
-it is still that version (a newer state is answered by handlers/desk_errors.py)."""
+it is still that version; a newer state, a vanished case or a forbidden move are answered
+in handlers/desk_errors.py."""
 
 from __future__ import annotations
 
@@ -11,49 +12,41 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import StaffOnly
-from bot.flows.desk import REJECT_REASONS, DeskAction
-from bot.routing import RouterTemplate
-from bot.services.desk import CaseChanged, CaseNotFound, Desk, TransitionNotAllowed
+from bot.dispatch.filters import StaffOnly
+from bot.dispatch.routing import RouterTemplate
+from bot.flows.desk import DeskAction
+from bot.services.case_queries import CaseQueries
+from bot.services.desk import CaseChanged, Desk
+from bot.services.lifecycle import REJECT_REASONS, Status
 from bot.ui.cards import case_detail, reject_keyboard, reject_reason_label
-from bot.ui.labels import status_label
 from bot.ui.text import code, split_for_telegram
 
 router = RouterTemplate(name="desk_buttons")
 router.callback_query.filter(DeskAction.filter(), StaffOnly())
 
 
-async def _refuse(callback: CallbackQuery, text: str) -> None:
-    await callback.answer(text, show_alert=True)
-
-
 @router.callback_query(DeskAction.filter(F.action == "take"))
 async def take(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
-    try:
-        case = await desk.take(
-            callback_data.code, actor_id=callback.from_user.id, seen_version=callback_data.seen
-        )
-    except CaseNotFound:
-        await _refuse(callback, _("This button is no longer active."))
-        return
+    case = await desk.take(
+        callback_data.code, actor_id=callback.from_user.id, seen_version=callback_data.seen
+    )
     await callback.answer(_("{code} is yours.").format(code=case.code))
 
 
 @router.callback_query(DeskAction.filter(F.action == "review"))
-async def review(callback: CallbackQuery, callback_data: DeskAction, desk: Desk, bot: Bot) -> None:
-    try:
-        detail = await desk.detail(callback_data.code, show_identity=False)
-    except CaseNotFound:
-        await _refuse(callback, _("This button is no longer active."))
-        return
+async def review(
+    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries, bot: Bot
+) -> None:
+    detail = await cases.detail(callback_data.code, show_identity=False)
     # The full case goes to the officer privately, not to everyone in the group; reporter
-    # identity is never part of it (admins see that with /case).
+    # identity is never part of it (admins see that with /case in a private chat).
     try:
         for part in split_for_telegram(case_detail(detail)):
             await bot.send_message(callback.from_user.id, part)
     except TelegramAPIError:
-        await _refuse(
-            callback, _("Open a private chat with me first (press Start), then try again.")
+        await callback.answer(
+            _("Open a private chat with me first (press Start), then try again."),
+            show_alert=True,
         )
         return
     await callback.answer(_("Sent to you privately."))
@@ -67,12 +60,8 @@ async def ask_hint(callback: CallbackQuery, callback_data: DeskAction) -> None:
 
 
 @router.callback_query(DeskAction.filter(F.action == "reject"))
-async def reject(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
-    try:
-        case = await desk.case(callback_data.code)
-    except CaseNotFound:
-        await _refuse(callback, _("This button is no longer active."))
-        return
+async def reject(callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries) -> None:
+    case = await cases.case(callback_data.code)
     if case.version != callback_data.seen:
         raise CaseChanged(case)
     await callback.answer()
@@ -90,33 +79,22 @@ async def reject_with_reason(
     callback: CallbackQuery,
     callback_data: DeskAction,
     desk: Desk,
+    cases: CaseQueries,
     i18n: I18n,
 ) -> None:
     if callback_data.value not in REJECT_REASONS:
-        await _refuse(callback, _("This button is no longer active."))
+        await callback.answer(_("This button is no longer active."), show_alert=True)
         return
-    try:
-        locale = await desk.reporter_locale(callback_data.code)
-        with i18n.use_locale(locale):
-            note = reject_reason_label(callback_data.value)
-        case, _previous = await desk.set_status(
-            callback_data.code,
-            "rejected",
-            actor_id=callback.from_user.id,
-            public_note=note,
-            seen_version=callback_data.seen,
-        )
-    except CaseNotFound:
-        await _refuse(callback, _("This button is no longer active."))
-        return
-    except TransitionNotAllowed as error:
-        await _refuse(
-            callback,
-            _("A case in status {current} cannot be rejected.").format(
-                current=status_label(error.current)
-            ),
-        )
-        return
+    # The reason goes to the reporter, in the reporter's language.
+    with i18n.use_locale(await cases.reporter_locale(callback_data.code)):
+        note = reject_reason_label(callback_data.value)
+    case, _previous = await desk.set_status(
+        callback_data.code,
+        Status.REJECTED,
+        actor_id=callback.from_user.id,
+        public_note=note,
+        seen_version=callback_data.seen,
+    )
     await callback.answer(_("{code} rejected.").format(code=case.code))
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)

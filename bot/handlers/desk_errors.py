@@ -1,5 +1,7 @@
-"""Domain errors of the staff desk, answered once here rather than in every handler
-(aiogram's error observers see the errors of every router, in router order)."""
+"""The staff desk's domain errors, each answered once here instead of in every handler
+(aiogram's error observers see the errors of every router; this router comes before the
+last-resort one in handlers/errors.py). A command gets a message, a button an alert: alerts
+are plain text, so those carry no HTML."""
 
 from __future__ import annotations
 
@@ -7,11 +9,27 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-from bot.routing import RouterTemplate
-from bot.services.desk import CaseChanged, Desk
+from bot.dispatch.routing import RouterTemplate
+from bot.services.case_queries import CaseNotFound
+from bot.services.desk import CaseChanged, Desk, DeskError
+from bot.services.lifecycle import SANCTIONS, STATUSES, Status, TransitionNotAllowed
+from bot.services.staff import StaffError
 from bot.ui.labels import status_label
+from bot.ui.text import bold, code, quote
 
 router = RouterTemplate(name="desk_errors")
+
+
+async def _tell(event: ErrorEvent, *, message: str, alert: str | None = None) -> None:
+    update = event.update
+    if update.callback_query is not None:
+        await update.callback_query.answer(alert or message, show_alert=True)
+    elif update.message is not None:
+        await update.message.answer(message)
+
+
+def stale_button() -> str:
+    return _("This button is no longer active.")
 
 
 @router.errors(ExceptionTypeFilter(CaseChanged))
@@ -23,10 +41,64 @@ async def case_changed(event: ErrorEvent, desk: Desk) -> None:
         "{code} was changed by someone else a moment ago and is now: {status}. Nothing was "
         "done. Check the case and try again if it is still needed."
     ).format(code=case.code, status=status_label(case.status))
-    update = event.update
-    if update.callback_query is not None:
+    if event.update.callback_query is not None:
         # The card pressed is out of date: bring it up to date as well.
         await desk.refresh_card(case.id)  # type: ignore[arg-type]
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.message is not None:
-        await update.message.answer(text)
+    await _tell(event, message=text)
+
+
+@router.errors(ExceptionTypeFilter(CaseNotFound))
+async def case_not_found(event: ErrorEvent) -> None:
+    assert isinstance(event.exception, CaseNotFound)
+    typed = event.exception.code_text
+    await _tell(
+        event,
+        message=_("No case has the code {code}.").format(code=quote(typed[:40])),
+        alert=stale_button(),
+    )
+
+
+@router.errors(ExceptionTypeFilter(TransitionNotAllowed))
+async def transition_refused(event: ErrorEvent) -> None:
+    assert isinstance(event.exception, TransitionNotAllowed)
+    error = event.exception
+    allowed = ", ".join(code(key) for key in error.allowed) or _("none (final status)")
+    message = _(
+        "A case in status {current} cannot move to {wanted}. Allowed next: {allowed}"
+    ).format(current=bold(status_label(error.current)), wanted=code(error.wanted), allowed=allowed)
+    alert = None
+    if error.wanted == Status.REJECTED:
+        alert = _("A case in status {current} cannot be rejected.").format(
+            current=status_label(error.current)
+        )
+    await _tell(event, message=message, alert=alert)
+
+
+@router.errors(ExceptionTypeFilter(DeskError))
+async def desk_refusal(event: ErrorEvent) -> None:
+    assert isinstance(event.exception, DeskError)
+    messages = {
+        "unknown_status": _("Unknown status. Use one of: {statuses}").format(
+            statuses=", ".join(code(key) for key in STATUSES)
+        ),
+        "reporter_unreachable": _("The reporter can no longer be reached for this case."),
+        "not_proven": _("A recommendation can only be recorded on a proven case."),
+        "no_recommendation": _("Record the recommendation first with /recommend."),
+        "bad_sanction": _("Sanction must be one of: {sanctions}").format(
+            sanctions=", ".join(code(key) for key in SANCTIONS)
+        ),
+    }
+    await _tell(event, message=messages[event.exception.reason])
+
+
+@router.errors(ExceptionTypeFilter(StaffError))
+async def staff_refusal(event: ErrorEvent) -> None:
+    assert isinstance(event.exception, StaffError)
+    messages = {
+        "bad_role": _("The role must be officer or admin."),
+        "not_staff": _("That user is not staff."),
+        "bootstrap_admin": _(
+            "Admins listed in ADMIN_IDS are removed by the operator, not with /staff."
+        ),
+    }
+    await _tell(event, message=messages[event.exception.reason])

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.routing import RouterTemplate
+from bot.dispatch.routing import RouterTemplate
 from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)

@@ -11,15 +11,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Settings
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.navigation import advance
 from bot.flows.prompts import evidence_done_keyboard
 from bot.flows.report import ReportAction, ReportForm
-from bot.routing import RouterTemplate
-from bot.services.evidence import EvidenceRejected
 from bot.services.evidence_intake import EvidenceIntake
-from bot.telegram_files import download_evidence
+from bot.telegram.files import download_evidence
 from bot.ui.errors import evidence_rejection
-from storage.evidence_store import EvidenceStoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +53,10 @@ async def evidence_file(
             reply_markup=evidence_done_keyboard(),
         )
         return
-    try:
-        content = await download_evidence(bot, file_id, declared_size)
-        item = await evidence_intake.accept(content)
-    except EvidenceRejected as rejected:
-        log.info("evidence refused", extra={"reason": rejected.reason})
-        await message.answer(evidence_rejection(rejected.reason))
-        return
-    except EvidenceStoreUnavailable:
-        log.exception("evidence store not writable")
-        await message.answer(evidence_rejection("store_unavailable"))
-        return
+    # A refused file (EvidenceRejected) or a store that cannot be written is answered in
+    # handlers/citizen_errors.py, and the step stays where it was.
+    content = await download_evidence(bot, file_id, declared_size)
+    item = await evidence_intake.accept(content)
     # Re-read: other files of the same album may have been added while this one was processed.
     attached = (await state.get_data()).get("evidence", [])
     if any(existing["sha256"] == item.sha256 for existing in attached):

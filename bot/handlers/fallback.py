@@ -7,7 +7,7 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.routing import RouterTemplate
+from bot.dispatch.routing import RouterTemplate
 
 router = RouterTemplate(name="fallback")
 router.message.filter(F.chat.type == ChatType.PRIVATE)

@@ -14,10 +14,18 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.navigation import advance, ask, go_back, repeat_question
 from bot.flows.prompts import back_label
-from bot.flows.report import EDITABLE, MenuAction, ReportAction, ReportForm
-from bot.routing import RouterTemplate
+from bot.flows.report import (
+    EDITABLE,
+    TEXT_ANSWERS,
+    MenuAction,
+    ReportAction,
+    ReportForm,
+    is_reporting,
+    state_by_name,
+)
 from bot.services import report_fields
 from bot.services.agencies import AgencyDirectory
 from bot.services.catalogue import CATEGORY_KEYS, provinces
@@ -30,8 +38,6 @@ from bot.services.dates import (
 )
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
 from bot.services.ratelimit import RateLimiter
-from bot.services.report_fields import FieldRejected
-from bot.ui.errors import field_rejection
 from bot.ui.labels import show_date
 from bot.ui.text import code, quote
 from storage.db import DATABASE_ERRORS
@@ -57,8 +63,7 @@ async def _close_buttons(callback: CallbackQuery) -> None:
 async def _begin(
     message: Message, state: FSMContext, user_id: int, report_limiter: RateLimiter
 ) -> None:
-    current = await state.get_state()
-    if current is not None and current.startswith("ReportForm:"):
+    if is_reporting(await state.get_state()):
         await message.answer(
             _(
                 "You have a report in progress; let's continue where you left off. "
@@ -126,16 +131,6 @@ async def choose_identity(
     await advance(callback.message, state, ReportForm.identity, **answers)  # type: ignore[arg-type]
 
 
-@router.message(ReportForm.reporter_name, TYPED)
-async def reporter_name(message: Message, state: FSMContext) -> None:
-    try:
-        name = report_fields.bounded_text(message.text, maximum=report_fields.REPORTER_NAME_MAX)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.reporter_name, reporter_name=name)
-
-
 @router.message(ReportForm.reporter_phone, F.contact)
 async def reporter_phone_shared(message: Message, state: FSMContext) -> None:
     contact = message.contact
@@ -156,46 +151,25 @@ async def reporter_phone_typed(message: Message, state: FSMContext) -> None:
 
 
 async def _accept_phone(message: Message, state: FSMContext, raw: str) -> None:
-    try:
-        phone = report_fields.normalize_phone(raw)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
+    phone = report_fields.normalize_phone(raw)  # FieldRejected: handlers/citizen_errors.py
     await message.answer(_("Thank you, number saved."), reply_markup=ReplyKeyboardRemove())
     await advance(message, state, ReportForm.reporter_phone, reporter_phone=phone)
 
 
-# --- step 2: the civil servant -----------------------------------------------------------
+# --- the steps answered by typing text (flows/report.py TEXT_ANSWERS) ------------------------
 
 
-@router.message(ReportForm.asn_name, TYPED)
-async def asn_name(message: Message, state: FSMContext) -> None:
-    try:
-        name = report_fields.bounded_text(message.text, maximum=report_fields.NAME_MAX)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.asn_name, asn_name=name)
+@router.message(StateFilter(*TEXT_ANSWERS), TYPED)
+async def typed_answer(message: Message, state: FSMContext, raw_state: str) -> None:
+    """Names, position, NIP, place, description, witnesses: checked by the step's entry in
+    TEXT_ANSWERS; a refusal (FieldRejected) is answered in handlers/citizen_errors.py."""
+    answers = TEXT_ANSWERS[raw_state](message.text)
+    step = state_by_name(raw_state)
+    assert step is not None  # StateFilter admitted only steps of the table
+    await advance(message, state, step, **answers)
 
 
-@router.message(ReportForm.asn_position, TYPED)
-async def asn_position(message: Message, state: FSMContext) -> None:
-    try:
-        position = report_fields.bounded_text(message.text, maximum=report_fields.POSITION_MAX)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.asn_position, asn_position=position)
-
-
-@router.message(ReportForm.asn_nip, TYPED)
-async def asn_nip(message: Message, state: FSMContext) -> None:
-    try:
-        nip = report_fields.validate_nip(message.text)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.asn_nip, asn_nip=nip)
+# --- step 2: skipping what the reporter does not know ------------------------------------
 
 
 _SKIPPABLE = {
@@ -224,11 +198,7 @@ async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
 
 @router.message(ReportForm.agency, TYPED)
 async def agency(message: Message, state: FSMContext, agencies: AgencyDirectory) -> None:
-    try:
-        typed = report_fields.bounded_text(message.text, maximum=report_fields.AGENCY_MAX)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
+    typed = report_fields.bounded_text(message.text, maximum=report_fields.AGENCY_MAX)
     suggestions = await agencies.suggestions(typed)
     if not suggestions:
         await advance(message, state, ReportForm.agency, agency=typed, agency_options=None)
@@ -338,43 +308,6 @@ async def date_typed(message: Message, state: FSMContext) -> None:
             ).format(date=show_date(day))
         )
     await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
-
-
-# --- steps 6 to 8: where, what, witnesses -------------------------------------------------
-
-
-@router.message(ReportForm.place, TYPED)
-async def place(message: Message, state: FSMContext) -> None:
-    try:
-        parsed = report_fields.parse_place(message.text)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.place, place=parsed.text, place_url=parsed.url)
-
-
-@router.message(ReportForm.description, TYPED)
-async def description(message: Message, state: FSMContext) -> None:
-    try:
-        text = report_fields.bounded_text(
-            message.text,
-            minimum=report_fields.DESCRIPTION_MIN,
-            maximum=report_fields.DESCRIPTION_MAX,
-        )
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.description, description=text)
-
-
-@router.message(ReportForm.witnesses, TYPED)
-async def witnesses(message: Message, state: FSMContext) -> None:
-    try:
-        text = report_fields.bounded_text(message.text, maximum=report_fields.WITNESSES_MAX)
-    except FieldRejected as error:
-        await message.answer(field_rejection(error))
-        return
-    await advance(message, state, ReportForm.witnesses, witnesses=text)
 
 
 # --- summary: edit and submit -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Staff commands. The router's filter admits staff only (checked on every update); anyone
-else falls through to the same answer as an unknown command."""
+else falls through to the same answer as an unknown command. A code that names no case, a
+move the lifecycle forbids and the like are answered in handlers/desk_errors.py."""
 
 from __future__ import annotations
 
@@ -18,21 +19,16 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.filters import StaffOnly
+from bot.dispatch.filters import StaffOnly
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import DeskAction
-from bot.routing import RouterTemplate
-from bot.services.desk import (
-    OPEN_STATUSES,
-    SANCTIONS,
-    STATUSES,
-    CaseNotFound,
-    Desk,
-    DeskError,
-    TransitionNotAllowed,
-)
+from bot.services.case_queries import INBOX_PAGE, CaseQueries
+from bot.services.desk import Desk
 from bot.services.evidence_intake import suffix_for
+from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES
 from bot.services.report_fields import clean_text
 from bot.services.staff import StaffDirectory, parse_user_id
+from bot.telegram.menus import staff_commands
 from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
 from bot.ui.labels import status_label
 from bot.ui.text import TELEGRAM_TEXT_LIMIT, bold, code, quote, split_for_telegram
@@ -52,6 +48,7 @@ COMMANDS = (
     "overdue",
     "recommend",
     "followup",
+    "help",
 )
 # The cheap tests first: most updates are citizens' answers and button presses, which need
 # no look-up of who is staff.
@@ -71,41 +68,46 @@ def _split_args(command: CommandObject, count: int) -> list[str]:
     return _arguments(command).split(maxsplit=count - 1)
 
 
-async def _not_found(message: Message, code_text: str) -> None:
-    await message.answer(_("No case has the code {code}.").format(code=quote(code_text[:40])))
+def _code_and_text(command: CommandObject, limit: int = TEXT_ARGUMENT_MAX) -> tuple[str, str]:
+    """`/command CODE text`: both, the text cut to `limit`, or empty strings when either is
+    missing (the handler then answers with its usage)."""
+    parts = _split_args(command, 2)
+    return (parts[0], parts[1][:limit]) if len(parts) == 2 else ("", "")
 
 
-def _transition_refused(error: TransitionNotAllowed) -> str:
-    allowed = ", ".join(code(key) for key in error.allowed) or _("none (final status)")
-    return _("A case in status {current} cannot move to {wanted}. Allowed next: {allowed}").format(
-        current=bold(status_label(error.current)), wanted=code(error.wanted), allowed=allowed
-    )
-
-
-def _desk_refusal(error: DeskError) -> str:
-    messages = {
-        "unknown_status": _("Unknown status. Use one of: {statuses}").format(
-            statuses=", ".join(code(key) for key in STATUSES)
-        ),
-        "reporter_unreachable": _("The reporter can no longer be reached for this case."),
-        "not_proven": _("A recommendation can only be recorded on a proven case."),
-        "no_recommendation": _("Record the recommendation first with /recommend."),
-        "bad_sanction": _("Sanction must be one of: {sanctions}").format(
-            sanctions=", ".join(code(key) for key in SANCTIONS)
-        ),
-    }
-    return messages.get(error.reason, error.reason)
+@router.message(Command("help"))
+async def staff_help(message: Message, staff_role: str) -> None:
+    """Staff see the desk's commands; a citizen's /help falls through to the citizens'."""
+    lines = [bold(_("Lapor Netral for staff"))]
+    lines += [
+        f"/{entry.command} — {quote(entry.description)}" for entry in staff_commands(staff_role)
+    ]
+    lines += [
+        "",
+        _(
+            "Statuses: {statuses}. Cards in the staff group have buttons to take, review, "
+            "ask about and reject a case. The citizens' commands (/lapor, /status) work here "
+            "too."
+        ).format(statuses=", ".join(code(key) for key in STATUSES)),
+    ]
+    await message.answer("\n".join(lines))
 
 
 @router.message(Command("inbox"))
-async def inbox(message: Message, command: CommandObject, desk: Desk) -> None:
+async def inbox(message: Message, command: CommandObject, cases: CaseQueries) -> None:
     await _send_inbox(
-        message, desk, (command.args or "").strip(), page=0, user_id=message.from_user.id
+        message, cases, (command.args or "").strip(), page=0, user_id=message.from_user.id
     )  # type: ignore[union-attr]
 
 
 async def _send_inbox(
-    message: Message, desk: Desk, selector: str, *, page: int, user_id: int, edit: bool = False
+    message: Message,
+    cases: CaseQueries,
+    selector: str,
+    *,
+    page: int,
+    user_id: int,
+    edit: bool = False,
 ) -> None:
     if selector not in ("", "mine", *STATUSES):
         await message.answer(
@@ -114,22 +116,22 @@ async def _send_inbox(
             )
         )
         return
-    statuses = (selector,) if selector in STATUSES else OPEN_STATUSES
+    statuses = (selector,) if selector in STATUSES else OPEN
     assignee = user_id if selector == "mine" else None
-    listed = await desk.inbox(statuses=statuses, assignee_id=assignee, page=page)
-    cases, total = listed.cases, listed.total
+    listed = await cases.inbox(statuses=statuses, assignee_id=assignee, page=page)
+    total = listed.total
     if not total:
         text = _("No cases here.")
     else:
-        first = page * 10 + 1
+        first = page * INBOX_PAGE + 1
         heading = (
             _("Cases {first}–{last} of more than {total}, oldest first")
             if listed.more
             else _("Cases {first}–{last} of {total}, oldest first")
         )
         text = "\n".join(
-            [bold(heading.format(first=first, last=first + len(cases) - 1, total=total))]
-            + [case_line(case) for case in cases]
+            [bold(heading.format(first=first, last=first + len(listed.cases) - 1, total=total))]
+            + [case_line(case) for case in listed.cases]
         )
     buttons = []
     if page > 0:
@@ -139,7 +141,7 @@ async def _send_inbox(
                 callback_data=DeskAction(action="page", code=selector, value=str(page - 1)).pack(),
             )
         )
-    if (page + 1) * 10 < total:  # with `more`, total already reaches past the next page
+    if (page + 1) * INBOX_PAGE < total:  # with `more`, total already reaches past the next page
         buttons.append(
             InlineKeyboardButton(
                 text=_("Next ▶️"),
@@ -154,7 +156,9 @@ async def _send_inbox(
 
 
 @router.callback_query(DeskAction.filter(F.action == "page"))
-async def inbox_page(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
+async def inbox_page(
+    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries
+) -> None:
     page = callback_data.value
     if not (page.isascii() and page.isdigit() and len(page) < 6) or not isinstance(
         callback.message, Message
@@ -164,7 +168,7 @@ async def inbox_page(callback: CallbackQuery, callback_data: DeskAction, desk: D
     await callback.answer()
     await _send_inbox(
         callback.message,
-        desk,
+        cases,
         callback_data.code,
         page=int(callback_data.value),
         user_id=callback.from_user.id,
@@ -173,21 +177,18 @@ async def inbox_page(callback: CallbackQuery, callback_data: DeskAction, desk: D
 
 
 async def send_case(
-    message: Message,
+    chat_id: int,
     bot: Bot,
-    desk: Desk,
+    cases: CaseQueries,
     evidence_store: EvidenceStore,
     code_text: str,
     *,
     show_identity: bool,
 ) -> None:
-    try:
-        detail = await desk.detail(code_text, show_identity=show_identity)
-    except CaseNotFound:
-        await _not_found(message, code_text)
-        return
+    """The whole case, then its evidence, to `chat_id`."""
+    detail = await cases.detail(code_text, show_identity=show_identity)
     for part in split_for_telegram(case_detail(detail)):
-        await message.answer(part)
+        await bot.send_message(chat_id, part)
     media = []
     for item in detail.evidence:
         content = await evidence_store.get(item.storage_key)
@@ -207,11 +208,11 @@ async def send_case(
             if len(chunk) == 1:
                 single = chunk[0]
                 if isinstance(single, InputMediaPhoto):
-                    await bot.send_photo(message.chat.id, single.media, caption=single.caption)
+                    await bot.send_photo(chat_id, single.media, caption=single.caption)
                 else:
-                    await bot.send_document(message.chat.id, single.media, caption=single.caption)
+                    await bot.send_document(chat_id, single.media, caption=single.caption)
             else:
-                await bot.send_media_group(message.chat.id, chunk)  # type: ignore[arg-type]
+                await bot.send_media_group(chat_id, chunk)  # type: ignore[arg-type]
 
 
 @router.message(Command("case"))
@@ -219,7 +220,7 @@ async def case(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    desk: Desk,
+    cases: CaseQueries,
     evidence_store: EvidenceStore,
     sees_identity: bool,
 ) -> None:
@@ -227,7 +228,12 @@ async def case(
         await message.answer(_("Usage: /case CODE"))
         return
     await send_case(
-        message, bot, desk, evidence_store, _arguments(command), show_identity=sees_identity
+        message.chat.id,
+        bot,
+        cases,
+        evidence_store,
+        _arguments(command),
+        show_identity=sees_identity,
     )
 
 
@@ -242,22 +248,12 @@ async def set_status(message: Message, command: CommandObject, desk: Desk) -> No
         )
         return
     note = parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None
-    try:
-        moved, previous = await desk.set_status(
-            parts[0],
-            parts[1].lower(),
-            actor_id=message.from_user.id,
-            public_note=note,  # type: ignore[union-attr]
-        )
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
-    except TransitionNotAllowed as error:
-        await message.answer(_transition_refused(error))
-        return
-    except DeskError as error:
-        await message.answer(_desk_refusal(error))
-        return
+    moved, previous = await desk.set_status(
+        parts[0],
+        parts[1].lower(),
+        actor_id=message.from_user.id,  # type: ignore[union-attr]
+        public_note=note,
+    )
     await message.answer(
         _("{code}: {old} → {new}. The reporter will be notified.").format(
             code=code(moved.code), old=status_label(previous), new=bold(status_label(moved.status))
@@ -267,39 +263,21 @@ async def set_status(message: Message, command: CommandObject, desk: Desk) -> No
 
 @router.message(Command("note"))
 async def note(message: Message, command: CommandObject, desk: Desk) -> None:
-    parts = _split_args(command, 2)
-    if len(parts) < 2:
+    case_code, text = _code_and_text(command)
+    if not text:
         await message.answer(_("Usage: /note CODE text (internal, never shown to the reporter)"))
         return
-    try:
-        noted = await desk.add_note(
-            parts[0], parts[1][:TEXT_ARGUMENT_MAX], actor_id=message.from_user.id
-        )  # type: ignore[union-attr]
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
+    noted = await desk.add_note(case_code, text, actor_id=message.from_user.id)  # type: ignore[union-attr]
     await message.answer(_("Internal note added to {code}.").format(code=code(noted.code)))
 
 
 @router.message(Command("ask"))
 async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
-    parts = _split_args(command, 2)
-    if len(parts) < 2:
+    case_code, question = _code_and_text(command)
+    if not question:
         await message.answer(_("Usage: /ask CODE question for the reporter"))
         return
-    try:
-        asked = await desk.ask(
-            parts[0], parts[1][:TEXT_ARGUMENT_MAX], actor_id=message.from_user.id
-        )  # type: ignore[union-attr]
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
-    except TransitionNotAllowed as error:
-        await message.answer(_transition_refused(error))
-        return
-    except DeskError as error:
-        await message.answer(_desk_refusal(error))
-        return
+    asked = await desk.ask(case_code, question, actor_id=message.from_user.id)  # type: ignore[union-attr]
     await message.answer(
         _("Question sent to the reporter of {code}; the case now waits for their answer.").format(
             code=code(asked.code)
@@ -309,10 +287,7 @@ async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
 
 @router.message(Command("assign"))
 async def assign(
-    message: Message,
-    command: CommandObject,
-    desk: Desk,
-    staff_directory: StaffDirectory,
+    message: Message, command: CommandObject, desk: Desk, staff_directory: StaffDirectory
 ) -> None:
     parts = _split_args(command, 2)
     if len(parts) < 2:
@@ -327,23 +302,19 @@ async def assign(
     else:
         await message.answer(_("{who} is not a staff member.").format(who=quote(target[:40])))
         return
-    try:
-        assigned = await desk.assign(parts[0], assignee, actor_id=actor)
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
+    assigned = await desk.assign(parts[0], assignee, actor_id=actor)
     await message.answer(
         _("{code} is assigned to {who}.").format(code=code(assigned.code), who=code(str(assignee)))
     )
 
 
 @router.message(Command("find"))
-async def find(message: Message, command: CommandObject, desk: Desk) -> None:
+async def find(message: Message, command: CommandObject, cases: CaseQueries) -> None:
     text = _arguments(command)[:200]
     if not text:
         await message.answer(_("Usage: /find name, agency or code"))
         return
-    found = await desk.find(text)
+    found = await cases.find(text)
     if not found:
         await message.answer(_("Nothing found for {text}.").format(text=quote(text)))
         return
@@ -351,15 +322,15 @@ async def find(message: Message, command: CommandObject, desk: Desk) -> None:
 
 
 @router.message(Command("overdue"))
-async def overdue(message: Message, desk: Desk) -> None:
-    for part in split_for_telegram(overdue_text(await desk.overdue())):
+async def overdue(message: Message, cases: CaseQueries) -> None:
+    for part in split_for_telegram(overdue_text(await cases.overdue())):
         await message.answer(part)
 
 
 @router.message(Command("recommend"))
 async def recommend(message: Message, command: CommandObject, desk: Desk) -> None:
-    parts = _split_args(command, 2)
-    if len(parts) < 2:
+    case_code, recipient = _code_and_text(command, limit=300)
+    if not recipient:
         await message.answer(
             _(
                 "Usage: /recommend CODE recipient (the staffing authority the recommendation "
@@ -367,16 +338,11 @@ async def recommend(message: Message, command: CommandObject, desk: Desk) -> Non
             )
         )
         return
-    try:
-        case = await desk.record_recommendation(
-            parts[0], parts[1][:300], actor_id=message.from_user.id
-        )  # type: ignore[union-attr]
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
-    except DeskError as error:
-        await message.answer(_desk_refusal(error))
-        return
+    case = await desk.record_recommendation(
+        case_code,
+        recipient,
+        actor_id=message.from_user.id,  # type: ignore[union-attr]
+    )
     await message.answer(
         _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
             code=code(case.code), days=desk.deadlines.follow_up_days
@@ -392,19 +358,12 @@ async def follow_up(message: Message, command: CommandObject, desk: Desk) -> Non
             _("Usage: /followup CODE {sanctions} [note]").format(sanctions="|".join(SANCTIONS))
         )
         return
-    try:
-        case = await desk.record_follow_up(
-            parts[0],
-            parts[1].lower(),
-            actor_id=message.from_user.id,  # type: ignore[union-attr]
-            note=parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None,
-        )
-    except CaseNotFound:
-        await _not_found(message, parts[0])
-        return
-    except DeskError as error:
-        await message.answer(_desk_refusal(error))
-        return
+    case = await desk.record_follow_up(
+        parts[0],
+        parts[1].lower(),
+        actor_id=message.from_user.id,  # type: ignore[union-attr]
+        note=parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None,
+    )
     await message.answer(
         _("Follow-up on {code} recorded: {sanction}.").format(
             code=code(case.code), sanction=sanction_label(case.sanction or "")

@@ -9,8 +9,8 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import SUPPORTED_LOCALES
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.report import MenuAction
-from bot.routing import RouterTemplate
 from bot.services.languages import LanguageChoices
 
 router = RouterTemplate(name="start")

@@ -6,12 +6,10 @@ from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import Settings
+from bot.dispatch.routing import RouterTemplate
 from bot.flows.report import MenuAction
-from bot.routing import RouterTemplate
-from bot.services.lookup import MalformedCode, StatusView, reports_of_chat, status_by_code
+from bot.services.lookup import MalformedCode, StatusLookup, StatusView
 from bot.services.ratelimit import RateLimiter
 from bot.ui.labels import show_datetime, status_label, status_meaning
 from bot.ui.text import bold, code, quote
@@ -35,8 +33,7 @@ async def _answer_status(
     message: Message,
     text: str,
     user_id: int,
-    session: AsyncSession,
-    settings: Settings,
+    lookup: StatusLookup,
     status_limiter: RateLimiter,
 ) -> None:
     if not await status_limiter.allow(f"status:{user_id}"):
@@ -45,11 +42,11 @@ async def _answer_status(
         )
         return
     try:
-        view = await status_by_code(session, text, settings.code_prefix)
+        view = await lookup.status(text)
     except MalformedCode:
         await message.answer(
             _("That is not a valid tracking code. A code looks like {example}.").format(
-                example=code(f"{settings.code_prefix}-7K2M-9QXD")
+                example=code(f"{lookup.code_prefix}-7K2M-9QXD")
             )
         )
         return
@@ -63,24 +60,23 @@ async def _answer_status(
 async def status(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
-    settings: Settings,
+    lookup: StatusLookup,
     status_limiter: RateLimiter,
 ) -> None:
     if not command.args:
         await message.answer(
             _("Send /status followed by your tracking code, for example /status {example}.").format(
-                example=f"{settings.code_prefix}-7K2M-9QXD"
+                example=f"{lookup.code_prefix}-7K2M-9QXD"
             )
         )
         return
     user_id = message.from_user.id if message.from_user else message.chat.id
-    await _answer_status(message, command.args, user_id, session, settings, status_limiter)
+    await _answer_status(message, command.args, user_id, lookup, status_limiter)
 
 
 @router.message(Command("laporan", "mine"))
-async def my_reports(message: Message, session: AsyncSession) -> None:
-    views = await reports_of_chat(session, message.chat.id)
+async def my_reports(message: Message, lookup: StatusLookup) -> None:
+    views = await lookup.reports_of(message.chat.id)
     if not views:
         await message.answer(_("You have not filed any reports from this chat yet. Send /lapor."))
         return
@@ -105,17 +101,11 @@ async def my_reports(message: Message, session: AsyncSession) -> None:
 async def status_button(
     callback: CallbackQuery,
     callback_data: MenuAction,
-    session: AsyncSession,
-    settings: Settings,
+    lookup: StatusLookup,
     status_limiter: RateLimiter,
 ) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await _answer_status(
-            callback.message,
-            callback_data.value,
-            callback.from_user.id,
-            session,
-            settings,
-            status_limiter,
+            callback.message, callback_data.value, callback.from_user.id, lookup, status_limiter
         )

@@ -1,4 +1,5 @@
-"""Fixed lists the report draws from: violation categories (SKB 2/2022) and provinces."""
+"""Fixed lists the report draws from: violation categories (SKB 2/2022) and provinces.
+Case statuses live with the rest of the lifecycle (services/lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,6 @@ CATEGORY_KEYS: tuple[str, ...] = (
     "favouring_decision",
     "candidacy",
     "other",
-)
-
-# Case lifecycle keys (DESIGN §2), in lifecycle order.
-STATUS_KEYS: tuple[str, ...] = (
-    "received",
-    "in_review",
-    "needs_info",
-    "forwarded",
-    "proven",
-    "not_proven",
-    "rejected",
-    "closed",
 )
 
 _PROVINCES_FILE = Path(__file__).resolve().parent.parent / "data" / "provinces.json"

@@ -1,4 +1,4 @@
-"""Tracking codes: PREFIX-XXXX-XXXX, 40 random bits in Crockford base32 (DESIGN §2)."""
+"""Tracking codes: PREFIX-XXXX-XXXX, 40 random bits in Crockford base32 (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The staff desk: moving cases through their lifecycle, notes, questions, assignment and
 follow-up. Each change commits with its audit event, the reporter's notification and the
-staff card's update (outbox rows) in one transaction.
+staff card's update (outbox rows) in one transaction. Reading cases is
+services/case_queries.py; the lifecycle's rules are services/lifecycle.py.
 
 Every change is compare-and-set: it is written only if the case still has the version read
 at its start (or, for a button, the version its card showed), so of two officers acting on
@@ -10,54 +11,33 @@ the reporter hears once, and the history never shows two moves from the same sta
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from rapidfuzz import fuzz
-from sqlalchemy import func, or_
 from sqlalchemy.orm.exc import StaleDataError
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.catalogue import STATUS_KEYS
-from bot.services.codes import normalize_code
+from bot.services.case_queries import CaseClosedForAnswers, case_by_code, reporters_case
 from bot.services.intake import EvidenceItem, evidence_row
-from bot.services.related import RelatedCases, related_cases
-from bot.services.staff import audit
+from bot.services.lifecycle import (
+    OPEN,
+    SANCTIONS,
+    STATUSES,
+    Deadlines,
+    Status,
+    TransitionNotAllowed,
+    audit,
+    can_move,
+)
 from bot.services.staff_feed import StaffFeed, cases_owed_a_card
 from storage.db import SessionFactory
-from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
+from storage.models import Case, Reporter, utcnow
 
-log = logging.getLogger(__name__)
-
-STATUSES = STATUS_KEYS
-# DESIGN §3. Rejected and closed are final.
-TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "received": ("in_review", "rejected"),
-    "in_review": ("needs_info", "forwarded", "rejected"),
-    "needs_info": ("in_review", "rejected"),
-    "forwarded": ("proven", "not_proven"),
-    "proven": ("closed",),
-    "not_proven": ("closed",),
-    "rejected": (),
-    "closed": (),
-}
-OPEN_STATUSES = ("received", "in_review", "needs_info", "forwarded")
-SANCTIONS = ("none", "moral", "moderate", "severe")
 NOTE_MAX = 1000
-INBOX_PAGE = 10
-# /inbox counts the cases it lists only this far past the page shown ("more than …").
-INBOX_COUNT_LIMIT = 1000
 # A reporter's answer that meets a staff change of the same case is applied again on top of
 # it (it does not depend on what the reporter saw); this many times at most.
 REPORTER_ATTEMPTS = 3
-
-
-class CaseNotFound(LookupError):
-    pass
 
 
 class CaseChanged(Exception):
@@ -69,64 +49,12 @@ class CaseChanged(Exception):
         self.case = case
 
 
-class CaseClosedForAnswers(LookupError):
-    """The reporter answers a case that no longer waits for anything from them."""
-
-    def __init__(self, status: str) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-class TransitionNotAllowed(ValueError):
-    def __init__(self, current: str, wanted: str) -> None:
-        super().__init__(f"{current} -> {wanted}")
-        self.current = current
-        self.wanted = wanted
-        self.allowed = TRANSITIONS.get(current, ())
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    cases: list[Case]
-    total: int  # all of them, or a lower bound when `more`
-    more: bool = False  # there are more than `total`
-
-
 class DeskError(ValueError):
     """A request that cannot be done; `reason` is a stable key the bot translates."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    review_days: int = 2
-    decision_days: int = 7
-    decision_days_needs_info: int = 14
-    follow_up_days: int = 30
-
-
-@dataclass
-class CaseDetail:
-    case: Case
-    evidence: list[Evidence]
-    events: list[CaseEvent]
-    failed_notifications: int
-    related: RelatedCases
-    reporter_name: str | None = None
-    reporter_phone: str | None = None
-
-
-@dataclass
-class OverdueCases:
-    review: list[Case] = field(default_factory=list)
-    decision: list[Case] = field(default_factory=list)
-    follow_up: list[Case] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.review or self.decision or self.follow_up)
 
 
 class Desk:
@@ -144,162 +72,9 @@ class Desk:
         self._feed = staff_feed or StaffFeed(None, "id")
         self._on_enqueued = on_enqueued
 
-    # --- reading -----------------------------------------------------------------------
-
-    async def case(self, code_text: str) -> Case:
+    async def _current(self, code_text: str) -> Case:
         async with self._sessions() as session:
-            return await self._case(session, code_text)
-
-    async def detail(self, code_text: str, *, show_identity: bool) -> CaseDetail:
-        async with self._sessions() as session:
-            case = await self._case(session, code_text)
-            evidence = (
-                await session.exec(
-                    select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
-                )
-            ).all()
-            events = (
-                await session.exec(
-                    select(CaseEvent)
-                    .where(CaseEvent.case_id == case.id)
-                    .order_by(col(CaseEvent.id))
-                )
-            ).all()
-            failed = await outbox.failed_for_case(session, case.id)  # type: ignore[arg-type]
-            related = await related_cases(session, case)
-            detail = CaseDetail(case, list(evidence), list(events), len(failed), related)
-            if show_identity:
-                reporter = await session.get(Reporter, case.reporter_id)
-                if reporter is not None and reporter.identity == "identified":
-                    detail.reporter_name, detail.reporter_phone = reporter.name, reporter.phone
-            return detail
-
-    async def reporter_locale(self, code_text: str) -> str:
-        async with self._sessions() as session:
-            case = await self._case(session, code_text)
-            reporter = await session.get(Reporter, case.reporter_id)
-        return reporter.locale if reporter else "id"
-
-    async def inbox(
-        self, *, statuses: Sequence[str], assignee_id: int | None, page: int
-    ) -> InboxPage:
-        """Open cases (or those of `statuses`), oldest first: a page and how many there are,
-        counted up to INBOX_COUNT_LIMIT past the page (an exact count of a few hundred
-        thousand open cases took 30 ms of the 35 ms /inbox took at a million cases)."""
-        conditions = [col(Case.status).in_(statuses)]
-        if assignee_id is not None:
-            conditions.append(Case.assignee_id == assignee_id)
-        limit = page * INBOX_PAGE + INBOX_COUNT_LIMIT
-        counted = select(col(Case.id)).where(*conditions).limit(limit + 1).subquery()
-        async with self._sessions() as session:
-            total = (await session.exec(select(func.count()).select_from(counted))).one()
-            cases = (
-                await session.exec(
-                    select(Case)
-                    .where(*conditions)
-                    .order_by(col(Case.created_at), col(Case.id))
-                    .offset(page * INBOX_PAGE)
-                    .limit(INBOX_PAGE)
-                )
-            ).all()
-        return InboxPage(list(cases), min(int(total), limit), more=int(total) > limit)
-
-    async def find(self, text: str, limit: int = 10) -> list[Case]:
-        """By code, or by civil-servant name or agency (fuzzy on names)."""
-        code = normalize_code(text, self._prefix)
-        async with self._sessions() as session:
-            if code is not None:
-                found = await self._by_code(session, code)
-                if found is not None:
-                    return [found]
-            term = " ".join(text.casefold().split())
-            if not term:
-                return []
-            words = term.split()[:5]
-            # Narrow in SQL by any typed word, then rank by how alike the names are. Typed
-            # % and _ are letters, not LIKE wildcards (`/find %` listed every case).
-            candidates = (
-                await session.exec(
-                    select(Case)
-                    .where(
-                        or_(
-                            *(
-                                func.lower(Case.asn_name).contains(word, autoescape=True)
-                                for word in words
-                            ),
-                            *(
-                                col(Case.agency_key).contains(word, autoescape=True)
-                                for word in words
-                            ),
-                        )
-                    )
-                    .order_by(col(Case.created_at).desc())
-                    .limit(500)
-                )
-            ).all()
-        ranked = sorted(
-            candidates,
-            key=lambda case: max(
-                fuzz.token_set_ratio(term, case.asn_name.casefold()),
-                fuzz.token_set_ratio(term, case.agency_key),
-            ),
-            reverse=True,
-        )
-        return ranked[:limit]
-
-    async def overdue(self, now: datetime | None = None) -> OverdueCases:
-        now = now or utcnow()
-        result = OverdueCases()
-        deadlines = self.deadlines
-        async with self._sessions() as session:
-            result.review = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            Case.status == "received",
-                            col(Case.created_at) < now - timedelta(days=deadlines.review_days),
-                        )
-                        .order_by(col(Case.created_at))
-                    )
-                ).all()
-            )
-            decision_open = col(Case.status).in_(OPEN_STATUSES)
-            result.decision = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            decision_open,
-                            or_(
-                                (col(Case.info_requested).is_(False))
-                                & (
-                                    col(Case.created_at)
-                                    < now - timedelta(days=deadlines.decision_days)
-                                ),
-                                col(Case.created_at)
-                                < now - timedelta(days=deadlines.decision_days_needs_info),
-                            ),
-                        )
-                        .order_by(col(Case.created_at))
-                    )
-                ).all()
-            )
-            result.follow_up = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            col(Case.follow_up_due_at) < now,
-                            col(Case.followed_up_at).is_(None),
-                        )
-                        .order_by(col(Case.follow_up_due_at))
-                    )
-                ).all()
-            )
-        return result
-
-    # --- changing ----------------------------------------------------------------------
+            return await case_by_code(session, code_text, self._prefix)
 
     @contextlib.asynccontextmanager
     async def _changing(
@@ -309,12 +84,12 @@ class Desk:
         the case moved on since it was read here (or since `seen_version` was shown)."""
         try:
             async with self._sessions() as session, session.begin():
-                case = await self._case(session, code_text)
+                case = await case_by_code(session, code_text, self._prefix)
                 if seen_version is not None and case.version != seen_version:
                     raise CaseChanged(case)
                 yield session, case
         except StaleDataError:
-            raise CaseChanged(await self.case(code_text)) from None
+            raise CaseChanged(await self._current(code_text)) from None
         self._on_enqueued()
 
     async def set_status(
@@ -331,7 +106,7 @@ class Desk:
             raise DeskError("unknown_status")
         async with self._changing(code_text, seen_version=seen_version) as (session, case):
             previous = case.status
-            if to_status not in TRANSITIONS[previous]:
+            if not can_move(previous, to_status):
                 raise TransitionNotAllowed(previous, to_status)
             await self._move(session, case, to_status, actor_id=actor_id, note=public_note)
             self._feed.card(session, case.id)  # type: ignore[arg-type]
@@ -339,7 +114,7 @@ class Desk:
 
     async def add_note(self, code_text: str, text: str, *, actor_id: int) -> Case:
         async with self._sessions() as session, session.begin():
-            case = await self._case(session, code_text)
+            case = await case_by_code(session, code_text, self._prefix)
             audit(session, case.id, actor_id=actor_id, action="note", detail=text[:NOTE_MAX])  # type: ignore[arg-type]
         return case
 
@@ -349,12 +124,12 @@ class Desk:
             reporter = await session.get(Reporter, case.reporter_id)
             if reporter is None or reporter.chat_id is None:
                 raise DeskError("reporter_unreachable")
-            if case.status == "received":
-                await self._move(session, case, "in_review", actor_id=actor_id, notify=False)
-            if case.status not in ("in_review", "needs_info"):
-                raise TransitionNotAllowed(case.status, "needs_info")
-            if case.status == "in_review":
-                await self._move(session, case, "needs_info", actor_id=actor_id, notify=False)
+            if case.status == Status.RECEIVED:
+                await self._move(session, case, Status.IN_REVIEW, actor_id=actor_id, notify=False)
+            if case.status not in (Status.IN_REVIEW, Status.NEEDS_INFO):
+                raise TransitionNotAllowed(case.status, Status.NEEDS_INFO)
+            if case.status == Status.IN_REVIEW:
+                await self._move(session, case, Status.NEEDS_INFO, actor_id=actor_id, notify=False)
             case.info_requested = True
             session.add(case)
             audit(session, case.id, actor_id=actor_id, action="question", detail=question)  # type: ignore[arg-type]
@@ -367,16 +142,6 @@ class Desk:
                 case_id=case.id,
             )
             self._feed.card(session, case.id)  # type: ignore[arg-type]
-        return case
-
-    async def answerable_case(self, code_text: str, *, chat_id: int) -> Case:
-        """The case a reporter may answer now: theirs, and still open. Any other code, one
-        that does not exist included, is CaseNotFound: a forged button must not tell
-        whether a code exists."""
-        async with self._sessions() as session:
-            case = await self._reporters_case(session, code_text, chat_id)
-        if case.status not in OPEN_STATUSES:
-            raise CaseClosedForAnswers(case.status)
         return case
 
     async def record_answer(
@@ -403,8 +168,8 @@ class Desk:
     ) -> Case:
         try:
             async with self._sessions() as session, session.begin():
-                case = await self._reporters_case(session, code_text, chat_id)
-                if case.status not in OPEN_STATUSES:
+                case = await reporters_case(session, code_text, self._prefix, chat_id)
+                if case.status not in OPEN:
                     raise CaseClosedForAnswers(case.status)
                 rows = []
                 for item in evidence:
@@ -420,8 +185,8 @@ class Desk:
                     action="answer",
                     detail=text or None,
                 )
-                if case.status == "needs_info":
-                    await self._move(session, case, "in_review", actor_id=None, notify=False)
+                if case.status == Status.NEEDS_INFO:
+                    await self._move(session, case, Status.IN_REVIEW, actor_id=None, notify=False)
                 await session.flush()
                 self._feed.answer(
                     session,
@@ -431,7 +196,7 @@ class Desk:
                 )
                 self._feed.card(session, case.id)  # type: ignore[arg-type]
         except StaleDataError:
-            raise CaseChanged(await self.case(code_text)) from None
+            raise CaseChanged(await self._current(code_text)) from None
         self._on_enqueued()
         return case
 
@@ -447,8 +212,8 @@ class Desk:
         """Assign to oneself and start the review if the case is new."""
         async with self._changing(code_text, seen_version=seen_version) as (session, case):
             self._assign(session, case, actor_id, actor_id=actor_id)
-            if case.status == "received":
-                await self._move(session, case, "in_review", actor_id=actor_id)
+            if case.status == Status.RECEIVED:
+                await self._move(session, case, Status.IN_REVIEW, actor_id=actor_id)
             self._feed.card(session, case.id)  # type: ignore[arg-type]
         return case
 
@@ -470,7 +235,7 @@ class Desk:
     ) -> Case:
         now = now or utcnow()
         async with self._changing(code_text) as (session, case):
-            if case.status != "proven":
+            if case.status != Status.PROVEN:
                 raise DeskError("not_proven")
             case.recommendation_to = recipient
             case.recommendation_sent_at = now
@@ -525,23 +290,6 @@ class Desk:
 
     # --- helpers -----------------------------------------------------------------------
 
-    async def _by_code(self, session: AsyncSession, code: str) -> Case | None:
-        return (await session.exec(select(Case).where(Case.code == code))).first()
-
-    async def _case(self, session: AsyncSession, code_text: str) -> Case:
-        code = normalize_code(code_text, self._prefix)
-        case = await self._by_code(session, code) if code else None
-        if case is None:
-            raise CaseNotFound(code_text)
-        return case
-
-    async def _reporters_case(self, session: AsyncSession, code_text: str, chat_id: int) -> Case:
-        case = await self._case(session, code_text)
-        reporter = await session.get(Reporter, case.reporter_id)
-        if reporter is None or reporter.chat_id != chat_id:
-            raise CaseNotFound(code_text)
-        return case
-
     async def _move(
         self,
         session: AsyncSession,
@@ -555,7 +303,7 @@ class Desk:
         previous = case.status
         case.status = to_status
         case.status_changed_at = utcnow()
-        if to_status == "proven":
+        if to_status == Status.PROVEN:
             case.proven_at = case.status_changed_at
         case.public_note = note
         session.add(case)

@@ -9,6 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.codes import normalize_code
 from storage import repositories
+from storage.db import SessionFactory
 
 
 class MalformedCode(ValueError):
@@ -37,3 +38,19 @@ async def status_by_code(session: AsyncSession, text: str, prefix: str) -> Statu
 async def reports_of_chat(session: AsyncSession, chat_id: int) -> list[StatusView]:
     cases = await repositories.cases_filed_from_chat(session, chat_id)
     return [StatusView(c.code, c.status, c.status_changed_at, c.public_note) for c in cases]
+
+
+class StatusLookup:
+    """The reporter-facing look-ups, each in its own session."""
+
+    def __init__(self, session_factory: SessionFactory, code_prefix: str) -> None:
+        self._sessions = session_factory
+        self.code_prefix = code_prefix
+
+    async def status(self, text: str) -> StatusView | None:
+        async with self._sessions() as session:
+            return await status_by_code(session, text, self.code_prefix)
+
+    async def reports_of(self, chat_id: int) -> list[StatusView]:
+        async with self._sessions() as session:
+            return await reports_of_chat(session, chat_id)

@@ -15,10 +15,9 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services.lifecycle import FINAL
 from storage.db import SessionFactory
 from storage.models import Case, ChatPreference, ConversationState, Outbox, Reporter, utcnow
-
-FINAL_STATUSES = ("closed", "rejected")
 
 
 async def purge_reporters(
@@ -33,7 +32,7 @@ async def purge_reporters(
                 select(Reporter.id, Reporter.chat_id, Case.id, Case.code)
                 .join(Case, col(Case.reporter_id) == col(Reporter.id))
                 .where(
-                    col(Case.status).in_(FINAL_STATUSES),
+                    col(Case.status).in_(FINAL),
                     col(Case.status_changed_at) < cutoff,
                     col(Reporter.chat_id).is_not(None)
                     | col(Reporter.name).is_not(None)

@@ -6,10 +6,9 @@ import logging
 from collections.abc import Iterable
 
 from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionFactory
-from storage.models import CaseEvent, Staff
+from storage.models import Staff
 
 log = logging.getLogger(__name__)
 
@@ -53,57 +52,31 @@ class StaffDirectory:
             member = await session.get(Staff, user_id)
         return member.role if member else None
 
-    async def add(self, session: AsyncSession, user_id: int, role: str, by: int) -> None:
+    async def add(self, user_id: int, role: str, by: int) -> None:
         if role not in ROLES:
             raise StaffError("bad_role")
-        member = await session.get(Staff, user_id)
-        if member is None:
-            member = Staff(user_id=user_id, role=role, added_by=by)
-        member.role = role
-        session.add(member)
+        async with self._sessions() as session, session.begin():
+            member = await session.get(Staff, user_id)
+            if member is None:
+                member = Staff(user_id=user_id, role=role, added_by=by)
+            member.role = role
+            session.add(member)
         log.info("staff added", extra={"staff": user_id, "role": role, "by": by})
 
-    async def remove(self, session: AsyncSession, user_id: int, by: int) -> None:
+    async def remove(self, user_id: int, by: int) -> None:
         if user_id in self._bootstrap:
             raise StaffError("bootstrap_admin")
-        member = await session.get(Staff, user_id)
-        if member is None:
-            raise StaffError("not_staff")
-        await session.delete(member)
+        async with self._sessions() as session, session.begin():
+            member = await session.get(Staff, user_id)
+            if member is None:
+                raise StaffError("not_staff")
+            await session.delete(member)
         log.info("staff removed", extra={"staff": user_id, "by": by})
 
-    async def members(self, session: AsyncSession) -> list[tuple[int, str]]:
-        rows = (await session.exec(select(Staff).order_by(Staff.user_id))).all()
+    async def members(self) -> list[tuple[int, str]]:
+        async with self._sessions() as session:
+            rows = (await session.exec(select(Staff).order_by(Staff.user_id))).all()
         listed = {row.user_id: row.role for row in rows}
         for admin in self._bootstrap:
             listed[admin] = "admin"
         return sorted(listed.items())
-
-
-def audit(
-    session: AsyncSession,
-    case_id: int | None,
-    *,
-    actor_id: int | None,
-    action: str,
-    actor: str = "staff",
-    from_status: str | None = None,
-    to_status: str | None = None,
-    detail: str | None = None,
-) -> CaseEvent:
-    """Append an audit event. Events are never updated or deleted."""
-    event = CaseEvent(
-        case_id=case_id,
-        actor=actor,
-        actor_id=actor_id,
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        detail=detail,
-    )
-    session.add(event)
-    return event
-
-
-def audit_export(session: AsyncSession, *, actor_id: int, fmt: str) -> None:
-    audit(session, None, actor_id=actor_id, action="export", detail=fmt)

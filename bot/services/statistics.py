@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS, provinces
+from bot.services.catalogue import CATEGORY_KEYS, provinces
 from bot.services.dates import WIB
+from bot.services.lifecycle import STATUSES
 from storage.models import Case
 
 
@@ -77,7 +78,7 @@ async def case_statistics(session: AsyncSession, *, today: date, weeks: int = 12
     return CaseStatistics(
         # Known keys first, in their canonical order; a key no longer in the catalogue
         # (old data) is still counted rather than silently dropped.
-        by_status=_zero_filled(STATUS_KEYS, by_status),
+        by_status=_zero_filled(STATUSES, by_status),
         by_category=_zero_filled(CATEGORY_KEYS, by_category),
         by_province=dict(sorted(by_province.items(), key=lambda item: (-item[1], item[0]))),
         by_week=await _by_week(session, today, weeks),

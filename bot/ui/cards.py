@@ -6,8 +6,9 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.flows.desk import REJECT_REASONS, DeskAction
-from bot.services.desk import CaseDetail, OverdueCases
+from bot.flows.desk import DeskAction
+from bot.services.case_queries import CaseDetail, OverdueCases
+from bot.services.lifecycle import FINAL, REJECT_REASONS
 from bot.services.related import RelatedCases
 from bot.ui.labels import category_label, show_date, show_datetime, status_label
 from bot.ui.text import bold, code, quote, shorten
@@ -74,7 +75,7 @@ def case_card(case: Case, evidence_count: int, related: RelatedCases) -> str:
 
 
 def card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
-    if case.status in ("rejected", "closed"):
+    if case.status in FINAL:
         return None
     return InlineKeyboardMarkup(
         inline_keyboard=[

@@ -1,8 +1,17 @@
-"""Translation set-up: Babel catalogues in locales/, the locale chosen per update."""
+"""Translation set-up: the Babel catalogues in bot/locales, read from their .po files when
+the bot starts, and the locale chosen per update.
+
+The .po files are read directly (compiled in memory) rather than from .mo files: an install
+step that compiles them is one more thing an operator can forget, and an installed package
+may live where the bot cannot write."""
 
 from __future__ import annotations
 
+import gettext
+import io
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +30,34 @@ DOMAIN = "messages"
 log = logging.getLogger(__name__)
 
 
-def compile_catalogues(locales_dir: Path = LOCALES_DIR) -> None:
-    """Write .mo files for .po files newer than them (the install step normally does this)."""
-    for po_path in locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file)
-        with mo_path.open("wb") as mo_file:
-            write_mo(mo_file, catalog)
-        log.info("compiled translations", extra={"catalogue": str(po_path)})
+class CatalogueI18n(I18n):
+    """aiogram's I18n, loading each locale's .po file instead of a compiled .mo."""
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's `_()` finds the current I18n through I18n's own context variable; a
+        # subclass is given a variable of its own (ContextInstanceMixin), which `_()` would
+        # never read.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file)
+            compiled = io.BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            translations[po_path.parent.parent.name] = gettext.GNUTranslations(compiled)
+        return translations
 
 
 def create_i18n(default_locale: str) -> I18n:
-    compile_catalogues()
-    return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+    return CatalogueI18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 
 
 def locale_for_user(user: User | None, default_locale: str) -> str:

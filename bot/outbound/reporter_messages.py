@@ -6,8 +6,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.delivery import RenderedMessage
 from bot.flows.desk import AnswerAction
+from bot.outbound.messages import RenderedMessage
 from bot.ui.labels import status_label, status_meaning
 from bot.ui.text import bold, code, quote
 from storage.models import Outbox

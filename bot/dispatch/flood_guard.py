@@ -1,5 +1,7 @@
-"""Per-update plumbing: a flood guard in front of everything, and a database session that
-is committed in one place."""
+"""The flood guard in front of everything: one account's flood costs others nothing.
+
+There is no per-update database session: services open their own from the session factory
+and commit where the change is complete, so a handler never commits."""
 
 from __future__ import annotations
 
@@ -14,10 +16,9 @@ from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import locale_for_user
+from bot.dispatch.i18n import locale_for_user
 from bot.logs import describe_error
 from bot.services.ratelimit import RateLimiter
-from storage.db import SessionFactory
 
 log = logging.getLogger(__name__)
 
@@ -63,32 +64,3 @@ class FloodGuard(BaseMiddleware):
             await bot.send_message(chat_id, text)
         except TelegramAPIError as error:
             log.warning("flood notice not delivered", extra={"error": describe_error(error)})
-
-
-class DbSessionMiddleware(BaseMiddleware):
-    """One session per update for handlers' reads and small writes, committed when the
-    handler returns and rolled back if it raises. Multi-row writes that must be atomic
-    (a submission) use their own transaction in the service.
-
-    Once used, the session holds a pooled connection until the handler returns, so a
-    handler that also saves conversation state (which takes a connection of its own) must
-    not use it: enough such handlers at once would hold every connection while each waits
-    for a second one. The report flow's handlers therefore read through services."""
-
-    def __init__(self, session_factory: SessionFactory) -> None:
-        self._sessions = session_factory
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        chosen = data.get("handler")
-        if chosen is not None and not chosen.varkw and "session" not in chosen.params:
-            return await handler(event, data)  # most handlers never touch it
-        async with self._sessions() as session:
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
-            return result

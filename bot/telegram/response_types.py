@@ -13,7 +13,7 @@ from typing import Any
 from aiogram import methods
 from aiogram.methods import Response
 
-from bot.polling import GetRawUpdates
+from bot.telegram.polling import GetRawUpdates
 
 _held: list[Any] = []
 

@@ -15,8 +15,8 @@ from sqlalchemy import text
 
 from bot.app import Application
 from bot.logs import current_update
-from bot.polling import parse_update
 from bot.services import coordination
+from bot.telegram.polling import parse_update
 
 log = logging.getLogger(__name__)
 

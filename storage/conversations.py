@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import (
-    BaseEventIsolation,
     BaseStorage,
     DefaultKeyBuilder,
     KeyBuilder,
@@ -215,32 +212,3 @@ class SqlStorage(BaseStorage):
         self._cache.move_to_end(storage_key)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-
-
-class PerUserLocks(BaseEventIsolation):
-    """One user's updates handled one at a time, in arrival order (aiogram's
-    SimpleEventIsolation), but a user's lock is dropped once nobody holds or awaits it:
-    aiogram keeps every user's lock forever, which with tens of thousands of reporters was
-    a steady leak (bench/memory.py)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (None, 0))
-        if lock is None:
-            lock = asyncio.Lock()
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    async def close(self) -> None:
-        self._locks.clear()

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiogram import Bot, Dispatcher
@@ -35,6 +35,9 @@ from pydantic import ValidationError
 from bot.logs import current_update, describe_error
 from bot.services import coordination
 from storage.db import SessionFactory
+
+if TYPE_CHECKING:
+    from bot.app import Application
 
 log = logging.getLogger(__name__)
 
@@ -192,3 +195,12 @@ class Poller:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+def poller_for(application: Application, polling_timeout: int = 30) -> Poller:
+    return Poller(
+        application.bot,
+        application.dispatcher,
+        application.sessions,
+        polling_timeout=polling_timeout,
+    )

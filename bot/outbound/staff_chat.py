@@ -15,7 +15,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.delivery import Delivery, RenderedMessage, replying_to
+from bot.outbound.messages import Delivery, RenderedMessage, replying_to
 from bot.services import staff_feed
 from bot.services.evidence_intake import suffix_for
 from bot.services.related import related_cases

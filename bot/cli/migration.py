@@ -13,7 +13,7 @@ from pathlib import Path
 
 # The directory holding `bot` and `storage`: the child must import this same code, wherever
 # the parent was started from.
-_ROOT = Path(__file__).resolve().parent.parent
+_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Migration:
@@ -26,7 +26,7 @@ class Migration:
             filter(None, (str(_ROOT), environment.get("PYTHONPATH")))
         )
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "bot.migration"], stdin=subprocess.PIPE, env=environment
+            [sys.executable, "-m", "bot.cli.migration"], stdin=subprocess.PIPE, env=environment
         )
         # Through standard input: on the command line anyone could read the URL's password
         # in the process list.
@@ -46,11 +46,27 @@ class Migration:
 
 
 def _main() -> int:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
     from bot.logs import configure_logging
     from storage.migrate import upgrade_to_head
 
     configure_logging()
-    upgrade_to_head(sys.stdin.buffer.read().decode())
+    url = sys.stdin.buffer.read().decode()
+    try:
+        upgrade_to_head(url)
+    except (DBAPIError, OSError) as error:
+        # The operator's first minutes: one line saying what and where, not a traceback.
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+        shown = make_url(url).render_as_string(hide_password=True)
+        print(
+            f"The database at {shown} cannot be reached or written ({reason}). Check "
+            "DATABASE_URL, that the server is running, and that this user may write there.",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

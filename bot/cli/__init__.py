@@ -1,0 +1,70 @@
+"""The command line: `lapor-netral` (or `python -m bot`) with its subcommands.
+
+A bad start (no or malformed token, a token Telegram refuses, a directory that cannot be
+written, a missing optional extra, a database that cannot be reached) ends in one line that
+says what to do and exit status 2, never a traceback: the operator's first five minutes
+decide whether they keep going."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.cli.startup import StartupError
+from bot.config import Settings
+from bot.logs import configure_logging
+
+COMMANDS = {
+    "run": "start the bot: migrate the database, then poll Telegram (or serve the webhook "
+    "when WEBHOOK_URL is set); the default",
+    "purge": "erase what ties cases closed more than RETENTION_DAYS ago to their reporters "
+    "(run it daily, e.g. from cron)",
+    "check": "check the configuration and reach the database, Redis, the evidence store and "
+    "Telegram, one line each",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    described = argparse.ArgumentParser(
+        prog="lapor-netral",
+        description="Lapor Netral: a Telegram bot for reporting breaches of civil-servant "
+        "neutrality. Configuration comes from the environment and from .env in the current "
+        "directory; data/ is created there too unless DATABASE_URL and EVIDENCE_DIR say "
+        "otherwise.",
+    )
+    commands = described.add_subparsers(dest="command", metavar="COMMAND")
+    for name, summary in COMMANDS.items():
+        commands.add_parser(name, help=summary, description=summary)
+    return described
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    command = arguments.command or "run"
+    configure_logging()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"Configuration error: {problems}", file=sys.stderr)
+        return 2
+    try:
+        if command == "check":
+            from bot.cli.check import check
+
+            return check(settings)
+        if command == "purge":
+            from bot.cli.purge import purge
+
+            return purge(settings)
+        from bot.cli.run import run
+
+        return run(settings)
+    except StartupError as error:
+        print(str(error), file=sys.stderr)
+        return 2

@@ -1,0 +1,136 @@
+"""`lapor-netral check`: is this deployment ready? One line per part, each saying where it
+looked, so an operator sees at once which of .env, the database, Redis, the evidence store
+or Telegram is wrong. Exit status 0 when every part is ready, 1 otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from bot.cli.startup import (
+    StartupError,
+    environment_file,
+    require_extras,
+    require_token,
+    require_writable,
+)
+from bot.config import Settings
+from bot.logs import describe_error
+
+Check = Callable[[Settings], Awaitable[str]]
+
+
+def check(settings: Settings) -> int:
+    results = asyncio.run(_run_all(settings))
+    width = max(len(name) for name, _ok, _said in results)
+    for name, ok, said in results:
+        print(f"{'ok  ' if ok else 'FAIL'}  {name.ljust(width)}  {said}")
+    return 0 if all(ok for _name, ok, _said in results) else 1
+
+
+async def _run_all(settings: Settings) -> list[tuple[str, bool, str]]:
+    checks: list[tuple[str, Check]] = [
+        ("configuration", _configuration),
+        ("database", _database),
+        ("redis", _redis),
+        ("evidence store", _evidence),
+        ("telegram", _telegram),
+    ]
+    results = []
+    for name, run in checks:
+        try:
+            results.append((name, True, await asyncio.wait_for(run(settings), 20)))
+        except StartupError as error:
+            results.append((name, False, str(error)))
+        except Exception as error:  # reported, not raised: this is a check
+            results.append((name, False, describe_error(error)))
+    return results
+
+
+async def _configuration(settings: Settings) -> str:
+    require_extras(settings)
+    found = environment_file()
+    source = f".env read from {found}" if found else f"no .env in {Path.cwd()}"
+    return f"{source}; default language {settings.default_locale}"
+
+
+async def _database(settings: Settings) -> str:
+    require_writable(settings)
+    from alembic.script import ScriptDirectory
+
+    from storage.db import create_engine
+    from storage.migrate import alembic_config
+
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    newest = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+    engine = create_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            try:
+                current = (
+                    await connection.execute(text("SELECT version_num FROM alembic_version"))
+                ).scalar()
+            except Exception:
+                current = None
+    finally:
+        await engine.dispose()
+    if current == newest:
+        schema = f"schema {current}, the newest"
+    else:
+        schema = f"schema {current or 'empty'}; `run` migrates it to {newest}"
+    return f"{shown}: {schema}"
+
+
+async def _redis(settings: Settings) -> str:
+    if not settings.redis_url:
+        return "not used (REDIS_URL unset: state kept by this one process)"
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(settings.redis_url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    return f"{make_url(settings.redis_url).render_as_string(hide_password=True)}: answers"
+
+
+async def _evidence(settings: Settings) -> str:
+    if not settings.evidence_url:
+        require_writable(settings)
+        return f"{settings.evidence_dir.absolute()}: writable"
+    from storage.evidence_store import S3EvidenceStore
+
+    store = S3EvidenceStore(settings.evidence_url, settings.s3_endpoint_url)
+    await store.open()
+    try:
+        await store.exists("lapor-netral-check")
+    finally:
+        await store.close()
+    return f"{settings.evidence_url}: reachable"
+
+
+async def _telegram(settings: Settings) -> str:
+    require_token(settings)
+    from aiogram.exceptions import TelegramNotFound, TelegramUnauthorizedError
+
+    from bot.telegram.client import create_bot
+
+    bot = create_bot(settings)
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError(
+            "Telegram refused BOT_TOKEN (401): copy it again from @BotFather"
+        ) from None
+    except TelegramNotFound:
+        raise StartupError(
+            f"{settings.telegram_api_url} answered 404: check TELEGRAM_API_URL"
+        ) from None
+    finally:
+        await bot.session.close()
+    staff_chat = f"; staff group {settings.staff_chat_id}" if settings.staff_chat_id else ""
+    return f"@{me.username} at {settings.telegram_api_url}{staff_chat}"

@@ -1,0 +1,36 @@
+"""`lapor-netral purge`: a maintenance task; it needs the database, not Telegram."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.cli.startup import require_extras, require_writable
+from bot.config import Settings
+
+
+def purge(settings: Settings) -> int:
+    require_extras(settings)
+    require_writable(settings)
+    from bot.cli.migration import Migration
+
+    if status := Migration(settings.database_url).wait():
+        return status
+    erased = asyncio.run(_purge(settings))
+    print(
+        f"Erased the identity and chat of {erased} reporter(s) of cases closed more "
+        f"than {settings.retention_days} days ago."
+    )
+    return 0
+
+
+async def _purge(settings: Settings) -> int:
+    from bot.services.retention import purge_reporters
+    from storage.db import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        return await purge_reporters(
+            create_session_factory(engine), retention_days=settings.retention_days
+        )
+    finally:
+        await engine.dispose()

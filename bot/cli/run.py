@@ -1,0 +1,126 @@
+"""`lapor-netral run`: migrate, reach Telegram, then poll (or serve the webhook) until a
+signal stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import signal
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import User
+
+from bot.cli.startup import StartupError, require_extras, require_token, require_writable
+from bot.config import Settings
+from bot.logs import describe_error
+
+log = logging.getLogger("bot")
+
+# Telegram not reachable at start: tried again after 1, 2, 4 ... seconds, at most this.
+REACH_RETRY_CAP = 60.0
+
+
+def run(settings: Settings) -> int:
+    require_token(settings)
+    require_extras(settings)
+    require_writable(settings)
+    from bot.cli.migration import Migration
+
+    migration = Migration(settings.database_url)  # in a child, beside our own imports
+    if status := migration.wait():
+        return status
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_until_signalled(serve(settings)))
+    return 0
+
+
+async def serve(settings: Settings) -> None:
+    """Polling by default; a webhook server when WEBHOOK_URL is set."""
+    from bot.app import open_application
+    from bot.jobs import start_jobs
+    from bot.telegram.menus import publish_menus
+    from bot.telegram.polling import poller_for
+
+    async with open_application(settings) as application:
+        me = await reach_telegram(application.bot, settings.telegram_api_url)
+        log.info("bot started", extra={"bot": me.username})
+        await publish_menus(application)
+        start_jobs(application)
+        freeze_startup_objects()
+        if settings.webhook_url:
+            from bot.telegram.webhook import serve_webhook
+
+            await serve_webhook(application, application.redis)
+            return
+        log.info("bot polling", extra={"api": settings.telegram_api_url})
+        await application.bot.delete_webhook()
+        await poller_for(application).run()
+
+
+async def reach_telegram(bot: Bot, api_url: str) -> User:
+    """getMe, until it answers. A refused token or a wrong address cannot get better by
+    waiting (StartupError); no network can, so it is tried again with backoff and logged,
+    as polling does later."""
+    delay = 1.0
+    while True:
+        try:
+            return await bot.get_me()
+        except TelegramUnauthorizedError:
+            raise StartupError(
+                "Telegram refused BOT_TOKEN (401 Unauthorized): it was mistyped or revoked. "
+                "Copy the current token from @BotFather into .env."
+            ) from None
+        except TelegramNotFound:
+            raise StartupError(
+                f"{api_url} is not a Telegram Bot API server (it answered 404 to getMe): "
+                "check TELEGRAM_API_URL, or remove it to use api.telegram.org."
+            ) from None
+        except (
+            TelegramNetworkError,
+            TelegramServerError,
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+        ) as error:
+            log.warning(
+                "Telegram not reachable at start; trying again",
+                extra={"api": api_url, "retry_in": delay, "error": describe_error(error)},
+            )
+            await asyncio.sleep(delay)
+            delay = min(REACH_RETRY_CAP, delay * 2)
+
+
+def freeze_startup_objects() -> None:
+    """Exempt everything built so far (modules, aiogram's and pydantic's types, the
+    dispatcher, the ORM's mappers: hundreds of thousands of objects that live as long as
+    the process) from the garbage collector's full collections.
+
+    Each full collection walks every tracked object, and the event loop stops while it
+    does: with the start-up objects included that was 160-220 ms every 20 s at 64 updates
+    a second, a stall that every update under way waited out (the intake benchmark's p99
+    at half rate). Frozen objects are still freed by reference counting; only cycles among
+    them would stay, and start-up objects are kept anyway."""
+    gc.collect()  # what start-up left as garbage goes now rather than being kept forever
+    gc.freeze()
+
+
+async def _until_signalled(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main`; SIGTERM or SIGINT cancel it, so everything is closed on the way out.
+    A StartupError raised inside (Telegram refused the token) ends the process with its
+    message, through bot/cli."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, task.cancel)
+    await task

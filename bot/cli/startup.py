@@ -1,0 +1,88 @@
+"""What is checked before the bot starts, each failure a StartupError whose message says
+what is wrong and what to do (bot/cli turns it into one line and exit status 2)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
+
+from aiogram.utils.token import TokenValidationError, validate_token
+from sqlalchemy.engine import make_url
+
+from bot.config import Settings
+
+SCALE_EXTRA = "pip install 'lapor-netral[scale]'"
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is for the operator."""
+
+
+def require_token(settings: Settings) -> None:
+    if not settings.bot_token:
+        raise StartupError(
+            "BOT_TOKEN is not set: create a bot with @BotFather in Telegram, then put "
+            "BOT_TOKEN=<token> in .env (see .env.example)."
+        )
+    try:
+        validate_token(settings.bot_token)
+    except TokenValidationError:
+        raise StartupError(
+            "BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then "
+            "letters, e.g. 123456789:AAH...): check it in .env or the environment."
+        ) from None
+
+
+def require_extras(settings: Settings) -> None:
+    """Scale-out needs packages the single-machine default does not install."""
+    needs = []
+    if settings.redis_url and not _installed("redis"):
+        needs.append("REDIS_URL is set")
+    if make_url(settings.database_url).get_backend_name() == "postgresql" and not _installed(
+        "asyncpg"
+    ):
+        needs.append("DATABASE_URL is a PostgreSQL URL")
+    if settings.evidence_url and not _installed("aiobotocore"):
+        needs.append("EVIDENCE_URL is set")
+    if needs:
+        raise StartupError(f"{' and '.join(needs)}, which needs the scale-out extra: {SCALE_EXTRA}")
+
+
+def require_writable(settings: Settings) -> None:
+    """The SQLite file's directory and the evidence directory can be created and written."""
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        _writable(Path(url.database).parent, "the database (DATABASE_URL)")
+    if not settings.evidence_url:
+        _writable(settings.evidence_dir, "evidence files (EVIDENCE_DIR)")
+
+
+def _writable(directory: Path, purpose: str) -> None:
+    where = directory.absolute()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=where):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StartupError(
+            f"Cannot write to {where} for {purpose}: {reason}. Run from a directory you may "
+            f"write to (data/ is made in the current directory, {Path.cwd()}), or point "
+            "DATABASE_URL and EVIDENCE_DIR at one."
+        ) from None
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # a finder that knows the module is not there may say so this way
+        return False
+
+
+def environment_file() -> Path | None:
+    """The .env the settings were read from, if any (it is looked for in the current
+    directory)."""
+    path = Path(os.getcwd()) / ".env"
+    return path if path.is_file() else None

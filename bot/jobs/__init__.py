@@ -1,0 +1,50 @@
+"""Tasks that run beside the dispatcher: the outbox sender, conversation expiry, cards owed
+to cases, forgetting old webhook updates, the daily reminder. Each loops until cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from datetime import timedelta
+
+from bot.app import Application
+from bot.jobs.conversations import expire_idle_conversations
+from bot.jobs.reminders import daily_overdue_reminder
+from bot.jobs.schedule import every
+from bot.services import coordination
+from bot.telegram.retry import without_retries
+
+
+def start_jobs(application: Application) -> None:
+    settings, services = application.settings, application.services
+    with without_retries():
+        # The sender paces itself and must see each 429; the context is copied into its task.
+        sender = asyncio.create_task(application.sender.run())
+    application.background.append(sender)
+    jobs = [
+        every(
+            settings.conversation_sweep_seconds,
+            functools.partial(
+                expire_idle_conversations,
+                application.bot,
+                application.fsm_storage,
+                application.sessions,
+                services.intake,
+                application.i18n,
+                settings,
+            ),
+            "expire conversations",
+        ),
+        every(settings.card_sync_seconds, services.desk.stage_missing_cards, "stage missing cards"),
+        every(
+            3600,
+            functools.partial(
+                coordination.forget_old_updates, application.sessions, timedelta(days=2)
+            ),
+            "forget old webhook updates",
+        ),
+        daily_overdue_reminder(
+            services.desk, services.cases, application.sessions, application.i18n, settings
+        ),
+    ]
+    application.background.extend(asyncio.create_task(job) for job in jobs)

@@ -1,0 +1,34 @@
+"""When background jobs run: every so many seconds, or at an hour of the day. A failed
+round is logged and tried again next time rather than ending the job."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from bot.services.dates import WIB
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background job failed", extra={"job": name})
+
+
+def seconds_until_next(hour: int, now: datetime | None = None) -> float:
+    """Seconds until the next `hour`:00 in Western Indonesia Time."""
+    local = (now or utcnow()).astimezone(WIB)
+    target = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+    if target <= local:
+        target += timedelta(days=1)
+    return (target - local).total_seconds()
