@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from bot.app import Application, open_application, poller, start_background
+from bot.app import Application
 from bot.config import Settings
-from storage.migrate import upgrade_to_head_async
 from tests.fakebot import FakeTelegram, FakeUser
-
-TEST_TOKEN = "123456:TEST-TOKEN"
+from tests.helpers.bot import TEST_TOKEN, running_bot
+from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
 
 @pytest.fixture
@@ -91,31 +88,6 @@ def settings_factory(
     return make
 
 
-async def _report_if_stuck(after: float) -> None:
-    """A bot that takes this long to stop is stuck: show where each task is waiting."""
-    await asyncio.sleep(after)
-    for task in asyncio.all_tasks():
-        print(f"still running at shutdown: {task!r}", file=sys.stderr)
-        task.print_stack(file=sys.stderr)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(settings: Settings) -> AsyncIterator[Application]:
-    """The bot as `python -m bot` runs it: migrated database, polling the fake server."""
-    await upgrade_to_head_async(settings.database_url)
-    async with open_application(settings) as application:
-        start_background(application)
-        polling = asyncio.create_task(poller(application, polling_timeout=1).run())
-        try:
-            yield application
-        finally:
-            watchdog = asyncio.create_task(_report_if_stuck(after=20))
-            polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(polling, timeout=20)
-    watchdog.cancel()
-
-
 @pytest.fixture
 async def app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Application]:
     async with running_bot(settings_factory()) as application:
@@ -125,3 +97,65 @@ async def app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Applic
 @pytest.fixture
 def citizen(telegram: FakeTelegram) -> FakeUser:
     return FakeUser(telegram, user_id=5_550_001, first_name="Sari", language_code="id")
+
+
+@pytest.fixture
+async def stoppable_postgres() -> AsyncIterator[tuple[str, Callable[[str], Awaitable[None]]]]:
+    """A database on a PostgreSQL cluster of its own (TEST_POSTGRES_FAULT_CLUSTER, e.g.
+    "15 faults", reached at TEST_POSTGRES_FAULT_URL), which the test may stop and start
+    without disturbing the server the other tests use."""
+    cluster = os.environ.get("TEST_POSTGRES_FAULT_CLUSTER")
+    server = os.environ.get("TEST_POSTGRES_FAULT_URL")
+    if not cluster or not server:
+        pytest.skip("needs a PostgreSQL cluster to stop (TEST_POSTGRES_FAULT_CLUSTER)")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    version, name = cluster.split()
+
+    async def control(action: str) -> None:
+        extra = ["-m", "fast"] if action == "stop" else []
+        process = await asyncio.create_subprocess_exec(
+            "pg_ctlcluster", version, name, action, *extra
+        )
+        assert await process.wait() == 0, f"pg_ctlcluster {action} failed"
+
+    async def ensure_running() -> None:
+        process = await asyncio.create_subprocess_exec("pg_ctlcluster", version, name, "status")
+        if await process.wait() != 0:
+            await control("start")
+
+    url = make_url(server)
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = f"lapor_faults_{os.getpid()}"
+    connection = await asyncpg.connect(plain)
+    await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    await connection.execute(f'CREATE DATABASE "{database}"')
+    await connection.close()
+    try:
+        yield url.set(database=database).render_as_string(hide_password=False), control
+    finally:
+        await ensure_running()  # whatever happened, leave it running
+        connection = await asyncpg.connect(plain)
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await connection.close()
+
+
+@pytest.fixture
+async def desk_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Application]:
+    """The bot with a staff group and one admin from ADMIN_IDS (tests/helpers/staff.py)."""
+    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
+    async with running_bot(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def admin(telegram: FakeTelegram) -> FakeUser:
+    """The admin, in a private chat with the bot."""
+    return FakeUser(telegram, user_id=ADMIN, first_name="Admin", language_code="id")
+
+
+@pytest.fixture
+def officer(telegram: FakeTelegram) -> FakeUser:
+    """An officer (once an admin has added them: helpers.staff.make_officer), privately."""
+    return FakeUser(telegram, user_id=OFFICER, first_name="Petugas", language_code="id")

@@ -20,10 +20,10 @@ from aiogram.fsm.storage.base import StorageKey
 from bot.app import Application
 from bot.config import Settings
 from bot.flows.report import ReportForm
-from tests import documentgen, imagegen, videogen
-from tests.conftest import running_bot
-from tests.dialog import conversation, press, reply, say, text_of
 from tests.fakebot import FakeUser
+from tests.helpers import documentgen, imagegen, videogen
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import conversation, press, reply, say, text_of
 
 Sender = Callable[[FakeUser], Awaitable[Any]]
 GENERIC_FAILURE = "terjadi gangguan"  # the last-resort answer: never the answer to bad input

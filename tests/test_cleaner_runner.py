@@ -14,7 +14,7 @@ import pytest
 from bot.services.cleaning.runner import ChildLimits, CleanerRunner
 from bot.services.evidence import EvidenceRejected
 
-CHILD = "tests.misbehaving_cleaner"
+CHILD = "tests.helpers.misbehaving_cleaner"
 
 
 def _children() -> list[int]:

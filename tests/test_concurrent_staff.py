@@ -6,31 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
 from datetime import date
 
-import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.config import Settings
-from bot.services.desk import CaseChanged, TransitionNotAllowed
+from bot.services.desk import CaseChanged
 from bot.services.intake import ReportDraft
+from bot.services.lifecycle import TransitionNotAllowed
 from storage.models import Case, CaseEvent, Outbox
-from tests.conftest import running_bot
-from tests.dialog import fill_report_until_evidence, press, reply, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-
-ADMIN = 9_400_001
-OFFICER = 9_400_002
-STAFF_CHAT = -1_001_400_000_000
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
-    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
-    async with running_bot(settings) as application:
-        yield application
+from tests.helpers.dialog import reply, text_of
+from tests.helpers.reports import file_report
+from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
 
 async def seed_cases(application: Application, count: int) -> list[str]:
@@ -113,10 +101,7 @@ async def test_two_officers_pressing_on_one_card_one_wins_and_the_other_is_told(
     admin = FakeUser(telegram, user_id=ADMIN)
     await admin.send(f"/staff add {OFFICER}")
     await reply(admin, str(OFFICER))
-    question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
+    code = await file_report(citizen)
     card = await telegram.wait_output(STAFF_CHAT)
 
     admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)

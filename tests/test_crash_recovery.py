@@ -24,21 +24,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from bot.delivery import OUTBOX_LEASE_SECONDS
+from bot.outbound.sender import OUTBOX_LEASE_SECONDS
 from storage.db import create_engine, create_session_factory
 from storage.models import Case, Evidence, Outbox
-from tests.dialog import CODE, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import plain_jpeg
-from tests.test_restart import start_bot_process
+from tests.helpers.dialog import CODE, text_of
+from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.processes import start_bot_process
+from tests.helpers.staff import ADMIN, STAFF_CHAT
+
+# Processes started, or real time waited out: left out of an everyday run (-m "not slow").
+pytestmark = pytest.mark.slow
 
 REPORTERS = 10
 KILLS = 3
-STAFF_CHAT = -1_001_777_000_111
-ADMIN = 9_300_001
 SILENCE = 12.0  # seconds without an answer before a reporter nudges the bot
 # A message that reached Telegram this shortly before a kill may be sent again.
 IN_FLIGHT_WINDOW = 1.0

@@ -4,58 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
 from datetime import date
 
 import pytest
 from sqlmodel import select
 
 from bot.app import Application
-from bot.config import Settings
 from bot.services.images import process_image
 from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
-from tests.conftest import running_bot
-from tests.dialog import CODE, fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import pdf_with_javascript, plain_jpeg
-
-ADMIN = 9_000_001
-OFFICER = 9_000_002
-STAFF_CHAT = -1_001_234_567_890
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
-    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
-    async with running_bot(settings) as application:
-        yield application
-
-
-@pytest.fixture
-def admin(telegram: FakeTelegram) -> FakeUser:
-    return FakeUser(telegram, user_id=ADMIN, first_name="Admin", language_code="id")
-
-
-@pytest.fixture
-def officer(telegram: FakeTelegram) -> FakeUser:
-    return FakeUser(telegram, user_id=OFFICER, first_name="Petugas", language_code="id")
-
-
-async def submit_report(citizen: FakeUser, *, with_photo: bool = True) -> str:
-    question = await fill_report_until_evidence(citizen)
-    if with_photo:
-        await citizen.send_photo(plain_jpeg())
-        question = await reply(citizen, "1")
-        summary = await press(citizen, question, "Selesai", "Ringkasan")
-    else:
-        warning = await press(citizen, question, "Selesai")
-        summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
-    return code
-
-
-async def make_officer(admin: FakeUser) -> None:
-    await say(admin, f"/staff add {OFFICER} officer", str(OFFICER))
+from tests.helpers.dialog import CODE, press, reply, say, submit, text_of
+from tests.helpers.imagegen import pdf_with_javascript, plain_jpeg
+from tests.helpers.reports import file_report, fill_report_until_evidence
+from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT, make_officer
 
 
 async def test_case_lifecycle_with_question_and_answer(
@@ -66,7 +27,7 @@ async def test_case_lifecycle_with_question_and_answer(
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)
-    code = await submit_report(citizen)
+    code = await file_report(citizen, photos=[plain_jpeg()])
 
     card = await telegram.wait_output(STAFF_CHAT)
     assert code in text_of(card) and "Diterima" in text_of(card)
@@ -144,7 +105,7 @@ async def test_reporter_in_english_is_told_in_english(
 async def test_forbidden_transition_lists_the_allowed_ones(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     refusal = await say(admin, f"/setstatus {code} proven")
     assert "in_review" in text_of(refusal) and "rejected" in text_of(refusal)
     async with desk_app.sessions() as session:
@@ -172,7 +133,7 @@ STAFF_COMMANDS = (
 async def test_non_staff_cannot_use_any_staff_command_or_button(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     card = await telegram.wait_output(STAFF_CHAT)
     unknown = text_of(await say(citizen, "/tidakada"))
     for command in STAFF_COMMANDS:
@@ -205,7 +166,7 @@ async def test_non_staff_cannot_use_any_staff_command_or_button(
 async def test_forged_callback_data_from_staff_is_rejected(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     card = await telegram.wait_output(STAFF_CHAT)
     admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
     await admin_in_group.press_data(card, "dk:reason:" + code + ":because")
@@ -224,18 +185,7 @@ async def test_officer_does_not_see_identity_but_admin_does(
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)
-    await citizen.send("/lapor")
-    await reply(citizen)
-    question = await reply(citizen, "Langkah 1/9")
-    await press(citizen, question, "Dengan identitas")
-    await say(citizen, "Sari Wulandari", "Langkah 1/9")
-    await citizen.send_contact("+62 812-3456-7890")
-    await reply(citizen)
-    await reply(citizen, "Langkah 2/9")
-    from tests.test_report_flow import _answer_remaining_steps
-
-    confirmation = await _answer_remaining_steps(citizen)
-    code = CODE.search(text_of(confirmation)).group(0)
+    code = await file_report(citizen, identified=True)
 
     officer_view = text_of(await say(officer, f"/case {code}", code))
     assert "Sari Wulandari" not in officer_view and "6281234567890" not in officer_view
@@ -263,7 +213,7 @@ async def test_inbox_find_assign_note_and_case_history(
     officer: FakeUser,
 ) -> None:
     await make_officer(admin)
-    code = await submit_report(citizen)
+    code = await file_report(citizen, photos=[plain_jpeg()])
     inbox = text_of(await say(officer, "/inbox", code))
     assert "Budi Santoso" in inbox
     assert code in text_of(await say(officer, "/find budi santos", code))
@@ -283,10 +233,10 @@ async def test_inbox_find_assign_note_and_case_history(
 async def test_related_cases_are_flagged_on_both_cards(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    first = await submit_report(citizen)
+    first = await file_report(citizen, photos=[plain_jpeg()])
     await telegram.wait_output(STAFF_CHAT)
     other_citizen = FakeUser(telegram, user_id=5_550_404, language_code="id")
-    second = await submit_report(other_citizen)
+    second = await file_report(other_citizen, photos=[plain_jpeg()])
     second_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: second in text_of(m))
     assert first in text_of(second_card)
     first_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: first in text_of(m))
@@ -332,7 +282,7 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
             )
         await session.commit()
 
-    code = await submit_report(citizen)
+    code = await file_report(citizen, photos=[plain_jpeg()])
     card = text_of(await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m)))
     named = re.findall(r"ASN-OLD(\d\d)", card)
     assert sorted(named) == [f"{number:02d}" for number in range(20, 30)], "the newest ten"
@@ -345,7 +295,7 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
 async def test_follow_up_of_a_proven_case_and_overdue(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     for status in ("in_review", "forwarded", "proven"):
         await say(admin, f"/setstatus {code} {status}", code)
     refused = text_of(await say(admin, f"/followup {code} moral"))
@@ -372,7 +322,7 @@ async def test_follow_up_of_a_proven_case_and_overdue(
 async def test_blocked_reporter_is_shown_on_the_case(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     telegram.blocked_chats.add(citizen.user_id)
     await say(admin, f"/setstatus {code} in_review", code)
     for _ in range(50):
@@ -418,7 +368,7 @@ async def test_inbox_of_many_cases_counts_only_past_the_page(
     counting them all, and paging goes on."""
     from sqlalchemy import insert
 
-    from bot.services.desk import INBOX_COUNT_LIMIT
+    from bot.services.case_queries import INBOX_COUNT_LIMIT
     from storage.models import Case, Reporter, utcnow
 
     async with desk_app.sessions() as session, session.begin():
@@ -458,7 +408,7 @@ async def test_inbox_of_many_cases_counts_only_past_the_page(
 def test_daily_reminder_is_due_at_the_configured_hour_in_wib() -> None:
     from datetime import UTC, datetime
 
-    from bot.background import seconds_until_next
+    from bot.jobs.schedule import seconds_until_next
 
     # 00:30 UTC is 07:30 WIB: half an hour until 08:00 WIB.
     assert seconds_until_next(8, datetime(2026, 11, 22, 0, 30, tzinfo=UTC)) == 1800
@@ -469,7 +419,7 @@ def test_daily_reminder_is_due_at_the_configured_hour_in_wib() -> None:
 async def test_staff_commands_are_ignored_in_other_groups(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     admin_in_other_group = FakeUser(telegram, user_id=ADMIN, chat_id=-1_009_999)
     await admin_in_other_group.send(f"/case {code}")
     await admin_in_other_group.send("/export")
@@ -509,7 +459,7 @@ async def test_staff_commands_are_ignored_in_other_groups(
 async def test_staff_commands_with_junk_arguments_get_a_clear_answer(
     desk_app: Application, citizen: FakeUser, admin: FakeUser, command: str
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     answer = text_of(await say(admin, command.format(code=code)))
     assert answer and "terjadi gangguan" not in answer, answer
     async with desk_app.sessions() as session:
@@ -520,7 +470,7 @@ async def test_staff_commands_with_junk_arguments_get_a_clear_answer(
 async def test_control_characters_in_staff_text_are_dropped(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await submit_report(citizen, with_photo=False)
+    code = await file_report(citizen)
     await say(admin, f"/note {code} dicek\x00 ke\u202e dinas", code)
     async with desk_app.sessions() as session:
         events = (await session.exec(select(CaseEvent).where(CaseEvent.action == "note"))).all()

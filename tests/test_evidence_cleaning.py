@@ -6,26 +6,21 @@ carries none of it and still opens."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable
 from io import BytesIO
 from typing import Any
 
 import av
 import pikepdf
-import pytest
 from PIL import Image
 from sqlmodel import select
 
 from bot.app import Application
-from bot.config import Settings
 from storage.models import Evidence
-from tests import documentgen, imagegen, videogen
-from tests.conftest import running_bot
-from tests.dialog import fill_report_until_evidence, press, reply, say, submit
 from tests.fakebot import FakeTelegram, FakeUser
-
-ADMIN = 9_100_001
-OFFICER = 9_100_002
+from tests.helpers import documentgen, imagegen, videogen
+from tests.helpers.dialog import press, reply, say, submit
+from tests.helpers.reports import fill_report_until_evidence
+from tests.helpers.staff import ADMIN, OFFICER
 
 # What the reporter's files say about them, as the bytes that must not reach anyone.
 PDF_SECRETS = [
@@ -56,12 +51,6 @@ IPHONE_SECRETS = [
     b"Lavf",
 ]
 HEIC_SECRETS = [b"KameraMerk", b"Model X1", b"Exif"]
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Application]:
-    async with running_bot(settings_factory(admin_ids=frozenset({ADMIN}))) as application:
-        yield application
 
 
 def _present(data: bytes, secrets: list[bytes]) -> list[bytes]:

@@ -13,7 +13,7 @@ from bot.services.cleaning.jpeg_segments import strip_jpeg_metadata
 from bot.services.evidence import EvidenceRejected, check_declared_size
 from bot.services.images import process_image
 from storage.evidence_store import EvidenceStoreUnavailable, LocalEvidenceStore
-from tests import imagegen
+from tests.helpers import imagegen
 
 
 def test_jpeg_is_stripped_of_exif_gps_and_comments_but_keeps_capture_time() -> None:

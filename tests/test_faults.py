@@ -7,7 +7,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -16,19 +16,11 @@ from sqlmodel import select
 from bot.app import Application
 from bot.config import Settings
 from storage.models import Case, Evidence
-from tests.conftest import running_bot
-from tests.dialog import (
-    CODE,
-    closed_buttons,
-    conversation,
-    fill_report_until_evidence,
-    press,
-    reply,
-    say,
-    text_of,
-)
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import plain_jpeg
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
+from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.reports import fill_report_until_evidence
 
 
 async def cases(application: Application) -> list[Case]:
@@ -190,6 +182,7 @@ connection.execute("COMMIT")
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TEST_POSTGRES_URL")), reason="SQLite only")
 async def test_sqlite_locked_by_another_process_during_submission(
     app: Application, citizen: FakeUser, tmp_path: Path
@@ -236,48 +229,7 @@ async def test_unwritable_evidence_store_keeps_the_flow(
         await reply(citizen, "1 dari maksimal")
 
 
-@pytest.fixture
-async def stoppable_postgres() -> AsyncIterator[tuple[str, Callable[[str], Awaitable[None]]]]:
-    """A database on a PostgreSQL cluster of its own (TEST_POSTGRES_FAULT_CLUSTER, e.g.
-    "15 faults", reached at TEST_POSTGRES_FAULT_URL), which the test may stop and start
-    without disturbing the server the other tests use."""
-    cluster = os.environ.get("TEST_POSTGRES_FAULT_CLUSTER")
-    server = os.environ.get("TEST_POSTGRES_FAULT_URL")
-    if not cluster or not server:
-        pytest.skip("needs a PostgreSQL cluster to stop (TEST_POSTGRES_FAULT_CLUSTER)")
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    version, name = cluster.split()
-
-    async def control(action: str) -> None:
-        extra = ["-m", "fast"] if action == "stop" else []
-        process = await asyncio.create_subprocess_exec(
-            "pg_ctlcluster", version, name, action, *extra
-        )
-        assert await process.wait() == 0, f"pg_ctlcluster {action} failed"
-
-    async def ensure_running() -> None:
-        process = await asyncio.create_subprocess_exec("pg_ctlcluster", version, name, "status")
-        if await process.wait() != 0:
-            await control("start")
-
-    url = make_url(server)
-    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    database = f"lapor_faults_{os.getpid()}"
-    connection = await asyncpg.connect(plain)
-    await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    await connection.execute(f'CREATE DATABASE "{database}"')
-    await connection.close()
-    try:
-        yield url.set(database=database).render_as_string(hide_password=False), control
-    finally:
-        await ensure_running()  # whatever happened, leave it running
-        connection = await asyncpg.connect(plain)
-        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await connection.close()
-
-
+@pytest.mark.slow
 async def test_postgresql_stopped_and_started_during_submission(
     settings_factory: Callable[..., Settings],
     citizen: FakeUser,

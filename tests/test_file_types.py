@@ -9,7 +9,7 @@ import pytest
 
 from bot.services.evidence import EvidenceRejected
 from bot.services.file_types import sniff
-from tests import imagegen, videogen
+from tests.helpers import imagegen, videogen
 
 
 def ftyp(major: bytes, *compatible: bytes) -> bytes:

@@ -6,24 +6,14 @@ import asyncio
 import time
 from collections.abc import Callable
 
-import pytest
-
 from bot.app import Application
 from bot.config import Settings
-from tests.conftest import running_bot
-from tests.dialog import say, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-
-STAFF_CHAT = -1_001_234_567_890
-ADMIN = 9_200_001
-OFFICER = 9_200_002
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
-    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
-    async with running_bot(settings) as application:
-        yield application
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import say, text_of
+from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.reports import file_report
+from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
 
 async def test_updates_the_bot_was_not_built_for_are_ignored(
@@ -83,8 +73,6 @@ async def test_updates_the_bot_was_not_built_for_are_ignored(
 async def test_nothing_sent_to_staff_identifies_the_reporter(
     desk_app: Application, telegram: FakeTelegram
 ) -> None:
-    from tests.test_desk import submit_report
-
     reporter = FakeUser(
         telegram,
         user_id=5_550_456,
@@ -95,7 +83,7 @@ async def test_nothing_sent_to_staff_identifies_the_reporter(
     admin = FakeUser(telegram, user_id=ADMIN)
     officer = FakeUser(telegram, user_id=OFFICER)
     await say(admin, f"/staff add {OFFICER}", str(OFFICER))
-    code = await submit_report(reporter)
+    code = await file_report(reporter, photos=[plain_jpeg()])
     await say(officer, f"/ask {code} Kapan unggahan itu dibuat?", code)
     question = await reporter.next()
     await reporter.press(question, "Balas")

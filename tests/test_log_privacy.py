@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from tests.conftest import running_bot
-from tests.dialog import press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.logcapture import assert_none_of, bot_logs, json_lines
-from tests.test_faults import stoppable_postgres  # noqa: F401  (a fixture)
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import press, reply, say, submit, text_of
+from tests.helpers.logcapture import assert_none_of, bot_logs, json_lines
 
 REPORTER_ID = 7_201_234_567
 FIRST_NAME, LAST_NAME = "Wulandari", "Kusumawati"
@@ -203,6 +202,7 @@ def outage_lines(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return failures
 
 
+@pytest.mark.slow
 async def test_sqlite_locked_mid_step_and_at_submission_logs_nothing_of_the_reporter(
     settings_factory: Callable[..., Settings],
     telegram: FakeTelegram,
@@ -226,7 +226,7 @@ async def test_sqlite_locked_mid_step_and_at_submission_logs_nothing_of_the_repo
 async def test_postgresql_stopped_mid_step_and_at_submission_logs_nothing_of_the_reporter(
     settings_factory: Callable[..., Settings],
     telegram: FakeTelegram,
-    stoppable_postgres: tuple[str, Callable[[str], Awaitable[None]]],  # noqa: F811
+    stoppable_postgres: tuple[str, Callable[[str], Awaitable[None]]],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     database_url, control = stoppable_postgres

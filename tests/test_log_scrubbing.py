@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.logs import current_update
-from tests.logcapture import assert_none_of, bot_logs, json_lines
+from tests.helpers.logcapture import assert_none_of, bot_logs, json_lines
 
 NAME = "Wulandari Kusumawati"
 USERNAME = "wulan_saksi_tps"

@@ -1,8 +1,7 @@
-"""The outbox and its sender, on a real SQLite file and the fake Bot API over HTTP: every
-row delivered exactly once and in order per chat, within Telegram's limits, through 429s,
-5xx, dropped connections, blocked users, restarts and dead senders.
-
-Self-contained: the fixtures are defined here rather than in tests/conftest.py."""
+"""The outbox and its sender, on the suite's database (SQLite, or PostgreSQL) and the fake
+Bot API over HTTP: every row delivered exactly once and in order per chat, within Telegram's
+limits, through 429s, 5xx, dropped connections, blocked users, restarts, dead senders and a
+database outage, by one sender or two sharing their send slots through Redis."""
 
 from __future__ import annotations
 
@@ -12,12 +11,13 @@ import itertools
 import json
 import logging
 import math
+import os
 import random
 import time
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,15 +38,11 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from sqlmodel import select
 
-from bot.delivery import (
-    LocalSlots,
-    OutboxSender,
-    Pacer,
-    RenderedMessage,
-    backoff_delay,
-    classify,
-)
 from bot.logs import JsonFormatter
+from bot.outbound.failures import backoff_delay, classify
+from bot.outbound.messages import RenderedMessage
+from bot.outbound.pacing import LocalSlots, Pacer
+from bot.outbound.sender import OutboxSender
 from bot.services import outbox
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
@@ -66,29 +62,18 @@ def render(row: Outbox) -> RenderedMessage:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}"
-
-
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[SessionFactory]:
-    await upgrade_to_head_async(db_url)
-    engine = create_engine(db_url)
+async def db(database_url: str) -> AsyncIterator[SessionFactory]:
+    """The suite's database (SQLite, or PostgreSQL with TEST_POSTGRES_URL), migrated."""
+    await upgrade_to_head_async(database_url)
+    engine = create_engine(database_url)
     yield create_session_factory(engine)
     await engine.dispose()
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-@pytest.fixture
-async def bot(api: FakeTelegram) -> AsyncIterator[Bot]:
-    bot = Bot(token="123:ABC", session=AiohttpSession(api=TelegramAPIServer.from_base(api.url)))
+async def bot(telegram: FakeTelegram) -> AsyncIterator[Bot]:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(telegram.url))
+    bot = Bot(token="123:ABC", session=session)
     yield bot
     await bot.session.close()
 
@@ -128,25 +113,27 @@ async def deliver_all(sender: OutboxSender, db: SessionFactory, timeout: float =
     return time.monotonic() - started
 
 
-def sends(api: FakeTelegram) -> list[Call]:
-    return [call for call in api.calls if call.method == "sendmessage"]
+def sends(telegram: FakeTelegram) -> list[Call]:
+    return [call for call in telegram.calls if call.method == "sendmessage"]
 
 
-def delivered(api: FakeTelegram) -> dict[int, list[str]]:
+def delivered(telegram: FakeTelegram) -> dict[int, list[str]]:
     """What each chat received, in the order received (accepted calls only)."""
     per_chat: dict[int, list[str]] = defaultdict(list)
-    for call in sends(api):
+    for call in sends(telegram):
         if call.ok:
             per_chat[int(call.params["chat_id"])].append(call.params["text"])
     return per_chat
 
 
-def assert_exactly_once_in_order(api: FakeTelegram, chats: list[int], per_chat: int) -> None:
-    accepted = Counter((int(c.params["chat_id"]), c.params["text"]) for c in sends(api) if c.ok)
+def assert_exactly_once_in_order(telegram: FakeTelegram, chats: list[int], per_chat: int) -> None:
+    accepted = Counter(
+        (int(c.params["chat_id"]), c.params["text"]) for c in sends(telegram) if c.ok
+    )
     duplicates = {key: n for key, n in accepted.items() if n > 1}
     assert not duplicates, f"delivered more than once: {duplicates}"
     expected = [f"note {n}" for n in range(per_chat)]
-    received = delivered(api)
+    received = delivered(telegram)
     assert set(received) == set(chats)
     for chat in chats:
         assert received[chat] == expected, f"chat {chat} got {received[chat]}"
@@ -159,8 +146,8 @@ def max_per_second(times: list[float]) -> int:
     )
 
 
-def assert_within_telegram_limits(api: FakeTelegram) -> None:
-    calls = sends(api)
+def assert_within_telegram_limits(telegram: FakeTelegram) -> None:
+    calls = sends(telegram)
     # Every request counts against the flood limit, refused ones too.
     busiest = max_per_second([c.at for c in calls])
     assert busiest <= TELEGRAM_RATE, f"{busiest} sends within one second"
@@ -173,6 +160,15 @@ def assert_within_telegram_limits(api: FakeTelegram) -> None:
             gap = call.at - last[chat]
             assert gap >= TELEGRAM_CHAT_GAP, f"two messages to one chat {gap:.3f} s apart"
         last[chat] = call.at
+
+
+async def busy_event_loop() -> None:
+    """Now and then hold the event loop for up to 80 ms, as a slow callback or a garbage
+    collection would: timers fire late, answers are read late."""
+    rng = random.Random(7)
+    while True:
+        await asyncio.sleep(rng.uniform(0.01, 0.2))
+        time.sleep(rng.uniform(0.005, 0.08))  # noqa: ASYNC251 (blocking on purpose)
 
 
 async def rows_by_id(db: SessionFactory) -> dict[int, Outbox]:
@@ -386,10 +382,10 @@ async def test_claim_offers_only_each_chats_oldest_pending_row(db: SessionFactor
     assert sent.status == "sent" and sent.telegram_message_id == 7 and sent.sent_at is not None
 
 
-async def test_concurrent_claimers_never_share_a_row(db_url: str, db: SessionFactory) -> None:
+async def test_concurrent_claimers_never_share_a_row(database_url: str, db: SessionFactory) -> None:
     # Separate engines, as separate processes would have: on SQLite a claimer's SELECT is
     # outside its write transaction, so only the guarded UPDATE keeps claims apart.
-    engines = [create_engine(db_url) for _ in range(4)]
+    engines = [create_engine(database_url) for _ in range(4)]
     factories = [create_session_factory(engine) for engine in engines]
     try:
         for round_ in range(5):
@@ -434,13 +430,13 @@ async def test_release_needs_the_claim_it_hands_back(db: SessionFactory) -> None
 
 
 async def test_a_every_row_delivered_once_in_order_per_chat(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     chats = [1000 + i for i in range(20)]
     await enqueue(db, chats, per_chat=3)
     elapsed = await deliver_all(OutboxSender(bot, db, render), db)
-    assert len(sends(api)) == 60
-    assert_exactly_once_in_order(api, chats, per_chat=3)
+    assert len(sends(telegram)) == 60
+    assert_exactly_once_in_order(telegram, chats, per_chat=3)
     assert all(row.status == "sent" for row in (await rows_by_id(db)).values())
     # Three rows per chat at one a second per chat: about two seconds, not three rounds of
     # polling or worse.
@@ -448,21 +444,21 @@ async def test_a_every_row_delivered_once_in_order_per_chat(
 
 
 async def test_b_faults_are_retried_without_duplicates_reordering_or_breaking_limits(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     # More chats than the global rate, so that limit is the one that binds at first.
     chats = [2000 + i for i in range(34)]
     await enqueue(db, chats, per_chat=2)
-    api.fail_next("sendMessage", 429, count=2, retry_after=1)
+    telegram.fail_next("sendMessage", 429, count=2, retry_after=1)
 
     async def later_faults() -> None:
-        while len(sends(api)) < 20:  # noqa: ASYNC110 (watching the fake server)
+        while len(sends(telegram)) < 20:  # noqa: ASYNC110 (watching the fake server)
             await asyncio.sleep(0.01)
-        api.fail_next("sendMessage", 500, count=2)
-        api.drop_next("sendMessage", count=1)
-        while len(sends(api)) < 45:  # noqa: ASYNC110
+        telegram.fail_next("sendMessage", 500, count=2)
+        telegram.drop_next("sendMessage", count=1)
+        while len(sends(telegram)) < 45:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
-        api.fail_next("sendMessage", 502, count=2)
+        telegram.fail_next("sendMessage", 502, count=2)
 
     injector = asyncio.create_task(later_faults())
     # At Telegram's limits themselves: a send counts from its grant to its answer, so the
@@ -472,16 +468,16 @@ async def test_b_faults_are_retried_without_duplicates_reordering_or_breaking_li
         await deliver_all(sender, db, timeout=12)
     finally:
         injector.cancel()
-    refused = [c for c in sends(api) if not c.ok]
+    refused = [c for c in sends(telegram) if not c.ok]
     assert len(refused) == 7, "every injected fault was met once"
-    assert_exactly_once_in_order(api, chats, per_chat=2)
-    assert_within_telegram_limits(api)
-    assert max_per_second([c.at for c in sends(api)]) >= 20, "the global rate was exercised"
+    assert_exactly_once_in_order(telegram, chats, per_chat=2)
+    assert_within_telegram_limits(telegram)
+    assert max_per_second([c.at for c in sends(telegram)]) >= 20, "the global rate was exercised"
     # Each 429 stops all sending for retry_after, not only to the refused chat.
-    floods = sends(api)[:2]
+    floods = sends(telegram)[:2]
     assert not any(call.ok for call in floods)
     for flood in floods:
-        during = [c for c in sends(api) if flood.at + 0.05 < c.at < flood.at + 0.95]
+        during = [c for c in sends(telegram) if flood.at + 0.05 < c.at < flood.at + 0.95]
         assert not during, "sent during a flood pause"
     rows = await rows_by_id(db)
     assert all(row.status == "sent" for row in rows.values())
@@ -489,46 +485,39 @@ async def test_b_faults_are_retried_without_duplicates_reordering_or_breaking_li
 
 
 async def test_b2_no_429_from_a_server_enforcing_the_limits_even_with_a_busy_loop(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     """The failure this guards against: slots booked in advance, and a task that woke late
     (the event loop busy) sending together with those after it, 31 in a second."""
-    api.limits = TelegramLimits()
+    telegram.limits = TelegramLimits()
     many = [10_000 + i for i in range(90)]
     few = [20_000 + i for i in range(6)]  # three each: their chat gap binds too
     await enqueue(db, many + few, per_chat=1)
     await enqueue(db, few, per_chat=2)
-    rng = random.Random(3)
-
-    async def busy() -> None:
-        while True:
-            await asyncio.sleep(rng.uniform(0.01, 0.2))
-            time.sleep(rng.uniform(0.005, 0.08))  # noqa: ASYNC251 (blocking on purpose)
-
-    noise = asyncio.create_task(busy())
+    noise = asyncio.create_task(busy_event_loop())
     try:
         await deliver_all(OutboxSender(bot, db, render), db, timeout=30)
     finally:
         noise.cancel()
-    assert api.limits.refused == 0, api.limits.refusals
-    assert_within_telegram_limits(api)
-    received = delivered(api)
+    assert telegram.limits.refused == 0, telegram.limits.refusals
+    assert_within_telegram_limits(telegram)
+    received = delivered(telegram)
     assert all(received[chat] == ["note 0"] for chat in many)
     assert all(received[chat] == ["note 0", "note 0", "note 1"] for chat in few)
     # Throughput is bench/fanout.py's business; on a loaded machine only this much is sure.
-    assert max_per_second([c.at for c in sends(api)]) >= 20, "the global rate was exercised"
+    assert max_per_second([c.at for c in sends(telegram)]) >= 20, "the global rate was exercised"
 
 
 async def test_c_blocked_chat_fails_for_good_and_others_are_delivered(
-    api: FakeTelegram, bot: Bot, db: SessionFactory, caplog: pytest.LogCaptureFixture
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     case_id = await make_case(db)
     await enqueue(db, [1001], per_chat=2, case_id=case_id)
     await enqueue(db, [1000, 1002], per_chat=2)
-    api.blocked_chats.add(1001)
-    with caplog.at_level(logging.INFO, logger="bot.delivery"):
+    telegram.blocked_chats.add(1001)
+    with caplog.at_level(logging.INFO, logger="bot.outbound.sender"):
         await deliver_all(OutboxSender(bot, db, render), db)
-    assert_exactly_once_in_order(api, [1000, 1002], per_chat=2)
+    assert_exactly_once_in_order(telegram, [1000, 1002], per_chat=2)
     async with db() as session:
         failed = await outbox.failed_for_case(session, case_id)
     assert [row.params["n"] for row in failed] == [0, 1]
@@ -545,7 +534,7 @@ async def test_c_blocked_chat_fails_for_good_and_others_are_delivered(
 
 
 async def test_c2_refused_and_unrenderable_rows_fail_and_the_chat_goes_on(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     async with db() as session:
         for n, kind in enumerate(["note", "broken", "note", "note"]):
@@ -557,17 +546,17 @@ async def test_c2_refused_and_unrenderable_rows_fail_and_the_chat_goes_on(
             raise KeyError("missing parameter")
         return render(row)
 
-    api.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
+    telegram.fail_next("sendMessage", 400, description="Bad Request: can't parse entities")
     await deliver_all(OutboxSender(bot, db, fussy_render), db)
     rows = sorted((await rows_by_id(db)).values(), key=lambda row: row.id or 0)
     assert [row.status for row in rows] == ["failed", "failed", "sent", "sent"]
     assert rows[0].last_error == "Bad Request: can't parse entities"
     assert (rows[1].last_error or "").startswith("render: KeyError")
-    assert delivered(api)[3000] == ["note 2", "note 3"]
+    assert delivered(telegram)[3000] == ["note 2", "note 3"]
 
 
 async def test_d_rows_pending_at_a_crash_are_delivered_after_restart(
-    api: FakeTelegram, bot: Bot, db_url: str, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, database_url: str, db: SessionFactory
 ) -> None:
     chats = [4000 + i for i in range(4)]
     await enqueue(db, chats, per_chat=2)
@@ -575,23 +564,23 @@ async def test_d_rows_pending_at_a_crash_are_delivered_after_restart(
     await asyncio.sleep(0)
     first.cancel()  # the process dies before the sender got going
     await asyncio.gather(first, return_exceptions=True)
-    assert await outbox.pending_count(db) == 8 and not sends(api)
+    assert await outbox.pending_count(db) == 8 and not sends(telegram)
     # A new process: its own engine on the same file.
-    engine = create_engine(db_url)
+    engine = create_engine(database_url)
     try:
         await deliver_all(OutboxSender(bot, create_session_factory(engine), render), db)
     finally:
         await engine.dispose()
-    assert_exactly_once_in_order(api, chats, per_chat=2)
+    assert_exactly_once_in_order(telegram, chats, per_chat=2)
 
 
 async def test_d2_a_stopped_sender_hands_back_rows_it_had_claimed(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     chats = [5000 + i for i in range(3)]
     await enqueue(db, chats, per_chat=3)
     task = asyncio.create_task(OutboxSender(bot, db, render).run())
-    while len(sends(api)) < 3:  # noqa: ASYNC110 (watching the fake server)
+    while len(sends(telegram)) < 3:  # noqa: ASYNC110 (watching the fake server)
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.3)  # the second rows are now claimed, waiting for their chat's gap
     task.cancel()
@@ -602,18 +591,18 @@ async def test_d2_a_stopped_sender_hands_back_rows_it_had_claimed(
     # So a new sender need not wait a minute for the leases to run out.
     elapsed = await deliver_all(OutboxSender(bot, db, render), db, timeout=8)
     assert elapsed < 5
-    assert_exactly_once_in_order(api, chats, per_chat=3)
+    assert_exactly_once_in_order(telegram, chats, per_chat=3)
 
 
 async def test_e_a_claim_left_by_a_dead_sender_is_taken_over_when_it_expires(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     await enqueue(db, [6000, 6001], per_chat=1)
     claimed = await outbox.claim_due(db, limit=1)  # a sender claims a row, then dies
     assert [row.chat_id for row in claimed] == [6000]
     sender = OutboxSender(bot, db, render)
     assert await sender.deliver_due() == 1, "a live claim is left alone"
-    assert delivered(api) == {6001: ["note 0"]}
+    assert delivered(telegram) == {6001: ["note 0"]}
     async with db() as session:
         row = await session.get(Outbox, claimed[0].id)
         assert row is not None
@@ -621,12 +610,12 @@ async def test_e_a_claim_left_by_a_dead_sender_is_taken_over_when_it_expires(
         session.add(row)
         await session.commit()
     assert await sender.deliver_due() == 1
-    assert delivered(api) == {6000: ["note 0"], 6001: ["note 0"]}
+    assert delivered(telegram) == {6000: ["note 0"], 6001: ["note 0"]}
     assert await outbox.pending_count(db) == 0
 
 
 async def test_wake_starts_delivery_without_waiting_for_the_poll(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     sender = OutboxSender(bot, db, render, poll_interval=30)
     task = asyncio.create_task(sender.run())
@@ -635,7 +624,7 @@ async def test_wake_starts_delivery_without_waiting_for_the_poll(
         await enqueue(db, [7000], per_chat=1)
         sender.wake()
         async with asyncio.timeout(2):
-            while not sends(api):  # noqa: ASYNC110 (watching the fake server)
+            while not sends(telegram):  # noqa: ASYNC110 (watching the fake server)
                 await asyncio.sleep(0.01)
     finally:
         task.cancel()
@@ -675,7 +664,7 @@ async def test_stopping_mid_send_records_the_send_instead_of_repeating_it(
 
 
 async def test_a_row_whose_lease_ran_low_while_waiting_is_handed_back_unsent(
-    api: FakeTelegram, bot: Bot, db: SessionFactory
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
 ) -> None:
     await enqueue(db, [9000], per_chat=1)
     skew = [0.0]
@@ -689,8 +678,83 @@ async def test_a_row_whose_lease_ran_low_while_waiting_is_handed_back_unsent(
         bot, db, slow_render, lease_seconds=60, clock=lambda: time.monotonic() + skew[0]
     )
     assert await sender.deliver_due() == 1
-    assert not sends(api), "not sent on a lease that could run out mid-send"
+    assert not sends(telegram), "not sent on a lease that could run out mid-send"
     [row] = (await rows_by_id(db)).values()
     assert (row.status, row.claimed_until, row.attempts) == ("pending", None, 0)
     assert await sender.deliver_due() == 1  # claimed afresh, with a full lease
-    assert delivered(api) == {9000: ["note 0"]}
+    assert delivered(telegram) == {9000: ["note 0"]}
+
+
+async def test_a_429_pauses_all_sending_for_retry_after(
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory
+) -> None:
+    await enqueue(db, [1000 + n for n in range(5)], per_chat=1)
+    telegram.fail_next("sendMessage", 429, count=1, retry_after=2)
+    await deliver_all(OutboxSender(bot, db, render), db)
+    calls = sends(telegram)
+    refused_at = calls[0].at
+    assert all(c.at - refused_at >= 1.9 for c in calls[1:]), "nothing sent during the pause"
+
+
+async def test_a_database_outage_is_logged_once_then_retried_spaced_out(
+    telegram: FakeTelegram, bot: Bot, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A database without its tables: every claim fails, as when it is down or restoring.
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    caplog.set_level(logging.INFO, logger="bot.outbound.sender")
+    task = asyncio.create_task(OutboxSender(bot, sessions, render).run())
+    try:
+        await asyncio.sleep(3.5)
+        failures = [r for r in caplog.records if r.getMessage().startswith("outbox claim")]
+        assert [r.levelno for r in failures[:1]] == [logging.ERROR] and failures[0].exc_info
+        again = failures[1:]
+        # Retried after about 1, 2, 4 … s: two or three more, not one every half second.
+        assert 1 <= len(again) <= 3, [r.getMessage() for r in failures]
+        assert all(r.levelno == logging.WARNING and not r.exc_info for r in again)
+        # The database is back: what was queued meanwhile goes out within the retry cap.
+        await upgrade_to_head_async(database_url)
+        await enqueue(sessions, [1000, 1001], per_chat=1)
+        async with asyncio.timeout(10):
+            while await outbox.pending_count(sessions):  # noqa: ASYNC110 (polling the database)
+                await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.dispose()
+    assert set(delivered(telegram)) == {1000, 1001}
+    assert any(r.getMessage() == "outbox claims work again" for r in caplog.records)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="needs Redis (TEST_REDIS_URL)")
+async def test_two_senders_keep_the_limits_together(
+    telegram: FakeTelegram, bot: Bot, db: SessionFactory, redis_url: str
+) -> None:
+    from redis.asyncio import Redis
+
+    from storage.redis_state import RedisSendSlots
+
+    await enqueue(db, [1000 + n for n in range(25)], per_chat=2)
+    telegram.limits = TelegramLimits()
+    redis = Redis.from_url(redis_url)
+    # Keys of their own: other tests may be using Redis at the same time.
+    prefix = f"test:send:{uuid.uuid4().hex[:8]}"
+    senders = [
+        OutboxSender(bot, db, render, shared_slots=RedisSendSlots(redis, 30, 1.0, prefix=prefix))
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(sender.run()) for sender in senders]
+    tasks.append(asyncio.create_task(busy_event_loop()))
+    try:
+        async with asyncio.timeout(20):
+            while await outbox.pending_count(db):  # noqa: ASYNC110 (polling the database)
+                await asyncio.sleep(0.05)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+    per_chat = delivered(telegram)
+    assert len(per_chat) == 25 and all(t == ["note 0", "note 1"] for t in per_chat.values())
+    assert_within_telegram_limits(telegram)
+    assert telegram.limits.refused == 0, telegram.limits.refusals

@@ -12,18 +12,10 @@ from sqlmodel import select
 from bot.app import Application
 from bot.services.dates import today_in_indonesia
 from storage.models import Case, CaseEvent, Evidence, Reporter
-from tests.dialog import (
-    CODE,
-    closed_buttons,
-    conversation,
-    fill_report_until_evidence,
-    press,
-    reply,
-    say,
-    text_of,
-)
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import jpeg_with_exif_gps, plain_jpeg
+from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
+from tests.helpers.imagegen import jpeg_with_exif_gps, plain_jpeg
+from tests.helpers.reports import fill_report_until_evidence
 
 
 async def rows(application: Application, model: type) -> list:
@@ -230,7 +222,7 @@ async def test_non_image_disguised_as_jpg_is_refused_and_flow_stays(
 
 
 async def test_decompression_bomb_is_refused(app: Application, citizen: FakeUser) -> None:
-    from tests.imagegen import png_bomb
+    from tests.helpers.imagegen import png_bomb
 
     await fill_report_until_evidence(citizen)
     await citizen.send_document(png_bomb(), "foto.png", "image/png")
@@ -311,7 +303,7 @@ async def test_idle_conversation_expires_with_a_message(
     settings_factory,
     citizen: FakeUser,  # type: ignore[no-untyped-def]
 ) -> None:
-    from tests.conftest import running_bot
+    from tests.helpers.bot import running_bot
 
     settings = settings_factory(conversation_timeout_seconds=1, conversation_sweep_seconds=0.3)
     async with running_bot(settings) as application:

@@ -5,33 +5,21 @@ suggested. Each test here failed on the code before the fix it guards."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.app import Application
-from bot.config import Settings
 from bot.services.retention import purge_reporters
 from storage.models import Case, utcnow
-from tests.conftest import running_bot
-from tests.dialog import fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
+from tests.helpers.dialog import press, reply, say, submit, text_of
+from tests.helpers.reports import file_report, fill_report_until_evidence
+from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
-ADMIN = 9_300_001
-OFFICER = 9_300_002
-STAFF_CHAT = -1_001_300_000_000
 REPORTER_NAME = "Wulan Sekartaji"
 REPORTER_PHONE = "+6281298765432"
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
-    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
-    async with running_bot(settings) as application:
-        yield application
 
 
 async def next_callback_answer(telegram: FakeTelegram, *, after: int) -> dict:
@@ -43,37 +31,11 @@ async def next_callback_answer(telegram: FakeTelegram, *, after: int) -> dict:
     raise AssertionError("the button press was not answered")
 
 
-async def file_identified_report(reporter: FakeUser) -> str:
-    await reporter.send("/lapor")
-    await reply(reporter)
-    question = await reply(reporter, "Langkah 1/9")
-    await press(reporter, question, "Dengan identitas")
-    await say(reporter, REPORTER_NAME, "Langkah 1/9")
-    await reporter.send_contact(REPORTER_PHONE)
-    await reply(reporter)
-    await reply(reporter, "Langkah 2/9")
-    await reporter.send("Budi Santoso")
-    question = await reply(reporter, "Langkah 2/9")
-    question = await press(reporter, question, "Lewati", "Langkah 2/9")
-    question = await press(reporter, question, "Lewati", "Langkah 3/9")
-    question = await say(reporter, "Dinas Sosial Kota Denpasar", "Langkah 3/9")
-    question = await press(reporter, question, "Bali", "Langkah 4/9")
-    question = await press(reporter, question, "media sosial", "Langkah 5/9")
-    question = await press(reporter, question, "Hari ini", "Langkah 6/9")
-    question = await say(reporter, "Kantor dinas", "Langkah 7/9")
-    question = await say(reporter, "Pak Budi membagikan kaos calon kepada pegawai.", "Langkah 8/9")
-    question = await press(reporter, question, "Lewati", "Langkah 9/9")
-    warning = await press(reporter, question, "Selesai")
-    summary = await press(reporter, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(reporter, summary)
-    return code
-
-
 async def test_identity_is_shown_to_an_admin_only_in_a_private_chat(
     desk_app: Application, telegram: FakeTelegram
 ) -> None:
     reporter = FakeUser(telegram, user_id=5_560_001, first_name="Wulan", language_code="id")
-    code = await file_identified_report(reporter)
+    code = await file_report(reporter, identified=True, name=REPORTER_NAME, phone=REPORTER_PHONE)
     admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
     await admin_in_group.send(f"/case {code}")
     in_group = await telegram.wait_output(
@@ -94,7 +56,7 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
         telegram, user_id=5_560_002, first_name="Wulan", username="wulan_s", language_code="id"
     )
     await say(reporter, "/bahasa")  # a remembered language names the chat too
-    code = await file_identified_report(reporter)
+    code = await file_report(reporter, identified=True, name=REPORTER_NAME, phone=REPORTER_PHONE)
     officer = FakeUser(telegram, user_id=OFFICER)
     admin = FakeUser(telegram, user_id=ADMIN)
     await say(admin, f"/staff add {OFFICER}", str(OFFICER))
@@ -134,10 +96,7 @@ async def test_a_closed_case_no_longer_takes_answers(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
     admin = FakeUser(telegram, user_id=ADMIN)
-    question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
+    code = await file_report(citizen)
     await say(admin, f"/ask {code} Siapa saksinya?", code)
     asked = await reply(citizen, "Siapa saksinya")
     await say(admin, f"/setstatus {code} rejected Bukan ASN", code)
@@ -162,10 +121,7 @@ async def test_a_closed_case_no_longer_takes_answers(
 async def test_a_forged_reply_button_does_not_tell_whether_a_code_exists(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
+    code = await file_report(citizen)
     prober = FakeUser(telegram, user_id=5_560_099, first_name="Penebak")
     await prober.send("/start")
     start = await reply(prober)
@@ -200,10 +156,7 @@ async def test_a_submission_whose_code_never_arrived_is_not_called_cancelled(
 async def test_find_treats_like_wildcards_as_letters(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
+    code = await file_report(citizen)
     admin = FakeUser(telegram, user_id=ADMIN)
     for pattern in ("%", "_", "%%"):
         found = text_of(await say(admin, f"/find {pattern}"))

@@ -13,10 +13,11 @@ from moto.server import ThreadedMotoServer
 
 from bot.config import Settings
 from storage.evidence_store import EvidenceStoreUnavailable, S3EvidenceStore
-from tests.conftest import running_bot
-from tests.dialog import fill_report_until_evidence, press, reply
 from tests.fakebot import FakeUser
-from tests.imagegen import plain_jpeg
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import press, reply
+from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.reports import fill_report_until_evidence
 
 BUCKET = "lapor-evidence"
 

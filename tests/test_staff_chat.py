@@ -3,35 +3,23 @@ within Telegram's 20 messages a minute for a group, retried, kept across restart
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from bot.app import Application
-from bot.config import Settings
-from tests.conftest import running_bot
-from tests.dialog import fill_report_until_evidence, press, reply, say, submit, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.imagegen import plain_jpeg
+from tests.helpers.dialog import press, reply, say, text_of
+from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.reports import file_report
+from tests.helpers.staff import ADMIN, STAFF_CHAT
 
-ADMIN = 9_500_001
-STAFF_CHAT = -1_001_500_000_000
-
-
-@pytest.fixture
-async def desk_app(settings_factory: Callable[..., Settings]):  # type: ignore[no-untyped-def]
-    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=STAFF_CHAT)
-    async with running_bot(settings) as application:
-        yield application
+# Processes started, or real time waited out: left out of an everyday run (-m "not slow").
+pytestmark = pytest.mark.slow
 
 
 async def test_an_answer_reaches_staff_through_a_flood_wait_longer_than_a_call_waits(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
 ) -> None:
-    question = await fill_report_until_evidence(citizen)
-    warning = await press(citizen, question, "Selesai")
-    summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
-    _confirmation, code = await submit(citizen, summary)
+    code = await file_report(citizen)
     card = await telegram.wait_output(STAFF_CHAT)
     assert code in text_of(card)
 

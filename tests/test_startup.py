@@ -1,13 +1,50 @@
-"""`python -m bot` as an operator runs it."""
+"""`python -m bot` (`lapor-netral`) as an operator runs it, first minutes included: every bad
+start ends in one line saying what to do, and exit status 2."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from tests.fakebot import FakeTelegram, FakeUser
+
+# Processes started, or real time waited out: left out of an everyday run (-m "not slow").
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bot(
+    tmp_path: Path, *arguments: str, timeout: float = 60, **environment: str
+) -> subprocess.CompletedProcess[str]:
+    """The bot as a process, from an empty directory, with `environment` on top of ours."""
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "TELEGRAM_API_URL")}
+    env |= {"PYTHONPATH": str(ROOT), **environment}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def one_clear_line(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("{")]
+    assert len(lines) == 1, result.stderr
+    for words in expected:
+        assert words in lines[0], lines[0]
+    return lines[0]
 
 
 def test_missing_token_is_one_clear_line_and_exit_code_2(tmp_path: Path) -> None:
@@ -106,3 +143,107 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
         ("ASN Baru", 1010, "Pelapor Baru", "+62811"),
         ("ASN Terbuka", 1400, "Pelapor Terbuka", "+62811"),
     ]
+
+
+def test_help_lists_the_subcommands(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("run", "purge", "check"):
+        assert command in result.stdout
+    assert ".env" in result.stdout, "where configuration is read from"
+
+
+def test_a_malformed_token_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, BOT_TOKEN="my-bot-token")
+    one_clear_line(result, "BOT_TOKEN", "@BotFather")
+
+
+async def test_a_token_telegram_refuses_is_one_clear_line(tmp_path: Path) -> None:
+    telegram = FakeTelegram()
+    await telegram.start()
+    telegram.refused_token = "123456:REVOKED"
+    try:
+        result = await asyncio.to_thread(
+            run_bot, tmp_path, BOT_TOKEN="123456:REVOKED", TELEGRAM_API_URL=telegram.url
+        )
+    finally:
+        await telegram.stop()
+    one_clear_line(result, "refused", "@BotFather")
+
+
+def test_an_unwritable_data_directory_is_one_clear_line(tmp_path: Path) -> None:
+    # A file where a directory should be: refused even to root, who may write anywhere.
+    (tmp_path / "taken").write_text("not a directory")
+    result = run_bot(
+        tmp_path,
+        BOT_TOKEN="123456:TEST-TOKEN",
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'taken' / 'lapor.db'}",
+    )
+    one_clear_line(result, "Cannot write to", "DATABASE_URL")
+    result = run_bot(
+        tmp_path, BOT_TOKEN="123456:TEST-TOKEN", EVIDENCE_DIR=str(tmp_path / "taken" / "ev")
+    )
+    one_clear_line(result, "Cannot write to", "EVIDENCE_DIR")
+
+
+def test_a_missing_extra_is_named(tmp_path: Path) -> None:
+    # A Python without redis-py, as after `pip install lapor-netral` without [scale].
+    blocker = tmp_path / "site"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Missing:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'redis' or name.startswith('redis.'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, _Missing())\n"
+    )
+    result = run_bot(
+        tmp_path,
+        BOT_TOKEN="123456:TEST-TOKEN",
+        REDIS_URL="redis://127.0.0.1:1/0",
+        PYTHONPATH=f"{blocker}{os.pathsep}{ROOT}",
+    )
+    one_clear_line(result, "REDIS_URL", "pip install 'lapor-netral[scale]'")
+
+
+async def test_no_network_at_start_is_retried_and_said(tmp_path: Path) -> None:
+    """Telegram unreachable when the bot starts: it says so, waits longer each time, and
+    carries on by itself once Telegram answers."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "123456:TEST-TOKEN",
+        "TELEGRAM_API_URL": f"http://127.0.0.1:{port}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lapor.db'}",
+    }
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=log
+        )
+    telegram = FakeTelegram()
+    try:
+        retries: list[dict] = []
+        for _ in range(300):
+            lines = [json.loads(line) for line in log_path.read_text().splitlines() if line]
+            retries = [line for line in lines if "not reachable" in line["message"]]
+            if len(retries) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        assert len(retries) >= 2, log_path.read_text()
+        assert retries[1]["retry_in"] > retries[0]["retry_in"], "backing off"
+        assert process.returncode is None, "still trying, not exited"
+        await telegram.start(port=port)
+        user = FakeUser(telegram, user_id=5_550_009, first_name="Warga")
+        await user.send("/start")
+        welcome = await user.next(timeout=30)
+        assert "Lapor Netral" in welcome["text"]
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        await telegram.stop()
+    assert "Traceback" not in log_path.read_text()

@@ -24,10 +24,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.services import charts
-from bot.services.catalogue import CATEGORY_KEYS, STATUS_KEYS
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.charts import ChartText, render_statistics_chart
 from bot.services.dates import WIB
 from bot.services.export import EXPORT_COLUMNS, export_cases
+from bot.services.lifecycle import STATUSES
 from bot.services.statistics import CaseStatistics, Headline, case_statistics
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
@@ -213,7 +214,7 @@ async def test_counts_by_status_category_and_province(sessions: SessionFactory) 
     async with sessions() as session:
         stats = await case_statistics(session, today=TODAY)
 
-    assert list(stats.by_status) == list(STATUS_KEYS), "every status, lifecycle order"
+    assert list(stats.by_status) == list(STATUSES), "every status, lifecycle order"
     assert stats.by_status == {
         "received": 2,
         "in_review": 1,
@@ -238,7 +239,7 @@ async def test_counts_by_status_category_and_province(sessions: SessionFactory) 
 async def test_empty_database(sessions: SessionFactory) -> None:
     async with sessions() as session:
         stats = await case_statistics(session, today=TODAY, weeks=3)
-    assert stats.by_status == dict.fromkeys(STATUS_KEYS, 0)
+    assert stats.by_status == dict.fromkeys(STATUSES, 0)
     assert stats.by_category == dict.fromkeys(CATEGORY_KEYS, 0)
     assert stats.by_province == {}
     assert stats.by_week == [(date(2024, 2, 26), 0), (date(2024, 3, 4), 0), (date(2024, 3, 11), 0)]
@@ -356,7 +357,7 @@ def _statistics(
 ) -> CaseStatistics:
     first = date(2024, 3, 11) - timedelta(weeks=len(weekly) - 1)
     return CaseStatistics(
-        by_status=dict.fromkeys(STATUS_KEYS, 0) | by_status,
+        by_status=dict.fromkeys(STATUSES, 0) | by_status,
         by_category=dict.fromkeys(CATEGORY_KEYS, 0) | by_category,
         by_province={},
         by_week=[(first + timedelta(weeks=index), n) for index, n in enumerate(weekly)],
@@ -438,7 +439,7 @@ def test_chart_long_labels_stay_in_their_column() -> None:
         category_labels={
             key: "Pelanggaran netralitas yang sangat panjang sekali " * 4 for key in CATEGORY_KEYS
         },
-        status_labels={key: "W" * 200 for key in STATUS_KEYS},
+        status_labels={key: "W" * 200 for key in STATUSES},
     )
     stats = _statistics({"received": 1}, {"other": 1}, [1])
     image = _open_png(render_statistics_chart(stats, long_labels))

@@ -13,12 +13,11 @@ from PIL import Image
 
 from bot.app import Application
 from bot.config import Settings
-from tests.conftest import running_bot
-from tests.dialog import CODE, press, reply, say, text_of
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.test_report_flow import _answer_remaining_steps
-
-ADMIN = 9_100_001
+from tests.helpers.bot import running_bot
+from tests.helpers.dialog import reply, say, text_of
+from tests.helpers.reports import file_report
+from tests.helpers.staff import ADMIN
 
 
 @pytest.fixture
@@ -27,17 +26,14 @@ async def admin_app(settings_factory: Callable[..., Settings]):  # type: ignore[
         yield application
 
 
-async def identified_report(citizen: FakeUser, description_prefix: str = "") -> str:
-    await citizen.send("/lapor")
-    await reply(citizen)
-    question = await reply(citizen, "Langkah 1/9")
-    await press(citizen, question, "Dengan identitas")
-    await say(citizen, "Sari Rahasia Wulandari", "Langkah 1/9")
-    await citizen.send_contact("+62 812-9999-0001")
-    await reply(citizen)
-    await reply(citizen, "Langkah 2/9")
-    confirmation = await _answer_remaining_steps(citizen)
-    return CODE.search(text_of(confirmation)).group(0)
+async def identified_report(citizen: FakeUser) -> str:
+    return await file_report(
+        citizen,
+        identified=True,
+        name="Sari Rahasia Wulandari",
+        phone="+62 812-9999-0001",
+        asn_name="Rina Marlina",
+    )
 
 
 async def test_export_xlsx_and_csv_have_cases_but_no_reporter_identity(

@@ -6,25 +6,40 @@ import re
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+
+from scripts.translatable import translatable
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
 def catalogue(locale: str):  # type: ignore[no-untyped-def]
-    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+    with (ROOT / "bot" / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as handle:
         return read_po(handle, locale=locale)
 
 
 def strings_in_code() -> set[str]:
-    found = set()
-    for _file, _line, message, _comments, _context in extract_from_dir(
-        ROOT / "bot", method_map=[("**.py", "python")], keywords={"_": None, "__": None}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    return found
+    """Every string given to _() or __() anywhere in bot/, f-strings included."""
+    found, _refused = translatable(ROOT / "bot")
+    return {item.text for item in found}
+
+
+def test_every_translation_call_is_given_a_plain_string() -> None:
+    """A catalogue holds literal strings only: _(f"...") or _(variable) can never be
+    translated, so they are refused here rather than shown in English."""
+    _found, refused = translatable(ROOT / "bot")
+    assert not refused, f"_() given something other than a string literal at {refused}"
+
+
+def test_the_check_sees_strings_inside_f_strings(tmp_path: Path) -> None:
+    package = tmp_path / "bot"
+    package.mkdir()
+    (package / "screen.py").write_text(
+        "def summary(identity):\n    return f\"{bold(_('Reporting as'))}: {identity}\"\n"
+    )
+    found, refused = translatable(package)
+    assert [item.text for item in found] == ["Reporting as"] and not refused
 
 
 @pytest.mark.parametrize("locale", ["id", "en"])

@@ -18,23 +18,17 @@ import pytest
 from aiohttp import web
 from sqlmodel import select
 
-from bot.app import open_application, start_background
+from bot.app import open_application
 from bot.config import Settings
-from bot.webhook import WebhookServer
+from bot.jobs import start_jobs
+from bot.telegram.webhook import WebhookServer
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
 from storage.models import Case
-from tests.conftest import TEST_TOKEN
-from tests.dialog import (
-    CODE,
-    fill_report_until_evidence,
-    finish_report_after_position,
-    press,
-    reply,
-    say,
-    text_of,
-)
 from tests.fakebot import FakeTelegram, FakeUser
+from tests.helpers.bot import TEST_TOKEN
+from tests.helpers.dialog import CODE, press, reply, say, text_of
+from tests.helpers.reports import fill_report_until_evidence, finish_report_after_position
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "s3cret-token"
@@ -56,7 +50,7 @@ async def webhook_url(
     settings = settings_factory(webhook_url=url, webhook_secret=SECRET, port=port)
     await upgrade_to_head_async(settings.database_url)
     async with open_application(settings) as application:
-        start_background(application)
+        start_jobs(application)
         runner = web.AppRunner(WebhookServer(application, application.redis).routes())
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -218,6 +212,7 @@ async def two_instances(
             await stop(process)
 
 
+@pytest.mark.slow
 @needs_shared_backends
 async def test_two_instances_share_one_conversation(
     two_instances: tuple[Settings, list[asyncio.subprocess.Process]],
@@ -239,6 +234,7 @@ async def test_two_instances_share_one_conversation(
     assert steps == sorted(steps), "the reporter's questions arrived in order"
 
 
+@pytest.mark.slow
 @needs_shared_backends
 async def test_a_report_survives_one_instance_dying(
     two_instances: tuple[Settings, list[asyncio.subprocess.Process]],

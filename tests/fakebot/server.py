@@ -88,6 +88,8 @@ class FakeTelegram:
         # Called with the update ids of every getUpdates answer as it is sent: benchmarks
         # tell the time an update waited to be fetched from the time the bot took on it.
         self.fetch_listener: Callable[[list[int]], None] | None = None
+        # A token Telegram does not know: every call with it answers 401, as a revoked one.
+        self.refused_token: str | None = None
         # Telegram's flood limits, off unless a test sets them (tests/fakebot/limits.py).
         self.limits: TelegramLimits | None = None
         self.files: dict[str, bytes] = {}  # file_path -> bytes
@@ -122,13 +124,13 @@ class FakeTelegram:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, port: int = 0) -> None:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
@@ -365,6 +367,8 @@ class FakeTelegram:
         return response
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["token"] == self.refused_token:
+            return self._error(401, "Unauthorized")
         method = request.match_info["method"].lower()
         params, files = await self._read_params(request)
         call = Call(method, params, files, time.monotonic())

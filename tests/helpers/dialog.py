@@ -54,31 +54,6 @@ async def submit(user: FakeUser, summary: dict[str, Any]) -> tuple[dict[str, Any
     return confirmation, CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
 
 
-async def fill_report_until_evidence(
-    user: FakeUser, *, asn_name: str = "Budi Santoso", agency: str = "Dinas Pendidikan Kota Bandung"
-) -> dict[str, Any]:
-    """An anonymous report answered up to the evidence step; returns the evidence question."""
-    await user.send("/lapor")
-    await reply(user, "Mari")
-    question = await reply(user, "Langkah 1/9")
-    question = await press(user, question, "Anonim", "Langkah 2/9")
-    question = await say(user, asn_name, "Langkah 2/9")
-    question = await press(user, question, "Lewati", "Langkah 2/9")
-    question = await press(user, question, "Lewati", "Langkah 3/9")
-    question = await say(user, agency, "Langkah 3/9")
-    question = await press(user, question, "Jawa Barat", "Langkah 4/9")
-    question = await press(user, question, "media sosial", "Langkah 5/9")
-    question = await press(user, question, "Kemarin", "Langkah 6/9")
-    question = await say(user, "https://www.instagram.com/p/Cx1Example/", "Langkah 7/9")
-    question = await say(
-        user,
-        "Pak Budi mengunggah poster calon bupati nomor 2 di Instagram dinasnya dan mengajak "
-        "guru-guru memilihnya.",
-        "Langkah 8/9",
-    )
-    return await press(user, question, "Lewati", "Langkah 9/9")
-
-
 async def closed_buttons(user: FakeUser) -> None:
     """Wait for an edit of an earlier message: after submitting, the last thing the bot
     does, after the code is shown and the draft dropped, is close the summary's buttons."""
@@ -94,19 +69,13 @@ async def conversation(application: Any, user: FakeUser) -> tuple[str | None, di
     return await storage.get_state(key), await storage.get_data(key)
 
 
-async def finish_report_after_position(user: FakeUser, position_question: dict[str, Any]) -> str:
-    """From the (answered) position question of step 2 to submission, without evidence;
-    returns the summary text seen before sending and the tracking code."""
-    question = await press(user, position_question, "Lewati", "Langkah 3/9")
-    question = await say(user, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-    question = await press(user, question, "Jawa Barat", "Langkah 4/9")
-    question = await press(user, question, "media sosial", "Langkah 5/9")
-    question = await press(user, question, "Hari ini", "Langkah 6/9")
-    question = await say(user, "Kantor dinas", "Langkah 7/9")
-    question = await say(user, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9")
-    question = await press(user, question, "Lewati", "Langkah 9/9")
-    warning = await press(user, question, "Selesai")
-    summary = await press(user, warning, "Lanjut tanpa bukti", "Ringkasan")
-    assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
-    _confirmation, code = await submit(user, summary)
-    return code
+async def everything_after(user: FakeUser, text: str, quiet: float = 0.7) -> list[dict[str, Any]]:
+    """Send `text`, then read every output until the bot has been quiet for `quiet` seconds
+    (a command answered with several messages: /case, /stats)."""
+    await user.send(text)
+    outputs = [await user.next()]
+    while True:
+        try:
+            outputs.append(await user.server.wait_output(user.chat_id, timeout=quiet))
+        except AssertionError:
+            return outputs

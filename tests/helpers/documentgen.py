@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pikepdf
 
-from tests import imagegen
+from tests.helpers import imagegen
 
 AUTHOR = "Sari Wulandari"
 XMP_PERSON = "Sari Wulandari, Jl. Melati 7 Bandung"
