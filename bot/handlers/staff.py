@@ -68,11 +68,15 @@ def _split_args(command: CommandObject, count: int) -> list[str]:
     return _arguments(command).split(maxsplit=count - 1)
 
 
-def _code_and_text(command: CommandObject, limit: int = TEXT_ARGUMENT_MAX) -> tuple[str, str]:
-    """`/command CODE text`: both, the text cut to `limit`, or empty strings when either is
-    missing (the handler then answers with its usage)."""
+async def _code_and_text(
+    message: Message, command: CommandObject, usage: str, limit: int = TEXT_ARGUMENT_MAX
+) -> tuple[str, str] | None:
+    """`/command CODE text`: both, the text cut to `limit`; or None, the usage answered."""
     parts = _split_args(command, 2)
-    return (parts[0], parts[1][:limit]) if len(parts) == 2 else ("", "")
+    if len(parts) < 2:
+        await message.answer(usage)
+        return None
+    return parts[0], parts[1][:limit]
 
 
 @router.message(Command("help"))
@@ -263,21 +267,19 @@ async def set_status(message: Message, command: CommandObject, desk: Desk) -> No
 
 @router.message(Command("note"))
 async def note(message: Message, command: CommandObject, desk: Desk) -> None:
-    case_code, text = _code_and_text(command)
-    if not text:
-        await message.answer(_("Usage: /note CODE text (internal, never shown to the reporter)"))
+    usage = _("Usage: /note CODE text (internal, never shown to the reporter)")
+    if (given := await _code_and_text(message, command, usage)) is None:
         return
-    noted = await desk.add_note(case_code, text, actor_id=message.from_user.id)  # type: ignore[union-attr]
+    noted = await desk.add_note(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
     await message.answer(_("Internal note added to {code}.").format(code=code(noted.code)))
 
 
 @router.message(Command("ask"))
 async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
-    case_code, question = _code_and_text(command)
-    if not question:
-        await message.answer(_("Usage: /ask CODE question for the reporter"))
+    usage = _("Usage: /ask CODE question for the reporter")
+    if (given := await _code_and_text(message, command, usage)) is None:
         return
-    asked = await desk.ask(case_code, question, actor_id=message.from_user.id)  # type: ignore[union-attr]
+    asked = await desk.ask(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
     await message.answer(
         _("Question sent to the reporter of {code}; the case now waits for their answer.").format(
             code=code(asked.code)
@@ -329,20 +331,12 @@ async def overdue(message: Message, cases: CaseQueries) -> None:
 
 @router.message(Command("recommend"))
 async def recommend(message: Message, command: CommandObject, desk: Desk) -> None:
-    case_code, recipient = _code_and_text(command, limit=300)
-    if not recipient:
-        await message.answer(
-            _(
-                "Usage: /recommend CODE recipient (the staffing authority the recommendation "
-                "was sent to)"
-            )
-        )
-        return
-    case = await desk.record_recommendation(
-        case_code,
-        recipient,
-        actor_id=message.from_user.id,  # type: ignore[union-attr]
+    usage = _(
+        "Usage: /recommend CODE recipient (the staffing authority the recommendation was sent to)"
     )
+    if (given := await _code_and_text(message, command, usage, limit=300)) is None:
+        return
+    case = await desk.record_recommendation(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
     await message.answer(
         _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
             code=code(case.code), days=desk.deadlines.follow_up_days
