@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.codes import CODE_BITS, CROCKFORD_ALPHABET
 from bot.services.lifecycle import OPEN, STATUSES
+from bot.services.regions import provinces
 from bot.services.report_fields import agency_key
 
 # Population order (largest first) decides how often a province is reported.
@@ -108,6 +109,8 @@ CASE_COLUMNS = (
     "followed_up_at",
     "proven_at",
     "version",
+    "region_code",
+    "office_code",
 )
 EVENT_COLUMNS = (
     "id",
@@ -143,7 +146,8 @@ class CaseFactory:
     def __init__(self, seed: int = 2024, now: datetime | None = None) -> None:
         self._chance = random.Random(seed)
         self.now = now or datetime.now(UTC)
-        names = provinces()
+        names = [province.name for province in provinces()]
+        self._by_name = {province.name: province for province in provinces()}
         ranked = [*_POPULOUS, *[name for name in names if name not in _POPULOUS]]
         self._provinces = ranked
         self._province_weights = _zipf(len(ranked), 0.9)
@@ -161,6 +165,16 @@ class CaseFactory:
         self._event_ids = itertools.count(1)
         self._evidence_ids = itertools.count(1)
         self.codes: list[str] = []  # a sample, for look-ups
+
+    def _where(self, province_name: str) -> tuple[str, str]:
+        """A region in the province (a regency or city most of the time; the province
+        alone when the reporter did not know it) and the office handling it."""
+        province = self._by_name[province_name]
+        if province.regencies and self._chance.random() < 0.85:
+            code = self._chance.choice(province.regencies).code
+        else:
+            code = province.code
+        return code, code
 
     def batch(self, start: int, count: int) -> Tables:
         tables = Tables()
@@ -224,6 +238,7 @@ class CaseFactory:
                     changed + timedelta(days=10) if followed else None,
                     changed if proven else None,
                     1,
+                    *self._where(regions[offset]),
                 )
             )
             for before, after in self._path(status, proven):

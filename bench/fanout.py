@@ -36,6 +36,8 @@ from bot.services import outbox
 from bot.services.codes import generate_code
 from bot.services.desk import Desk
 from bot.services.lifecycle import Deadlines
+from bot.services.offices import OfficeDirectory
+from bot.services.staff_feed import StaffFeed
 from bot.telegram.client import create_bot
 from bot.telegram.retry import without_retries
 from storage.db import SessionFactory, create_engine, create_session_factory
@@ -198,7 +200,8 @@ async def run_backend(context: BenchContext, backend: str, count: int) -> list[R
         bots = []
         try:
             codes = await seed(sessions[0], count)
-            desk = Desk(sessions[0], "ASN", Deadlines())
+            feed = StaffFeed(OfficeDirectory(sessions[0], None), "id")
+            desk = Desk(sessions[0], "ASN", Deadlines(), staff_feed=feed)
             started = time.perf_counter()
             await change_all(desk, list(codes), DESK_CONCURRENCY)
             queued_in = time.perf_counter() - started

@@ -35,6 +35,7 @@ from bot.services.intake import IntakeService
 from bot.services.languages import LanguageChoices
 from bot.services.lifecycle import Deadlines
 from bot.services.lookup import StatusLookup
+from bot.services.offices import OfficeDirectory
 from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
 from bot.services.staff import StaffDirectory
 from bot.services.staff_feed import StaffFeed
@@ -62,6 +63,7 @@ class Services:
     intake: IntakeService
     evidence_intake: EvidenceIntake
     evidence_store: EvidenceStore
+    offices: OfficeDirectory
     desk: Desk
     cases: CaseQueries
     desk_reports: DeskReports
@@ -149,7 +151,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         outbox_renderer(NotificationRenderer(i18n), board),
         shared_slots=state.shared_slots,
     )
-    feed = StaffFeed(settings.staff_chat_id, settings.default_locale)
+    offices = OfficeDirectory(sessions, settings.staff_chat_id)
+    feed = StaffFeed(offices, settings.default_locale)
     deadlines = Deadlines(
         review_days=settings.review_deadline_days,
         decision_days=settings.decision_deadline_days,
@@ -161,6 +164,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         intake=IntakeService(
             sessions, settings.code_prefix, staff_feed=feed, on_enqueued=sender.wake
         ),
+        offices=offices,
         evidence_intake=EvidenceIntake(evidence_store),
         evidence_store=evidence_store,
         desk=Desk(

@@ -35,8 +35,7 @@ def write_template() -> None:
     found, refused = translatable(ROOT / "bot")
     if refused:
         raise SystemExit(
-            "_() must be given a plain string literal (format it afterwards): "
-            + ", ".join(refused)
+            "_() must be given a plain string literal (format it afterwards): " + ", ".join(refused)
         )
     catalog = Catalog()
     for text in sorted({item.text for item in found}):

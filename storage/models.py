@@ -34,6 +34,8 @@ _PROVEN = text("proven_at IS NOT NULL")
 class Case(SQLModel, table=True):
     __table_args__ = (
         Index("ix_case_status_created", "status", "created_at"),
+        # A regency's desk lists its own few cases without scanning the country's.
+        Index("ix_case_office_created", "office_code", "created_at"),
         Index(
             "ix_case_proven_province",
             "province",
@@ -54,6 +56,12 @@ class Case(SQLModel, table=True):
     # Lower-cased, whitespace-folded agency, for suggestions and related-case matching.
     agency_key: str = Field(max_length=200, index=True)
     province: str = Field(max_length=64, index=True)  # /stats counts by it
+    # Where it happened, by Kemendagri code: the regency/city ("62.10") when the reporter
+    # knew it, else the province ("62"). services/regions.py names it.
+    region_code: str = Field(default="", max_length=8, index=True)
+    # The office handling it ("RI", "62", "62.10"): where it happened, until a transfer
+    # (pelimpahan) moves it. Staff see the cases of their office and of those below it.
+    office_code: str = Field(default="RI", max_length=8)
     incident_date: date
     place: str | None = Field(default=None, max_length=500)
     place_url: str | None = Field(default=None, max_length=1000)
@@ -66,8 +74,10 @@ class Case(SQLModel, table=True):
     status_changed_at: datetime = Field(default_factory=utcnow)
     # Set once staff have asked the reporter for more: the decision deadline is then longer.
     info_requested: bool = False
-    # The card posted in the staff chat, edited in place as the case moves.
+    # The card posted in a staff group, edited in place as the case moves; the group it is
+    # in (an office's group; None for cards posted before offices had groups of their own).
     staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     # Follow-up of a proven case: the recommendation to the staffing authority (PPK) and
     # what that authority did about it.
     recommendation_to: str | None = Field(default=None, max_length=300)
@@ -126,7 +136,19 @@ class CaseEvent(SQLModel, table=True):
 class Staff(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     role: str = Field(max_length=16)  # "officer" | "admin"
+    # The office they belong to ("RI", a province or a regency code): what they may see.
+    office_code: str = Field(default="RI", max_length=8)
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Office(SQLModel, table=True):
+    """An office that has been set up: its staff group. Offices are the regions' (one per
+    province and regency/city, and RI); only those with a group need a row."""
+
+    code: str = Field(primary_key=True, max_length=8)  # "RI", "62", "62.10"
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    linked_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -14,6 +14,8 @@ from bot.app import Application
 from bot.services.desk import CaseChanged
 from bot.services.intake import ReportDraft
 from bot.services.lifecycle import TransitionNotAllowed
+from bot.services.offices import RI
+from bot.services.staff import StaffMember
 from storage.models import Case, CaseEvent, Outbox
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import reply, text_of
@@ -69,7 +71,7 @@ async def test_simultaneous_commands_never_both_move_a_case_from_the_same_status
         results = await asyncio.gather(
             attempt(desk.set_status(code, "rejected", actor_id=ADMIN, public_note="Bukan ASN")),
             attempt(desk.take(code, actor_id=OFFICER)),
-            attempt(desk.assign(code, ADMIN, actor_id=ADMIN)),
+            attempt(desk.assign(code, StaffMember(ADMIN, "admin", RI), actor_id=ADMIN)),
         )
         outcomes.update(results)
     assert outcomes["applied"] >= len(codes), "at least one action per case goes through"

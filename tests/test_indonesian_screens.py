@@ -79,9 +79,14 @@ async def test_a_whole_case_reads_in_indonesian_from_both_sides(
     question = await say(citizen, "Guru SD", "Langkah 2/9")
     question = await press(citizen, question, "Lewati", "Langkah 3/9")
     question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
-    question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(citizen, question, "Jawa Barat", "Langkah 3/9")
+    await citizen.press(question, "Berikutnya")  # the next page of regencies
+    await say(citizen, "Bandung", "Yang mana")  # Kabupaten and Kota Bandung
+    await say(citizen, "Kabupaten Atlantis", "tidak ditemukan")
+    question = await reply(citizen, "Langkah 3/9")
+    question = await say(citizen, "Kota Bandung", "Langkah 4/9")
     question = await press(citizen, question, "Kembali", "Langkah 3/9")
-    question = await press(citizen, question, "Jawa Barat", "Langkah 4/9")
+    question = await press(citizen, question, "Tidak tahu", "Langkah 4/9")
     question = await press(citizen, question, "media sosial", "Langkah 5/9")
     long_ago = today_in_indonesia() - timedelta(days=20)
     await citizen.send(long_ago.strftime("%d-%m-%Y"))

@@ -73,6 +73,8 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
     from sqlmodel import select
 
     from bot.services.intake import IntakeService, ReportDraft
+    from bot.services.offices import OfficeDirectory
+    from bot.services.staff_feed import StaffFeed
     from storage.db import create_engine, create_session_factory
     from storage.migrate import upgrade_to_head
     from storage.models import Case, Reporter, utcnow
@@ -83,7 +85,9 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
     async def seed() -> None:
         engine = create_engine(url)
         sessions = create_session_factory(engine)
-        intake = IntakeService(sessions)
+        intake = IntakeService(
+            sessions, staff_feed=StaffFeed(OfficeDirectory(sessions, None), "id")
+        )
         for name, status, age_days in (
             ("Lama", "closed", 400),
             ("Baru", "closed", 10),

@@ -17,8 +17,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.flows.report import STEP_NUMBER, TOTAL_STEPS, ReportAction, ReportForm
-from bot.services import report_fields
-from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services import regions, report_fields
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.ui.labels import category_label, identity_label, show_date
 from bot.ui.text import bold, quote, shorten
 
@@ -131,11 +131,67 @@ def _in_rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[Inlin
 def _province(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     buttons = [
         InlineKeyboardButton(
-            text=name, callback_data=ReportAction(action="province", value=str(index)).pack()
+            text=province.name,
+            callback_data=ReportAction(action="province", value=province.code).pack(),
         )
-        for index, name in enumerate(provinces())
+        for province in regions.provinces()
     ]
-    return _("In which province is the agency?"), _keyboard(*_in_rows(buttons, 2), [back_button()])
+    return _(
+        "In which province did it happen? This decides which Bawaslu office handles your report."
+    ), _keyboard(*_in_rows(buttons, 2), [back_button()])
+
+
+REGENCIES_PER_PAGE = 10
+
+
+def _regency(data: Mapping[str, Any]) -> tuple[str, Markup]:
+    province = regions.province(data.get("province_code"))
+    name = province.name if province else ""
+    text = _(
+        "And which regency or city in {province}? Choose below or type its name (for "
+        "example: Kabupaten Gunung Mas, or Kota Palangka Raya)."
+    ).format(province=quote(name))
+    return text, regency_keyboard(data.get("province_code", ""), page=0)
+
+
+def regency_keyboard(
+    province_code: str, *, page: int, only: list[regions.Regency] | None = None
+) -> InlineKeyboardMarkup:
+    """The regencies/cities of a province, a page at a time (or just `only`, the names a
+    typed answer may mean), with "I don't know" and Back."""
+    province = regions.province(province_code)
+    listed = only if only is not None else list(province.regencies if province else ())
+    shown = (
+        listed
+        if only is not None
+        else listed[page * REGENCIES_PER_PAGE : (page + 1) * REGENCIES_PER_PAGE]
+    )
+    buttons = [
+        InlineKeyboardButton(
+            text=regency.name,
+            callback_data=ReportAction(action="regency", value=regency.code).pack(),
+        )
+        for regency in shown
+    ]
+    pages = []
+    if only is None and page > 0:
+        pages.append(
+            InlineKeyboardButton(
+                text=_("◀️ Previous"),
+                callback_data=ReportAction(action="regency_page", value=str(page - 1)).pack(),
+            )
+        )
+    if only is None and (page + 1) * REGENCIES_PER_PAGE < len(listed):
+        pages.append(
+            InlineKeyboardButton(
+                text=_("Next ▶️"),
+                callback_data=ReportAction(action="regency_page", value=str(page + 1)).pack(),
+            )
+        )
+    unknown = InlineKeyboardButton(
+        text=_("🤷 I don't know"), callback_data=ReportAction(action="regency", value="-").pack()
+    )
+    return _keyboard(*_in_rows(buttons, 2), pages, [unknown], [back_button()])
 
 
 def _category(_data: Mapping[str, Any]) -> tuple[str, Markup]:
@@ -235,7 +291,10 @@ def summary_text(data: Mapping[str, Any]) -> str:
     lines.append(field(_("Position"), data.get("asn_position")))
     lines.append(field(_("NIP"), data.get("asn_nip")))
     lines.append(field(_("Agency"), data.get("agency")))
-    lines.append(field(_("Province"), data.get("province")))
+    region = data.get("province")
+    if data.get("regency"):
+        region = f"{data['regency']}, {region}"
+    lines.append(field(_("Region"), region))
     lines.append(f"{bold(_('Category'))}: {category_label(data.get('category', ''))}")
     incident = data.get("incident_date")
     lines.append(
@@ -260,7 +319,7 @@ def _summary(data: Mapping[str, Any]) -> tuple[str, Markup]:
         "asn_position": _("Position"),
         "asn_nip": _("NIP"),
         "agency": _("Agency"),
-        "province": _("Province"),
+        "province": _("Region"),
         "category": _("Category"),
         "incident_date": _("Date"),
         "place": _("Place"),
@@ -290,6 +349,7 @@ _BUILDERS = {
     ReportForm.asn_nip.state: _asn_nip,
     ReportForm.agency.state: _agency,
     ReportForm.province.state: _province,
+    ReportForm.regency.state: _regency,
     ReportForm.category.state: _category,
     ReportForm.incident_date.state: _incident_date,
     ReportForm.place.state: _place,

@@ -19,6 +19,7 @@ class ReportForm(StatesGroup):
     asn_nip = State()
     agency = State()
     province = State()
+    regency = State()
     category = State()
     incident_date = State()
     place = State()
@@ -40,6 +41,7 @@ ORDER: tuple[State, ...] = (
     ReportForm.asn_nip,
     ReportForm.agency,
     ReportForm.province,
+    ReportForm.regency,
     ReportForm.category,
     ReportForm.incident_date,
     ReportForm.place,
@@ -54,7 +56,7 @@ STEP_NUMBER: dict[str, int] = {
         (
             (ReportForm.identity, ReportForm.reporter_name, ReportForm.reporter_phone),
             (ReportForm.asn_name, ReportForm.asn_position, ReportForm.asn_nip),
-            (ReportForm.agency, ReportForm.province),
+            (ReportForm.agency, ReportForm.province, ReportForm.regency),
             (ReportForm.category,),
             (ReportForm.incident_date,),
             (ReportForm.place,),
@@ -76,6 +78,7 @@ EDITABLE: dict[str, State] = {
     "asn_nip": ReportForm.asn_nip,
     "agency": ReportForm.agency,
     "province": ReportForm.province,
+    "regency": ReportForm.regency,
     "category": ReportForm.category,
     "incident_date": ReportForm.incident_date,
     "place": ReportForm.place,
@@ -159,6 +162,8 @@ def next_state(current: State, data: dict) -> State:
         return ReportForm.reporter_phone
     if current == ReportForm.agency and data.get("editing") and not data.get("province"):
         return ReportForm.province
+    if current == ReportForm.province:
+        return ReportForm.regency  # a new province needs its regency asked again
     if data.get("editing"):
         return ReportForm.summary
     names = [state.state for state in ORDER]

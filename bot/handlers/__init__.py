@@ -43,6 +43,7 @@ def build_routers() -> list[Router]:
         status.router.build(),
         staff.router.build(),
         admin.router.build(),
+        admin.offices_router.build(),
         desk_buttons.router.build(),
         citizen,
         fallback.router.build(),

@@ -1,4 +1,5 @@
-"""Admin-only commands (/staff, /export) and /stats for all staff."""
+"""Admin-only commands (/staff, /office, /export) and /stats for all staff, each over the
+staff member's office and the offices below it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import logging
 
 from aiogram import Bot
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import I18n
@@ -18,9 +20,12 @@ from bot.services.dates import today_in_indonesia
 from bot.services.desk_reports import DeskReports
 from bot.services.export import EXPORT_COLUMNS
 from bot.services.lifecycle import STATUSES
-from bot.services.staff import StaffDirectory, parse_user_id
+from bot.services.office_setup import import_offices
+from bot.services.offices import OfficeDirectory, covers, find_office, office_name
+from bot.services.staff import StaffDirectory, StaffError, StaffMember, parse_user_id
+from bot.telegram.files import download_evidence
 from bot.telegram.menus import show_staff_menu, withdraw_staff_menu
-from bot.ui.labels import category_label, show_datetime, status_label
+from bot.ui.labels import category_label, regency_label, show_datetime, status_label
 from bot.ui.text import bold, code, quote
 from storage.models import utcnow
 
@@ -32,6 +37,9 @@ router.message.filter(Command("staff", "stats", "export"), StaffOnly())
 admin_only = RouterTemplate(name="admin_only")
 admin_only.message.filter(StaffOnly(admin=True))
 router.include_router(admin_only)
+# /office link is sent in a group not yet any office's: admins are admitted in any chat.
+offices_router = RouterTemplate(name="offices")
+offices_router.message.filter(Command("office"), StaffOnly(admin=True, any_chat=True))
 
 
 def _role_label(role: str) -> str:
@@ -39,24 +47,31 @@ def _role_label(role: str) -> str:
 
 
 @admin_only.message(Command("staff"))
-async def staff(
+async def staff_members(
     message: Message,
     command: CommandObject,
     bot: Bot,
     i18n: I18n,
     staff_directory: StaffDirectory,
+    staff: StaffMember,
 ) -> None:
-    """StaffError (a bad role, not staff, an ADMIN_IDS admin) is answered in desk_errors."""
-    parts = (command.args or "").split()
-    actor = message.from_user.id  # type: ignore[union-attr]
-    usage = _("Usage: /staff add USER_ID [officer|admin], /staff remove USER_ID, /staff list")
+    """Staff of the admin's office and the offices below it. StaffError (a bad role, not
+    staff, an office outside the admin's, an ADMIN_IDS admin) is answered in desk_errors."""
+    parts = (command.args or "").split(maxsplit=3)
+    usage = _(
+        "Usage: /staff add USER_ID [officer|admin] [OFFICE], /staff remove USER_ID, "
+        "/staff list. OFFICE is a region code or name (e.g. 62.10 or Gunung Mas); without "
+        "it, your own office."
+    )
     if not parts or parts[0] not in ("add", "remove", "list"):
         await message.answer(usage)
         return
     if parts[0] == "list":
-        members = await staff_directory.members()
+        members = await staff_directory.members(within=staff.office)
         lines = [bold(_("Staff"))] + [
-            f"• {code(str(user_id))} — {_role_label(role)}" for user_id, role in members
+            f"• {code(str(member.user_id))} — {_role_label(member.role)}, "
+            f"{quote(office_name(member.office))}"
+            for member in members
         ]
         await message.answer("\n".join(lines))
         return
@@ -64,26 +79,154 @@ async def staff(
     if user_id is None:
         await message.answer(usage)
         return
-    if parts[0] == "add":
-        role = parts[2].lower() if len(parts) > 2 else "officer"
-        await staff_directory.add(user_id, role, by=actor)
-        await show_staff_menu(bot, i18n, i18n.default_locale, user_id, role)
-        await message.answer(
-            _("{user} is now {role}.").format(user=code(str(user_id)), role=_role_label(role))
-        )
-    else:
-        await staff_directory.remove(user_id, by=actor)
+    if parts[0] == "remove":
+        await staff_directory.remove(user_id, by=staff)
         await withdraw_staff_menu(bot, user_id)
         await message.answer(_("{user} is no longer staff.").format(user=code(str(user_id))))
+        return
+    role = parts[2].lower() if len(parts) > 2 else "officer"
+    office = find_office(parts[3]) if len(parts) > 3 else staff.office
+    if office is None:
+        await message.answer(_("There is no office {office}.").format(office=quote(parts[3])))
+        return
+    await staff_directory.add(user_id, role, office, by=staff)
+    await show_staff_menu(bot, i18n, i18n.default_locale, user_id, role)
+    await message.answer(
+        _("{user} is now {role} at {office}.").format(
+            user=code(str(user_id)), role=_role_label(role), office=quote(office_name(office))
+        )
+    )
+
+
+@offices_router.message(Command("office"))
+async def office(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    offices: OfficeDirectory,
+    staff_directory: StaffDirectory,
+    staff: StaffMember,
+) -> None:
+    """Offices' staff groups: linked from inside the group, listed, or set up from a CSV
+    file (services/office_setup.py) sent with /office import as its caption."""
+    parts = (command.args or "").split(maxsplit=1)
+    action = parts[0].lower() if parts else ""
+    in_group = message.chat.type != ChatType.PRIVATE
+    if action == "link" and in_group and len(parts) == 2:
+        target = find_office(parts[1])
+        if target is None:
+            await message.answer(_("There is no office {office}.").format(office=quote(parts[1])))
+            return
+        if not covers(staff.office, target):
+            raise StaffError("outside_office")
+        await offices.link(target, message.chat.id, by=staff.user_id)
+        await message.answer(
+            _(
+                "This group is now the staff group of {office}: its new cases are carded here."
+            ).format(office=bold(quote(office_name(target))))
+        )
+        return
+    if action == "unlink" and in_group:
+        current = await offices.office_of_chat(message.chat.id)
+        if current is None or not covers(staff.office, current):
+            await message.answer(_("This group is not the staff group of an office you manage."))
+            return
+        await offices.unlink(message.chat.id)
+        await message.answer(
+            _("This group no longer serves {office}; its cases go to the office above it.").format(
+                office=bold(quote(office_name(current)))
+            )
+        )
+        return
+    if action == "list":
+        groups = await offices.groups()
+        members = await staff_directory.members(within=staff.office)
+        codes = sorted(
+            {code for code in groups if covers(staff.office, code)}
+            | {member.office for member in members}
+        )
+        lines = [bold(_("Offices set up"))]
+        for office_code in codes:
+            count = sum(member.office == office_code for member in members)
+            group = _("group linked") if office_code in groups else _("no group")
+            lines.append(
+                f"• {quote(office_name(office_code))} ({code(office_code)}): {group}, "
+                + _("{count} staff").format(count=count)
+            )
+        await message.answer("\n".join(lines))
+        return
+    if action == "import" and message.document is not None:
+        content = await download_evidence(bot, message.document.file_id, message.document.file_size)
+        result = await import_offices(
+            content.decode("utf-8-sig", errors="replace"),
+            by=staff,
+            offices=offices,
+            staff=staff_directory,
+        )
+        lines = [
+            _(
+                "Imported: {offices} office(s), {groups} group(s) linked, {staff} staff added."
+            ).format(offices=result.offices, groups=result.groups, staff=result.staff)
+        ]
+        for line, reason, text in result.problems[:20]:
+            lines.append(
+                _("Line {line} skipped ({reason}): {text}").format(
+                    line=line, reason=_import_problem(reason), text=quote(text)
+                )
+            )
+        await message.answer("\n".join(lines))
+        return
+    await message.answer(
+        _(
+            "Usage, in the office's staff group: /office link OFFICE (a region code or name, "
+            "e.g. 62.10 or Gunung Mas), /office unlink. Anywhere: /office list; a CSV file "
+            "with the caption /office import (columns office, staff_group, officers, admins)."
+        )
+    )
+
+
+def _import_problem(reason: str) -> str:
+    reasons = {
+        "unknown_office": _("no such office"),
+        "outside_office": _("outside your office"),
+        "unreadable": _("not a user or group id"),
+        "bootstrap_admin": _("an admin from ADMIN_IDS"),
+        "bad_role": _("unknown role"),
+        "too_many_lines": _("too many lines"),
+    }
+    return reasons.get(reason, reason)
+
+
+async def _office_asked(message: Message, command: CommandObject, staff: StaffMember) -> str | None:
+    """The office a /stats or /export names (the staff member's own without one), or None
+    when it is unknown or outside theirs (answered here)."""
+    asked = (command.args or "").strip()
+    if asked.lower() in ("", "xlsx", "csv"):
+        return staff.office
+    words = asked.split()
+    if words[0].lower() in ("xlsx", "csv"):
+        asked = " ".join(words[1:])
+    target = find_office(asked)
+    if target is None:
+        await message.answer(_("There is no office {office}.").format(office=quote(asked)))
+        return None
+    if not covers(staff.office, target):
+        raise StaffError("outside_office")
+    return target
 
 
 @router.message(Command("stats"))
-async def stats(message: Message, desk_reports: DeskReports) -> None:
-    statistics = await desk_reports.statistics(today=today_in_indonesia())
+async def stats(
+    message: Message, command: CommandObject, desk_reports: DeskReports, staff: StaffMember
+) -> None:
+    scope = await _office_asked(message, command, staff)
+    if scope is None:
+        return
+    statistics = await desk_reports.statistics(today=today_in_indonesia(), scope=scope)
     headline = statistics.headline
     rate = f"{headline.follow_up_rate:.0%}" if headline.follow_up_rate is not None else "–"
     lines = [
-        bold(_("Statistics")),
+        bold(_("Statistics: {office}").format(office=quote(office_name(scope)))),
         _("Reports received: {count}").format(count=headline.received),
         _("Proven: {count}").format(count=headline.proven),
         _("Recommendations followed up: {count} ({rate})").format(
@@ -107,6 +250,12 @@ async def stats(message: Message, desk_reports: DeskReports) -> None:
         "",
         bold(_("By province")),
         *(f"• {quote(name)}: {count}" for name, count in list(statistics.by_province.items())[:15]),
+        "",
+        bold(_("By regency or city")),
+        *(
+            f"• {quote(regency_label(region))}: {count}"
+            for region, count in list(statistics.by_region.items())[:15]
+        ),
     ]
     await message.answer("\n".join(lines))
     # Imported here: the chart's Pillow drawing modules cost every bot process 1.5 MB, and
@@ -127,22 +276,28 @@ async def stats(message: Message, desk_reports: DeskReports) -> None:
 
 
 @admin_only.message(Command("export"))
-async def export(message: Message, command: CommandObject, desk_reports: DeskReports) -> None:
-    fmt = (command.args or "xlsx").strip().lower()
-    if fmt not in ("xlsx", "csv"):
-        await message.answer(_("Usage: /export [xlsx|csv]"))
+async def export(
+    message: Message, command: CommandObject, desk_reports: DeskReports, staff: StaffMember
+) -> None:
+    words = (command.args or "").split()
+    fmt = words[0].lower() if words and words[0].lower() in ("xlsx", "csv") else "xlsx"
+    scope = await _office_asked(message, command, staff)
+    if scope is None:
         return
     content = await desk_reports.export(
         fmt=fmt,  # type: ignore[arg-type]
         columns=_export_headers(),
         status_labels={key: status_label(key) for key in STATUSES},
         category_labels={key: category_label(key) for key in CATEGORY_KEYS},
-        actor_id=message.from_user.id,  # type: ignore[union-attr]
+        actor_id=staff.user_id,
+        scope=scope,
     )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     await message.answer_document(
-        BufferedInputFile(content, filename=f"lapor-netral-{stamp}.{fmt}"),
-        caption=_("All cases, without reporter identity. Times are in WIB."),
+        BufferedInputFile(content, filename=f"lapor-netral-{scope}-{stamp}.{fmt}"),
+        caption=_("The cases of {office}, without reporter identity. Times are in WIB.").format(
+            office=office_name(scope)
+        ),
     )
 
 
@@ -156,6 +311,8 @@ def _export_headers() -> dict[str, str]:
         "asn_nip": _("NIP"),
         "agency": _("Agency"),
         "province": _("Province"),
+        "regency": _("Regency or city"),
+        "office": _("Office"),
         "incident_date": _("Incident date"),
         "place": _("Place"),
         "place_url": _("Link"),

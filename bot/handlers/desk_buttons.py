@@ -18,6 +18,7 @@ from bot.flows.desk import DeskAction
 from bot.services.case_queries import CaseQueries
 from bot.services.desk import CaseChanged, Desk
 from bot.services.lifecycle import REJECT_REASONS, Status
+from bot.services.staff import StaffMember
 from bot.ui.cards import case_detail, reject_keyboard, reject_reason_label
 from bot.ui.text import code, split_for_telegram
 
@@ -26,18 +27,27 @@ router.callback_query.filter(DeskAction.filter(), StaffOnly())
 
 
 @router.callback_query(DeskAction.filter(F.action == "take"))
-async def take(callback: CallbackQuery, callback_data: DeskAction, desk: Desk) -> None:
+async def take(
+    callback: CallbackQuery, callback_data: DeskAction, desk: Desk, staff: StaffMember
+) -> None:
     case = await desk.take(
-        callback_data.code, actor_id=callback.from_user.id, seen_version=callback_data.seen
+        callback_data.code,
+        actor_id=staff.user_id,
+        seen_version=callback_data.seen,
+        scope=staff.office,
     )
     await callback.answer(_("{code} is yours.").format(code=case.code))
 
 
 @router.callback_query(DeskAction.filter(F.action == "review"))
 async def review(
-    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries, bot: Bot
+    callback: CallbackQuery,
+    callback_data: DeskAction,
+    cases: CaseQueries,
+    bot: Bot,
+    staff: StaffMember,
 ) -> None:
-    detail = await cases.detail(callback_data.code, show_identity=False)
+    detail = await cases.detail(callback_data.code, show_identity=False, scope=staff.office)
     # The full case goes to the officer privately, not to everyone in the group; reporter
     # identity is never part of it (admins see that with /case in a private chat).
     try:
@@ -60,8 +70,10 @@ async def ask_hint(callback: CallbackQuery, callback_data: DeskAction) -> None:
 
 
 @router.callback_query(DeskAction.filter(F.action == "reject"))
-async def reject(callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries) -> None:
-    case = await cases.case(callback_data.code)
+async def reject(
+    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries, staff: StaffMember
+) -> None:
+    case = await cases.case(callback_data.code, scope=staff.office)
     if case.version != callback_data.seen:
         raise CaseChanged(case)
     await callback.answer()
@@ -81,19 +93,21 @@ async def reject_with_reason(
     desk: Desk,
     cases: CaseQueries,
     i18n: I18n,
+    staff: StaffMember,
 ) -> None:
     if callback_data.value not in REJECT_REASONS:
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
     # The reason goes to the reporter, in the reporter's language.
-    with i18n.use_locale(await cases.reporter_locale(callback_data.code)):
+    with i18n.use_locale(await cases.reporter_locale(callback_data.code, scope=staff.office)):
         note = reject_reason_label(callback_data.value)
     case, _previous = await desk.set_status(
         callback_data.code,
         Status.REJECTED,
-        actor_id=callback.from_user.id,
+        actor_id=staff.user_id,
         public_note=note,
         seen_version=callback_data.seen,
+        scope=staff.office,
     )
     await callback.answer(_("{code} rejected.").format(code=case.code))
     if isinstance(callback.message, Message):

@@ -87,6 +87,14 @@ async def desk_refusal(event: ErrorEvent) -> None:
         "bad_sanction": _("Sanction must be one of: {sanctions}").format(
             sanctions=", ".join(code(key) for key in SANCTIONS)
         ),
+        "unknown_office": _(
+            "There is no such office. Name it by its region code (e.g. 62.10) or its name."
+        ),
+        "same_office": _("The case is already with that office."),
+        "assignee_outside_office": _(
+            "That staff member's office does not cover this case: assign someone of the "
+            "case's office or of an office above it."
+        ),
     }
     await _tell(event, message=messages[event.exception.reason])
 
@@ -99,6 +107,9 @@ async def staff_refusal(event: ErrorEvent) -> None:
         "not_staff": _("That user is not staff."),
         "bootstrap_admin": _(
             "Admins listed in ADMIN_IDS are removed by the operator, not with /staff."
+        ),
+        "outside_office": _(
+            "That is outside your office: you manage your own office and those below it."
         ),
     }
     await _tell(event, message=messages[event.exception.reason])

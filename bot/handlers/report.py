@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Settings
 from bot.dispatch.routing import RouterTemplate
 from bot.flows.navigation import advance, ask, go_back, repeat_question
-from bot.flows.prompts import back_label
+from bot.flows.prompts import back_label, regency_keyboard
 from bot.flows.report import (
     EDITABLE,
     TEXT_ANSWERS,
@@ -26,15 +26,15 @@ from bot.flows.report import (
     is_reporting,
     state_by_name,
 )
-from bot.services import report_fields
+from bot.services import regions, report_fields
 from bot.services.agencies import AgencyDirectory
-from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import (
     DateInFuture,
     DateInvalid,
     parse_incident_date,
     past_formal_deadline,
-    today_in_indonesia,
+    today_in,
 )
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
 from bot.services.ratelimit import RateLimiter
@@ -240,18 +240,87 @@ async def agency_chosen(
 
 @router.callback_query(ReportForm.province, ReportAction.filter(F.action == "province"))
 async def province(callback: CallbackQuery, callback_data: ReportAction, state: FSMContext) -> None:
-    names = provinces()
-    if not callback_data.value.isdigit() or int(callback_data.value) >= len(names):
+    chosen = regions.province(callback_data.value)
+    if chosen is None:
         await _stale_button(callback)
         return
     await callback.answer()
     await _close_buttons(callback)
     await advance(
-        callback.message,
+        callback.message,  # type: ignore[arg-type]
         state,
         ReportForm.province,
-        province=names[int(callback_data.value)],  # type: ignore[arg-type]
+        province=chosen.name,
+        province_code=chosen.code,
+        regency=None,
+        regency_code=None,
     )
+
+
+@router.callback_query(ReportForm.regency, ReportAction.filter(F.action == "regency"))
+async def regency_chosen(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    province_code = (await state.get_data()).get("province_code")
+    chosen = regions.regency(callback_data.value)
+    if callback_data.value != "-" and (chosen is None or chosen.province_code != province_code):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await advance(
+        callback.message,  # type: ignore[arg-type]
+        state,
+        ReportForm.regency,
+        regency=chosen.name if chosen else None,
+        regency_code=chosen.code if chosen else None,
+    )
+
+
+@router.callback_query(ReportForm.regency, ReportAction.filter(F.action == "regency_page"))
+async def regency_page(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    page = callback_data.value
+    if not (page.isascii() and page.isdigit() and len(page) < 3) or not isinstance(
+        callback.message, Message
+    ):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    province_code = (await state.get_data()).get("province_code", "")
+    await callback.message.edit_reply_markup(
+        reply_markup=regency_keyboard(province_code, page=int(page))
+    )
+
+
+@router.message(ReportForm.regency, TYPED)
+async def regency_typed(message: Message, state: FSMContext) -> None:
+    province_code = (await state.get_data()).get("province_code", "")
+    matches = regions.match_regencies(province_code, message.text or "")
+    if len(matches) == 1:
+        await advance(
+            message,
+            state,
+            ReportForm.regency,
+            regency=matches[0].name,
+            regency_code=matches[0].code,
+        )
+        return
+    if matches:
+        await message.answer(
+            _("Which one do you mean?"),
+            reply_markup=regency_keyboard(province_code, page=0, only=matches),
+        )
+        return
+    province = regions.province(province_code)
+    await message.answer(
+        _(
+            "I could not find {typed} in {province}. Choose from the list, type the name "
+            "again, or press I don't know."
+        ).format(typed=quote(message.text or ""), province=quote(province.name if province else ""))
+    )
+    await repeat_question(message, state)
 
 
 # --- step 4: category --------------------------------------------------------------------
@@ -280,13 +349,14 @@ async def date_button(
         return
     await callback.answer()
     await _close_buttons(callback)
-    day = today_in_indonesia() - timedelta(days=offsets[callback_data.value])
+    today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
+    day = today - timedelta(days=offsets[callback_data.value])
     await advance(callback.message, state, ReportForm.incident_date, incident_date=day.isoformat())  # type: ignore[arg-type]
 
 
 @router.message(ReportForm.incident_date, TYPED)
 async def date_typed(message: Message, state: FSMContext) -> None:
-    today = today_in_indonesia()
+    today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
     try:
         day = parse_incident_date(message.text or "", today)
     except DateInFuture:

@@ -26,8 +26,9 @@ from bot.services.case_queries import INBOX_PAGE, CaseQueries
 from bot.services.desk import Desk
 from bot.services.evidence_intake import suffix_for
 from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES
+from bot.services.offices import find_office, office_name
 from bot.services.report_fields import clean_text
-from bot.services.staff import StaffDirectory, parse_user_id
+from bot.services.staff import StaffDirectory, StaffMember, parse_user_id
 from bot.telegram.menus import staff_commands
 from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
 from bot.ui.labels import status_label
@@ -48,6 +49,7 @@ COMMANDS = (
     "overdue",
     "recommend",
     "followup",
+    "transfer",
     "help",
 )
 # The cheap tests first: most updates are citizens' answers and button presses, which need
@@ -80,11 +82,11 @@ async def _code_and_text(
 
 
 @router.message(Command("help"))
-async def staff_help(message: Message, staff_role: str) -> None:
+async def staff_help(message: Message, staff: StaffMember) -> None:
     """Staff see the desk's commands; a citizen's /help falls through to the citizens'."""
     lines = [bold(_("Lapor Netral for staff"))]
     lines += [
-        f"/{entry.command} — {quote(entry.description)}" for entry in staff_commands(staff_role)
+        f"/{entry.command} — {quote(entry.description)}" for entry in staff_commands(staff.role)
     ]
     lines += [
         "",
@@ -98,10 +100,10 @@ async def staff_help(message: Message, staff_role: str) -> None:
 
 
 @router.message(Command("inbox"))
-async def inbox(message: Message, command: CommandObject, cases: CaseQueries) -> None:
-    await _send_inbox(
-        message, cases, (command.args or "").strip(), page=0, user_id=message.from_user.id
-    )  # type: ignore[union-attr]
+async def inbox(
+    message: Message, command: CommandObject, cases: CaseQueries, staff: StaffMember
+) -> None:
+    await _send_inbox(message, cases, (command.args or "").strip(), page=0, staff=staff)
 
 
 async def _send_inbox(
@@ -110,9 +112,10 @@ async def _send_inbox(
     selector: str,
     *,
     page: int,
-    user_id: int,
+    staff: StaffMember,
     edit: bool = False,
 ) -> None:
+    """Open cases of the staff member's office and the offices below it."""
     if selector not in ("", "mine", *STATUSES):
         await message.answer(
             _("Use /inbox, /inbox mine, or /inbox STATUS (one of: {statuses}).").format(
@@ -121,8 +124,10 @@ async def _send_inbox(
         )
         return
     statuses = (selector,) if selector in STATUSES else OPEN
-    assignee = user_id if selector == "mine" else None
-    listed = await cases.inbox(statuses=statuses, assignee_id=assignee, page=page)
+    assignee = staff.user_id if selector == "mine" else None
+    listed = await cases.inbox(
+        statuses=statuses, assignee_id=assignee, page=page, scope=staff.office
+    )
     total = listed.total
     if not total:
         text = _("No cases here.")
@@ -161,7 +166,7 @@ async def _send_inbox(
 
 @router.callback_query(DeskAction.filter(F.action == "page"))
 async def inbox_page(
-    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries
+    callback: CallbackQuery, callback_data: DeskAction, cases: CaseQueries, staff: StaffMember
 ) -> None:
     page = callback_data.value
     if not (page.isascii() and page.isdigit() and len(page) < 6) or not isinstance(
@@ -175,7 +180,7 @@ async def inbox_page(
         cases,
         callback_data.code,
         page=int(callback_data.value),
-        user_id=callback.from_user.id,
+        staff=staff,
         edit=True,
     )
 
@@ -188,9 +193,10 @@ async def send_case(
     code_text: str,
     *,
     show_identity: bool,
+    scope: str,
 ) -> None:
     """The whole case, then its evidence, to `chat_id`."""
-    detail = await cases.detail(code_text, show_identity=show_identity)
+    detail = await cases.detail(code_text, show_identity=show_identity, scope=scope)
     for part in split_for_telegram(case_detail(detail)):
         await bot.send_message(chat_id, part)
     media = []
@@ -226,6 +232,7 @@ async def case(
     bot: Bot,
     cases: CaseQueries,
     evidence_store: EvidenceStore,
+    staff: StaffMember,
     sees_identity: bool,
 ) -> None:
     if not _arguments(command):
@@ -238,11 +245,14 @@ async def case(
         evidence_store,
         _arguments(command),
         show_identity=sees_identity,
+        scope=staff.office,
     )
 
 
 @router.message(Command("setstatus"))
-async def set_status(message: Message, command: CommandObject, desk: Desk) -> None:
+async def set_status(
+    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+) -> None:
     parts = _split_args(command, 3)
     if len(parts) < 2:
         await message.answer(
@@ -253,10 +263,7 @@ async def set_status(message: Message, command: CommandObject, desk: Desk) -> No
         return
     note = parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None
     moved, previous = await desk.set_status(
-        parts[0],
-        parts[1].lower(),
-        actor_id=message.from_user.id,  # type: ignore[union-attr]
-        public_note=note,
+        parts[0], parts[1].lower(), actor_id=staff.user_id, public_note=note, scope=staff.office
     )
     await message.answer(
         _("{code}: {old} → {new}. The reporter will be notified.").format(
@@ -266,20 +273,20 @@ async def set_status(message: Message, command: CommandObject, desk: Desk) -> No
 
 
 @router.message(Command("note"))
-async def note(message: Message, command: CommandObject, desk: Desk) -> None:
+async def note(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
     usage = _("Usage: /note CODE text (internal, never shown to the reporter)")
     if (given := await _code_and_text(message, command, usage)) is None:
         return
-    noted = await desk.add_note(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
+    noted = await desk.add_note(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(_("Internal note added to {code}.").format(code=code(noted.code)))
 
 
 @router.message(Command("ask"))
-async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
+async def ask(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
     usage = _("Usage: /ask CODE question for the reporter")
     if (given := await _code_and_text(message, command, usage)) is None:
         return
-    asked = await desk.ask(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
+    asked = await desk.ask(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
         _("Question sent to the reporter of {code}; the case now waits for their answer.").format(
             code=code(asked.code)
@@ -289,34 +296,42 @@ async def ask(message: Message, command: CommandObject, desk: Desk) -> None:
 
 @router.message(Command("assign"))
 async def assign(
-    message: Message, command: CommandObject, desk: Desk, staff_directory: StaffDirectory
+    message: Message,
+    command: CommandObject,
+    desk: Desk,
+    staff_directory: StaffDirectory,
+    staff: StaffMember,
 ) -> None:
     parts = _split_args(command, 2)
     if len(parts) < 2:
         await message.answer(_("Usage: /assign CODE me|USER_ID"))
         return
-    actor = message.from_user.id  # type: ignore[union-attr]
     target = parts[1].strip()
     if target.lower() == "me":
-        assignee = actor
-    elif (typed := parse_user_id(target)) is not None and await staff_directory.role_of(typed):
-        assignee = typed
+        assignee: StaffMember | None = staff
     else:
+        typed = parse_user_id(target)
+        assignee = await staff_directory.member(typed) if typed is not None else None
+    if assignee is None:
         await message.answer(_("{who} is not a staff member.").format(who=quote(target[:40])))
         return
-    assigned = await desk.assign(parts[0], assignee, actor_id=actor)
+    assigned = await desk.assign(parts[0], assignee, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
-        _("{code} is assigned to {who}.").format(code=code(assigned.code), who=code(str(assignee)))
+        _("{code} is assigned to {who}.").format(
+            code=code(assigned.code), who=code(str(assignee.user_id))
+        )
     )
 
 
 @router.message(Command("find"))
-async def find(message: Message, command: CommandObject, cases: CaseQueries) -> None:
+async def find(
+    message: Message, command: CommandObject, cases: CaseQueries, staff: StaffMember
+) -> None:
     text = _arguments(command)[:200]
     if not text:
         await message.answer(_("Usage: /find name, agency or code"))
         return
-    found = await cases.find(text)
+    found = await cases.find(text, scope=staff.office)
     if not found:
         await message.answer(_("Nothing found for {text}.").format(text=quote(text)))
         return
@@ -324,19 +339,21 @@ async def find(message: Message, command: CommandObject, cases: CaseQueries) -> 
 
 
 @router.message(Command("overdue"))
-async def overdue(message: Message, cases: CaseQueries) -> None:
-    for part in split_for_telegram(overdue_text(await cases.overdue())):
+async def overdue(message: Message, cases: CaseQueries, staff: StaffMember) -> None:
+    for part in split_for_telegram(overdue_text(await cases.overdue(scope=staff.office))):
         await message.answer(part)
 
 
 @router.message(Command("recommend"))
-async def recommend(message: Message, command: CommandObject, desk: Desk) -> None:
+async def recommend(
+    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+) -> None:
     usage = _(
         "Usage: /recommend CODE recipient (the staffing authority the recommendation was sent to)"
     )
     if (given := await _code_and_text(message, command, usage, limit=300)) is None:
         return
-    case = await desk.record_recommendation(*given, actor_id=message.from_user.id)  # type: ignore[union-attr]
+    case = await desk.record_recommendation(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
         _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
             code=code(case.code), days=desk.deadlines.follow_up_days
@@ -345,7 +362,9 @@ async def recommend(message: Message, command: CommandObject, desk: Desk) -> Non
 
 
 @router.message(Command("followup"))
-async def follow_up(message: Message, command: CommandObject, desk: Desk) -> None:
+async def follow_up(
+    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+) -> None:
     parts = _split_args(command, 3)
     if len(parts) < 2:
         await message.answer(
@@ -355,11 +374,50 @@ async def follow_up(message: Message, command: CommandObject, desk: Desk) -> Non
     case = await desk.record_follow_up(
         parts[0],
         parts[1].lower(),
-        actor_id=message.from_user.id,  # type: ignore[union-attr]
+        actor_id=staff.user_id,
         note=parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None,
+        scope=staff.office,
     )
     await message.answer(
         _("Follow-up on {code} recorded: {sanction}.").format(
             code=code(case.code), sanction=sanction_label(case.sanction or "")
+        )
+    )
+
+
+@router.message(Command("transfer"))
+async def transfer(
+    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+) -> None:
+    """Pelimpahan: /transfer CODE OFFICE: reason. OFFICE is a region code or a name, so the
+    reason follows a colon."""
+    case_code, _space, rest = _arguments(command).partition(" ")
+    target_text, colon, reason = rest.partition(":")
+    if not (case_code and target_text.strip() and colon and reason.strip()):
+        await message.answer(
+            _(
+                "Usage: /transfer CODE OFFICE: reason. OFFICE is a region code or name, for "
+                "example /transfer ASN-7K2M-9QXD Kalimantan Tengah: a governor's election."
+            )
+        )
+        return
+    target = find_office(target_text)
+    if target is None:
+        await message.answer(
+            _("There is no office {office}.").format(office=quote(target_text.strip()[:60]))
+        )
+        return
+    moved, previous = await desk.transfer(
+        case_code,
+        target,
+        reason.strip()[:TEXT_ARGUMENT_MAX],
+        actor_id=staff.user_id,
+        scope=staff.office,
+    )
+    await message.answer(
+        _("{code} moved from {old} to {new}. The reporter will be told.").format(
+            code=code(moved.code),
+            old=quote(office_name(previous)),
+            new=bold(quote(office_name(target))),
         )
     )

@@ -44,7 +44,12 @@ def start_jobs(application: Application) -> None:
             "forget old webhook updates",
         ),
         daily_overdue_reminder(
-            services.desk, services.cases, application.sessions, application.i18n, settings
+            services.desk,
+            services.cases,
+            services.offices,
+            application.sessions,
+            application.i18n,
+            settings,
         ),
     ]
     application.background.extend(asyncio.create_task(job) for job in jobs)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from bot.services.dates import WIB
 from storage.models import utcnow
@@ -25,9 +25,9 @@ async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -
             log.exception("background job failed", extra={"job": name})
 
 
-def seconds_until_next(hour: int, now: datetime | None = None) -> float:
-    """Seconds until the next `hour`:00 in Western Indonesia Time."""
-    local = (now or utcnow()).astimezone(WIB)
+def seconds_until_next(hour: int, now: datetime | None = None, zone: tzinfo = WIB) -> float:
+    """Seconds until the next `hour`:00 in `zone` (Western Indonesia Time by default)."""
+    local = (now or utcnow()).astimezone(zone)
     target = local.replace(hour=hour, minute=0, second=0, microsecond=0)
     if target <= local:
         target += timedelta(days=1)

@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.flows.desk import AnswerAction
 from bot.outbound.messages import RenderedMessage
+from bot.services.offices import office_name
 from bot.ui.labels import status_label, status_meaning
 from bot.ui.text import bold, code, quote
 from storage.models import Outbox
@@ -23,6 +24,8 @@ class NotificationRenderer:
                 return _status_changed(row.params)
             if row.kind == "question":
                 return _question(row.params)
+            if row.kind == "transferred":
+                return _transferred(row.params)
         raise ValueError(f"unknown notification kind {row.kind!r}")
 
 
@@ -53,3 +56,13 @@ def _question(params: dict) -> RenderedMessage:
         ]
     )
     return RenderedMessage(text, keyboard)
+
+
+def _transferred(params: dict) -> RenderedMessage:
+    return RenderedMessage(
+        _(
+            "🔔 Update on your report {code}\nIt is now handled by {office}, the office "
+            "responsible for where it happened. Its status is unchanged; you will hear from "
+            "them here."
+        ).format(code=code(params["code"]), office=bold(office_name(params["office"])))
+    )

@@ -18,9 +18,10 @@ from aiogram.utils.i18n import gettext as _
 from bot.outbound.messages import Delivery, RenderedMessage, replying_to
 from bot.services import staff_feed
 from bot.services.evidence_intake import suffix_for
+from bot.services.offices import office_name
 from bot.services.related import related_cases
 from bot.ui.cards import card_keyboard, case_card
-from bot.ui.text import code, quote
+from bot.ui.text import bold, code, quote
 from storage import repositories
 from storage.db import SessionFactory
 from storage.evidence_store import EvidenceStore
@@ -40,7 +41,7 @@ class CardPost:
         sent = await bot.send_message(
             chat_id, self.text, reply_markup=self.keyboard, request_timeout=timeout
         )
-        await staff_feed.record_card(self.sessions, self.case_id, sent.message_id)
+        await staff_feed.record_card(self.sessions, self.case_id, chat_id, sent.message_id)
         return sent.message_id
 
 
@@ -48,6 +49,8 @@ class CardPost:
 class CardEdit:
     message_id: int
     post: CardPost
+    # A card that is gone is posted again, unless it was only to say where the case went.
+    repost_if_gone: bool = True
 
     async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
         try:
@@ -64,6 +67,8 @@ class CardEdit:
                 return self.message_id  # already shows this
             if "not found" not in description:
                 raise
+            if not self.repost_if_gone:
+                return None
             # Someone deleted the card: the case still needs one.
             return await self.post.deliver(bot, chat_id, timeout=timeout)
         return self.message_id
@@ -100,6 +105,8 @@ class StaffBoard:
         with self._i18n.context(), self._i18n.use_locale(row.locale or self._locale):
             if row.kind == staff_feed.CARD:
                 return await self._card(row)
+            if row.kind == staff_feed.CARD_MOVED:
+                return await self._card_moved(row)
             if row.kind == staff_feed.ANSWER_TEXT:
                 return await self._answer_text(row)
             if row.kind == staff_feed.ANSWER_FILE:
@@ -119,9 +126,23 @@ class StaffBoard:
             related = await related_cases(session, case)
         text = case_card(case, count, related)
         post = CardPost(case.id, text, card_keyboard(case), self._sessions)  # type: ignore[arg-type]
-        if case.staff_card_message_id is None:
+        if case.staff_card_message_id is None or not _card_is_in(case, row.chat_id):
             return post
         return CardEdit(case.staff_card_message_id, post)
+
+    async def _card_moved(self, row: Outbox) -> Delivery | None:
+        """The card left behind by a transfer: the case as it now stands, where it went, no
+        buttons (it is another office's to act on)."""
+        async with self._sessions() as session:
+            case = await session.get(Case, row.case_id)
+            if case is None:
+                return None
+            count = await repositories.evidence_count(session, case.id)  # type: ignore[arg-type]
+            related = await related_cases(session, case)
+        moved = _("➡️ Transferred to {office}").format(office=bold(office_name(case.office_code)))
+        text = f"{case_card(case, count, related)}\n\n{moved}"
+        post = CardPost(case.id, text, None, self._sessions)  # type: ignore[arg-type]
+        return CardEdit(row.params["message_id"], post, repost_if_gone=False)
 
     async def _answer_text(self, row: Outbox) -> Delivery | None:
         async with self._sessions() as session:
@@ -131,7 +152,7 @@ class StaffBoard:
             return None
         header = _("💬 The reporter answered on {code}:").format(code=code(case.code))
         text = f"{header}\n{quote(event.detail)}" if event.detail else header
-        return RenderedMessage(text, reply_to=case.staff_card_message_id)
+        return RenderedMessage(text, reply_to=_card_here(case, row.chat_id))
 
     async def _answer_file(self, row: Outbox) -> Delivery | None:
         async with self._sessions() as session:
@@ -141,4 +162,17 @@ class StaffBoard:
             return None
         content = await self._store.get(item.storage_key)
         name = f"{case.code}-{item.id}{suffix_for(item.mime)}"
-        return DocumentMessage(name, content, case.code, reply_to=case.staff_card_message_id)
+        return DocumentMessage(name, content, case.code, reply_to=_card_here(case, row.chat_id))
+
+
+def _card_is_in(case: Case, chat_id: int) -> bool:
+    # Cards posted before offices had groups of their own did not record their group: the
+    # one group there was.
+    return case.card_chat_id in (None, chat_id)
+
+
+def _card_here(case: Case, chat_id: int) -> int | None:
+    """The message id of the case's card in `chat_id`, to reply under it, if it is there."""
+    if case.staff_card_message_id is not None and _card_is_in(case, chat_id):
+        return case.staff_card_message_id
+    return None

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import outbox
 from bot.services.codes import normalize_code
 from bot.services.lifecycle import OPEN, Deadlines, Status
+from bot.services.offices import RI, covers, in_scope
 from bot.services.related import RelatedCases, related_cases
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
@@ -93,13 +94,21 @@ class CaseQueries:
         self._prefix = code_prefix
         self.deadlines = deadlines
 
-    async def case(self, code_text: str) -> Case:
+    async def case(self, code_text: str, *, scope: str = RI) -> Case:
         async with self._sessions() as session:
-            return await case_by_code(session, code_text, self._prefix)
+            return await self._in_scope(session, code_text, scope)
 
-    async def detail(self, code_text: str, *, show_identity: bool) -> CaseDetail:
+    async def _in_scope(self, session: AsyncSession, code_text: str, scope: str) -> Case:
+        """Outside the office's scope a case is CaseNotFound, as one that does not exist:
+        an officer cannot learn that another office has a case by its code."""
+        case = await case_by_code(session, code_text, self._prefix)
+        if not covers(scope, case.office_code):
+            raise CaseNotFound(code_text)
+        return case
+
+    async def detail(self, code_text: str, *, show_identity: bool, scope: str = RI) -> CaseDetail:
         async with self._sessions() as session:
-            case = await case_by_code(session, code_text, self._prefix)
+            case = await self._in_scope(session, code_text, scope)
             evidence = (
                 await session.exec(
                     select(Evidence).where(Evidence.case_id == case.id).order_by(col(Evidence.id))
@@ -121,19 +130,21 @@ class CaseQueries:
                     detail.reporter_name, detail.reporter_phone = reporter.name, reporter.phone
             return detail
 
-    async def reporter_locale(self, code_text: str) -> str:
+    async def reporter_locale(self, code_text: str, *, scope: str = RI) -> str:
         async with self._sessions() as session:
-            case = await case_by_code(session, code_text, self._prefix)
+            case = await self._in_scope(session, code_text, scope)
             reporter = await session.get(Reporter, case.reporter_id)
         return reporter.locale if reporter else "id"
 
     async def inbox(
-        self, *, statuses: Sequence[str], assignee_id: int | None, page: int
+        self, *, statuses: Sequence[str], assignee_id: int | None, page: int, scope: str = RI
     ) -> InboxPage:
         """Open cases (or those of `statuses`), oldest first: a page and how many there are,
         counted up to INBOX_COUNT_LIMIT past the page (an exact count of a few hundred
         thousand open cases took 30 ms of the 35 ms /inbox took at a million cases)."""
         conditions = [col(Case.status).in_(statuses)]
+        if (within := in_scope(scope)) is not None:
+            conditions.append(within)
         if assignee_id is not None:
             conditions.append(Case.assignee_id == assignee_id)
         limit = page * INBOX_PAGE + INBOX_COUNT_LIMIT
@@ -151,13 +162,15 @@ class CaseQueries:
             ).all()
         return InboxPage(list(cases), min(int(total), limit), more=int(total) > limit)
 
-    async def find(self, text: str, limit: int = 10) -> list[Case]:
-        """By code, or by civil-servant name or agency (fuzzy on names)."""
+    async def find(self, text: str, limit: int = 10, *, scope: str = RI) -> list[Case]:
+        """By code, or by civil-servant name or agency (fuzzy on names), among the cases
+        staff of `scope` see."""
         code = normalize_code(text, self._prefix)
+        within = in_scope(scope)
         async with self._sessions() as session:
             if code is not None:
                 found = (await session.exec(select(Case).where(Case.code == code))).first()
-                if found is not None:
+                if found is not None and covers(scope, found.office_code):
                     return [found]
             term = " ".join(text.casefold().split())
             if not term:
@@ -169,6 +182,7 @@ class CaseQueries:
                 await session.exec(
                     select(Case)
                     .where(
+                        *(() if within is None else (within,)),
                         or_(
                             *(
                                 func.lower(Case.asn_name).contains(word, autoescape=True)
@@ -178,7 +192,7 @@ class CaseQueries:
                                 col(Case.agency_key).contains(word, autoescape=True)
                                 for word in words
                             ),
-                        )
+                        ),
                     )
                     .order_by(col(Case.created_at).desc())
                     .limit(500)
@@ -194,16 +208,18 @@ class CaseQueries:
         )
         return ranked[:limit]
 
-    async def overdue(self, now: datetime | None = None) -> OverdueCases:
+    async def overdue(self, now: datetime | None = None, *, scope: str = RI) -> OverdueCases:
         now = now or utcnow()
         result = OverdueCases()
         deadlines = self.deadlines
+        within = () if (condition := in_scope(scope)) is None else (condition,)
         async with self._sessions() as session:
             result.review = list(
                 (
                     await session.exec(
                         select(Case)
                         .where(
+                            *within,
                             Case.status == Status.RECEIVED,
                             col(Case.created_at) < now - timedelta(days=deadlines.review_days),
                         )
@@ -217,6 +233,7 @@ class CaseQueries:
                     await session.exec(
                         select(Case)
                         .where(
+                            *within,
                             decision_open,
                             or_(
                                 (col(Case.info_requested).is_(False))
@@ -237,6 +254,7 @@ class CaseQueries:
                     await session.exec(
                         select(Case)
                         .where(
+                            *within,
                             col(Case.follow_up_due_at) < now,
                             col(Case.followed_up_at).is_(None),
                         )

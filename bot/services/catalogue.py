@@ -1,5 +1,6 @@
-"""Fixed lists the report draws from: violation categories (SKB 2/2022) and provinces.
-Case statuses live with the rest of the lifecycle (services/lifecycle.py)."""
+"""The violation categories a report is filed under (SKB 2/2022, Lampiran II). Regions are
+services/regions.py; case statuses live with the rest of the lifecycle
+(services/lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -20,11 +21,3 @@ CATEGORY_KEYS: tuple[str, ...] = (
     "candidacy",
     "other",
 )
-
-_PROVINCES_FILE = Path(__file__).resolve().parent.parent / "data" / "provinces.json"
-
-
-@cache
-def provinces() -> tuple[str, ...]:
-    with _PROVINCES_FILE.open(encoding="utf-8") as handle:
-        return tuple(json.load(handle))

@@ -1,12 +1,14 @@
-"""Incident dates as reporters type them, judged against today in Indonesia."""
+"""Incident dates as reporters type them, judged against today where it happened."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, tzinfo
 
-# Western Indonesia Time; the bot shows and judges dates in it (most reporters live there).
-WIB = timezone(timedelta(hours=7), "WIB")
+# Western Indonesia Time: the zone of dates that belong to no place (the week of /stats).
+# Dates of a case are judged and shown in its own province's zone (services/regions.py).
+from bot.services.regions import WIB
+
 FORMAL_REPORT_WINDOW_DAYS = 7
 
 _DATE = re.compile(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})\s*$")
@@ -21,7 +23,12 @@ class DateInFuture(ValueError):
 
 
 def today_in_indonesia(now: datetime | None = None) -> date:
-    return (now or datetime.now(UTC)).astimezone(WIB).date()
+    return today_in(WIB, now)
+
+
+def today_in(zone: tzinfo, now: datetime | None = None) -> date:
+    """Today where it is `zone`: in Papua (WIT) a day starts two hours before Jakarta's."""
+    return (now or datetime.now(UTC)).astimezone(zone).date()
 
 
 def parse_incident_date(text: str, today: date) -> date:

@@ -18,7 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from bot.services.case_queries import CaseClosedForAnswers, case_by_code, reporters_case
+from bot.services.case_queries import (
+    CaseClosedForAnswers,
+    CaseNotFound,
+    case_by_code,
+    reporters_case,
+)
 from bot.services.intake import EvidenceItem, evidence_row
 from bot.services.lifecycle import (
     OPEN,
@@ -30,6 +35,8 @@ from bot.services.lifecycle import (
     audit,
     can_move,
 )
+from bot.services.offices import RI, covers, is_office
+from bot.services.staff import StaffMember
 from bot.services.staff_feed import StaffFeed, cases_owed_a_card
 from storage.db import SessionFactory
 from storage.models import Case, Reporter, utcnow
@@ -63,28 +70,37 @@ class Desk:
         session_factory: SessionFactory,
         code_prefix: str,
         deadlines: Deadlines,
-        staff_feed: StaffFeed | None = None,
+        *,
+        staff_feed: StaffFeed,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = session_factory
         self._prefix = code_prefix
         self.deadlines = deadlines
-        self._feed = staff_feed or StaffFeed(None, "id")
+        self._feed = staff_feed
         self._on_enqueued = on_enqueued
 
     async def _current(self, code_text: str) -> Case:
         async with self._sessions() as session:
             return await case_by_code(session, code_text, self._prefix)
 
+    async def _case_in_scope(self, session: AsyncSession, code_text: str, scope: str) -> Case:
+        """The case, if staff of office `scope` may act on it; any other is CaseNotFound,
+        the same answer as a code that does not exist."""
+        case = await case_by_code(session, code_text, self._prefix)
+        if not covers(scope, case.office_code):
+            raise CaseNotFound(code_text)
+        return case
+
     @contextlib.asynccontextmanager
     async def _changing(
-        self, code_text: str, *, seen_version: int | None = None
+        self, code_text: str, *, scope: str = RI, seen_version: int | None = None
     ) -> AsyncIterator[tuple[AsyncSession, Case]]:
         """One change to one case, committed with everything it stages, or CaseChanged if
         the case moved on since it was read here (or since `seen_version` was shown)."""
         try:
             async with self._sessions() as session, session.begin():
-                case = await case_by_code(session, code_text, self._prefix)
+                case = await self._case_in_scope(session, code_text, scope)
                 if seen_version is not None and case.version != seen_version:
                     raise CaseChanged(case)
                 yield session, case
@@ -100,27 +116,31 @@ class Desk:
         actor_id: int,
         public_note: str | None = None,
         seen_version: int | None = None,
+        scope: str = RI,
     ) -> tuple[Case, str]:
         """Returns the case and the status it came from."""
         if to_status not in STATUSES:
             raise DeskError("unknown_status")
-        async with self._changing(code_text, seen_version=seen_version) as (session, case):
+        async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
+            session,
+            case,
+        ):
             previous = case.status
             if not can_move(previous, to_status):
                 raise TransitionNotAllowed(previous, to_status)
             await self._move(session, case, to_status, actor_id=actor_id, note=public_note)
-            self._feed.card(session, case.id)  # type: ignore[arg-type]
+            await self._feed.card(session, case)
         return case, previous
 
-    async def add_note(self, code_text: str, text: str, *, actor_id: int) -> Case:
+    async def add_note(self, code_text: str, text: str, *, actor_id: int, scope: str = RI) -> Case:
         async with self._sessions() as session, session.begin():
-            case = await case_by_code(session, code_text, self._prefix)
+            case = await self._case_in_scope(session, code_text, scope)
             audit(session, case.id, actor_id=actor_id, action="note", detail=text[:NOTE_MAX])  # type: ignore[arg-type]
         return case
 
-    async def ask(self, code_text: str, question: str, *, actor_id: int) -> Case:
+    async def ask(self, code_text: str, question: str, *, actor_id: int, scope: str = RI) -> Case:
         """Relay a question to the reporter; the case waits on them (needs_info)."""
-        async with self._changing(code_text) as (session, case):
+        async with self._changing(code_text, scope=scope) as (session, case):
             reporter = await session.get(Reporter, case.reporter_id)
             if reporter is None or reporter.chat_id is None:
                 raise DeskError("reporter_unreachable")
@@ -141,7 +161,7 @@ class Desk:
                 locale=reporter.locale,
                 case_id=case.id,
             )
-            self._feed.card(session, case.id)  # type: ignore[arg-type]
+            await self._feed.card(session, case)
         return case
 
     async def record_answer(
@@ -188,33 +208,56 @@ class Desk:
                 if case.status == Status.NEEDS_INFO:
                     await self._move(session, case, Status.IN_REVIEW, actor_id=None, notify=False)
                 await session.flush()
-                self._feed.answer(
+                await self._feed.answer(
                     session,
-                    case.id,  # type: ignore[arg-type]
+                    case,
                     event.id,  # type: ignore[arg-type]
                     [row.id for row in rows],  # type: ignore[misc]
                 )
-                self._feed.card(session, case.id)  # type: ignore[arg-type]
+                await self._feed.card(session, case)
         except StaleDataError:
             raise CaseChanged(await self._current(code_text)) from None
         self._on_enqueued()
         return case
 
     async def assign(
-        self, code_text: str, assignee_id: int, *, actor_id: int, seen_version: int | None = None
+        self,
+        code_text: str,
+        assignee: StaffMember,
+        *,
+        actor_id: int,
+        seen_version: int | None = None,
+        scope: str = RI,
     ) -> Case:
-        async with self._changing(code_text, seen_version=seen_version) as (session, case):
+        """Assign to a staff member of the case's office or of one above it."""
+        async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
+            session,
+            case,
+        ):
+            if not covers(assignee.office, case.office_code):
+                raise DeskError("assignee_outside_office")
+            assignee_id = assignee.user_id
             self._assign(session, case, assignee_id, actor_id=actor_id)
-            self._feed.card(session, case.id)  # type: ignore[arg-type]
+            await self._feed.card(session, case)
         return case
 
-    async def take(self, code_text: str, *, actor_id: int, seen_version: int | None = None) -> Case:
+    async def take(
+        self,
+        code_text: str,
+        *,
+        actor_id: int,
+        seen_version: int | None = None,
+        scope: str = RI,
+    ) -> Case:
         """Assign to oneself and start the review if the case is new."""
-        async with self._changing(code_text, seen_version=seen_version) as (session, case):
+        async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
+            session,
+            case,
+        ):
             self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == Status.RECEIVED:
                 await self._move(session, case, Status.IN_REVIEW, actor_id=actor_id)
-            self._feed.card(session, case.id)  # type: ignore[arg-type]
+            await self._feed.card(session, case)
         return case
 
     @staticmethod
@@ -231,10 +274,16 @@ class Desk:
         )
 
     async def record_recommendation(
-        self, code_text: str, recipient: str, *, actor_id: int, now: datetime | None = None
+        self,
+        code_text: str,
+        recipient: str,
+        *,
+        actor_id: int,
+        now: datetime | None = None,
+        scope: str = RI,
     ) -> Case:
         now = now or utcnow()
-        async with self._changing(code_text) as (session, case):
+        async with self._changing(code_text, scope=scope) as (session, case):
             if case.status != Status.PROVEN:
                 raise DeskError("not_proven")
             case.recommendation_to = recipient
@@ -245,11 +294,17 @@ class Desk:
         return case
 
     async def record_follow_up(
-        self, code_text: str, sanction: str, *, actor_id: int, note: str | None = None
+        self,
+        code_text: str,
+        sanction: str,
+        *,
+        actor_id: int,
+        note: str | None = None,
+        scope: str = RI,
     ) -> Case:
         if sanction not in SANCTIONS:
             raise DeskError("bad_sanction")
-        async with self._changing(code_text) as (session, case):
+        async with self._changing(code_text, scope=scope) as (session, case):
             if case.recommendation_sent_at is None:
                 raise DeskError("no_recommendation")
             case.sanction = sanction
@@ -264,29 +319,78 @@ class Desk:
             )
         return case
 
+    async def transfer(
+        self,
+        code_text: str,
+        to_office: str,
+        reason: str,
+        *,
+        actor_id: int,
+        scope: str = RI,
+    ) -> tuple[Case, str]:
+        """Pelimpahan: the case moves to another office (up, down or sideways) with a reason;
+        the history records it, the old card says where it went, the new office's group
+        gets the card, and the reporter is told which office now handles it. Returns the
+        case and the office it came from."""
+        if not is_office(to_office):
+            raise DeskError("unknown_office")
+        async with self._changing(code_text, scope=scope) as (session, case):
+            previous = case.office_code
+            if to_office == previous:
+                raise DeskError("same_office")
+            new_chat = await self._feed.offices.group_for(to_office)
+            if case.card_chat_id != new_chat:
+                self._feed.card_moved(session, case)
+                case.staff_card_message_id, case.card_chat_id = None, None
+            case.office_code = to_office
+            case.assignee_id = None  # the new office decides who handles it
+            session.add(case)
+            audit(
+                session,
+                case.id,
+                actor_id=actor_id,
+                action="transfer",
+                detail=f"{previous} -> {to_office}: {reason}",
+            )
+            reporter = await session.get(Reporter, case.reporter_id)
+            if reporter is not None and reporter.chat_id is not None:
+                outbox.enqueue(
+                    session,
+                    chat_id=reporter.chat_id,
+                    kind="transferred",
+                    params={"code": case.code, "office": to_office},
+                    locale=reporter.locale,
+                    case_id=case.id,
+                )
+            await self._feed.card(session, case)
+        return case, previous
+
     async def refresh_card(self, case_id: int) -> None:
         """Stage the card again (a stale button was pressed: show the case as it is)."""
         async with self._sessions() as session, session.begin():
-            self._feed.card(session, case_id)
+            case = await session.get(Case, case_id)
+            if case is not None:
+                await self._feed.card(session, case)
         self._on_enqueued()
 
-    async def notify_staff(self, text: str) -> None:
-        """A desk-wide notice to the staff chat (the overdue reminder)."""
+    async def notify_staff(self, chat_id: int, text: str) -> None:
+        """A notice to one office's staff group (its overdue reminder)."""
         async with self._sessions() as session, session.begin():
-            self._feed.notice(session, text)
+            self._feed.notice(session, chat_id, text)
         self._on_enqueued()
 
     async def stage_missing_cards(self, limit: int = 20) -> int:
-        """Cards for cases that have none (see staff_feed.cases_owed_a_card)."""
-        if self._feed.chat_id is None:
-            return 0
+        """Cards for cases that have none (see staff_feed.cases_owed_a_card), where an
+        office up the line now has a group."""
+        staged = 0
         async with self._sessions() as session, session.begin():
-            owed = await cases_owed_a_card(session, limit)
-            for case_id in owed:
-                self._feed.card(session, case_id)
-        if owed:
+            for case in await cases_owed_a_card(session, limit):
+                if await self._feed.chat_for(case) is not None:
+                    await self._feed.card(session, case)
+                    staged += 1
+        if staged:
             self._on_enqueued()
-        return len(owed)
+        return staged
 
     # --- helpers -----------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from typing import Literal
 
 from bot.services.export import export_cases
 from bot.services.lifecycle import audit
+from bot.services.offices import RI
 from bot.services.statistics import CaseStatistics, case_statistics
 from storage.db import SessionFactory
 
@@ -16,9 +17,9 @@ class DeskReports:
     def __init__(self, session_factory: SessionFactory) -> None:
         self._sessions = session_factory
 
-    async def statistics(self, *, today: date) -> CaseStatistics:
+    async def statistics(self, *, today: date, scope: str = RI) -> CaseStatistics:
         async with self._sessions() as session:
-            return await case_statistics(session, today=today)
+            return await case_statistics(session, today=today, scope=scope)
 
     async def export(
         self,
@@ -28,6 +29,7 @@ class DeskReports:
         status_labels: dict[str, str],
         category_labels: dict[str, str],
         actor_id: int,
+        scope: str = RI,
     ) -> bytes:
         async with self._sessions() as session, session.begin():
             content = await export_cases(
@@ -36,6 +38,7 @@ class DeskReports:
                 columns=columns,
                 status_labels=status_labels,
                 category_labels=category_labels,
+                scope=scope,
             )
-            audit(session, None, actor_id=actor_id, action="export", detail=fmt)
+            audit(session, None, actor_id=actor_id, action="export", detail=f"{fmt} {scope}")
         return content

@@ -19,7 +19,9 @@ from sqlalchemy import ColumnElement, Select, Subquery, func, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import regions
 from bot.services.dates import WIB
+from bot.services.offices import RI, in_scope, office_name
 from storage.models import Case, Evidence
 
 # Canonical column order of every export; callers give a translated header for each key.
@@ -32,6 +34,8 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "asn_nip",
     "agency",
     "province",
+    "regency",
+    "office",
     "incident_date",
     "place",
     "place_url",
@@ -76,6 +80,8 @@ def _query() -> Select[Any]:
         "asn_nip": col(Case.asn_nip),
         "agency": col(Case.agency),
         "province": col(Case.province),
+        "regency": col(Case.region_code),
+        "office": col(Case.office_code),
         "incident_date": col(Case.incident_date),
         "place": col(Case.place),
         "place_url": col(Case.place_url),
@@ -120,6 +126,8 @@ def _wib(value: datetime) -> datetime:
 
 _STATUS = EXPORT_COLUMNS.index("status")
 _CATEGORY = EXPORT_COLUMNS.index("category")
+_REGENCY = EXPORT_COLUMNS.index("regency")
+_OFFICE = EXPORT_COLUMNS.index("office")
 
 
 def _cells(
@@ -129,6 +137,9 @@ def _cells(
     row = list(record)
     row[_STATUS] = status_labels.get(row[_STATUS], row[_STATUS])
     row[_CATEGORY] = category_labels.get(row[_CATEGORY], row[_CATEGORY])
+    regency = regions.regency(row[_REGENCY])
+    row[_REGENCY] = regency.name if regency is not None else None
+    row[_OFFICE] = office_name(row[_OFFICE])
     for index, value in enumerate(row):
         if isinstance(value, str):
             row[index] = _text(value)
@@ -208,10 +219,12 @@ async def export_cases(
     columns: dict[str, str],
     status_labels: dict[str, str],
     category_labels: dict[str, str],
+    scope: str = RI,
 ) -> bytes:
-    """All cases, oldest first, one row each, columns in EXPORT_COLUMNS order with the
-    headers `columns` gives (it must name exactly those keys). Times are converted to WIB
-    and written without a zone. Status and category appear as the given labels.
+    """The cases of office `scope` and those below it (all for RI), oldest first, one row
+    each, columns in EXPORT_COLUMNS order with the headers `columns` gives (it must name
+    exactly those keys). Times are converted to WIB and written without a zone. Status and
+    category appear as the given labels, the regency/city and the office by their names.
 
     Rows are streamed from the database BATCH at a time, and each batch is formatted in a
     worker thread: a large export neither holds every case in memory nor stalls the event
@@ -229,7 +242,10 @@ async def export_cases(
         for record in batch:
             sheet.append(_cells(record, status_labels, category_labels))
 
-    result = await session.stream(_query().execution_options(yield_per=BATCH))
+    query = _query()
+    if (within := in_scope(scope)) is not None:
+        query = query.where(within)
+    result = await session.stream(query.execution_options(yield_per=BATCH))
     try:
         async for batch in result.partitions():
             await asyncio.to_thread(write, batch)

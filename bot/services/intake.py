@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.services.catalogue import CATEGORY_KEYS, provinces
+from bot.services import regions
+from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.codes import generate_code
+from bot.services.offices import natural_office
 from bot.services.related import link_related
 from bot.services.report_fields import agency_key
 from bot.services.staff_feed import StaffFeed
@@ -65,6 +67,20 @@ class ReportDraft:
     place_url: str | None = None
     witnesses: str | None = None
     evidence: tuple[EvidenceItem, ...] = field(default_factory=tuple)
+    # Where it happened: the province (its name above, its code here) and, when the
+    # reporter knows it, the regency or city. A draft without the code names its province.
+    province_code: str | None = None
+    regency_code: str | None = None
+
+    @property
+    def region_code(self) -> str:
+        """The most precise region known: the regency/city, else the province."""
+        if self.regency_code:
+            return self.regency_code
+        if self.province_code:
+            return self.province_code
+        province = regions.province_by_name(self.province)
+        return province.code if province else ""
 
     @classmethod
     def from_conversation(cls, data: Mapping[str, Any]) -> ReportDraft:
@@ -89,7 +105,14 @@ class ReportDraft:
             raise DraftIncomplete(
                 ["identity" if data["identity"] not in IDENTITIES else "category"]
             )
-        if data["province"] not in provinces():
+        # Drafts begun before regions had codes name their province only.
+        province = regions.province(data.get("province_code")) or regions.province_by_name(
+            data["province"]
+        )
+        if province is None:
+            raise DraftIncomplete(["province"])
+        regency = regions.regency(data.get("regency_code"))
+        if data.get("regency_code") and (regency is None or regency.province_code != province.code):
             raise DraftIncomplete(["province"])
         identified = data["identity"] == "identified"
         return cls(
@@ -100,7 +123,9 @@ class ReportDraft:
             asn_position=data.get("asn_position"),
             asn_nip=data.get("asn_nip"),
             agency=data["agency"],
-            province=data["province"],
+            province=province.name,
+            province_code=province.code,
+            regency_code=regency.code if regency else None,
             category=data["category"],
             incident_date=date.fromisoformat(data["incident_date"]),
             place=data.get("place"),
@@ -116,12 +141,13 @@ class IntakeService:
         self,
         session_factory: SessionFactory,
         code_prefix: str = "ASN",
-        staff_feed: StaffFeed | None = None,
+        *,
+        staff_feed: StaffFeed,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = session_factory
         self._code_prefix = code_prefix
-        self._feed = staff_feed or StaffFeed(None, "id")
+        self._feed = staff_feed
         self._on_enqueued = on_enqueued
 
     def new_code(self) -> str:
@@ -153,8 +179,10 @@ class IntakeService:
                     evidence = await repositories.evidence_of_case(session, case.id)  # type: ignore[arg-type]
                     linked = await link_related(session, case, evidence)
                     # The new card, then the older cards that now have a case to mention.
-                    for case_id in (case.id, *linked):
-                        self._feed.card(session, case_id)  # type: ignore[arg-type]
+                    await self._feed.card(session, case)
+                    for other_id in linked:
+                        if (other := await session.get(Case, other_id)) is not None:
+                            await self._feed.card(session, other)
                 self._on_enqueued()
                 log.info(
                     "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
@@ -202,6 +230,8 @@ def _case_from(draft: ReportDraft, code: str) -> Case:
         agency=draft.agency,
         agency_key=agency_key(draft.agency),
         province=draft.province,
+        region_code=draft.region_code,
+        office_code=natural_office(draft.region_code),
         incident_date=draft.incident_date,
         place=draft.place,
         place_url=draft.place_url,

@@ -1,12 +1,16 @@
-"""Who is staff, and with which role. Admins from ADMIN_IDS are admins from the first start."""
+"""Who is staff, with which role, at which office. Admins from ADMIN_IDS are admins of
+Bawaslu RI from the first start. An admin manages the staff of their office and of the
+offices below it."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlmodel import select
 
+from bot.services.offices import RI, covers
 from storage.db import SessionFactory
 from storage.models import Staff
 
@@ -35,6 +39,17 @@ class StaffError(ValueError):
         self.reason = reason
 
 
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    role: str  # "officer" | "admin"
+    office: str  # "RI", a province or a regency code
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
 class StaffDirectory:
     def __init__(self, session_factory: SessionFactory, bootstrap_admins: Iterable[int]) -> None:
         self._sessions = session_factory
@@ -44,39 +59,55 @@ class StaffDirectory:
     def bootstrap_admins(self) -> frozenset[int]:
         return self._bootstrap
 
-    async def role_of(self, user_id: int) -> str | None:
-        """Read on every use, so a removal takes effect at once."""
+    async def member(self, user_id: int) -> StaffMember | None:
+        """Read on every use, so a removal or a move takes effect at once."""
         if user_id in self._bootstrap:
-            return "admin"
+            return StaffMember(user_id, "admin", RI)
         async with self._sessions() as session:
-            member = await session.get(Staff, user_id)
+            row = await session.get(Staff, user_id)
+        return StaffMember(user_id, row.role, row.office_code) if row else None
+
+    async def role_of(self, user_id: int) -> str | None:
+        member = await self.member(user_id)
         return member.role if member else None
 
-    async def add(self, user_id: int, role: str, by: int) -> None:
+    async def add(self, user_id: int, role: str, office: str, *, by: StaffMember) -> None:
+        """Add (or move, or change the role of) a staff member; `by` must be an admin whose
+        office covers both `office` and, for someone already staff, their present one."""
         if role not in ROLES:
             raise StaffError("bad_role")
+        if user_id in self._bootstrap:
+            raise StaffError("bootstrap_admin")
+        if not covers(by.office, office):
+            raise StaffError("outside_office")
         async with self._sessions() as session, session.begin():
-            member = await session.get(Staff, user_id)
-            if member is None:
-                member = Staff(user_id=user_id, role=role, added_by=by)
-            member.role = role
-            session.add(member)
-        log.info("staff added", extra={"staff": user_id, "role": role, "by": by})
+            row = await session.get(Staff, user_id)
+            if row is not None and not covers(by.office, row.office_code):
+                raise StaffError("outside_office")
+            if row is None:
+                row = Staff(user_id=user_id, role=role, added_by=by.user_id)
+            row.role, row.office_code = role, office
+            session.add(row)
+        log.info(
+            "staff added",
+            extra={"staff": user_id, "role": role, "office": office, "by": by.user_id},
+        )
 
-    async def remove(self, user_id: int, by: int) -> None:
+    async def remove(self, user_id: int, *, by: StaffMember) -> None:
         if user_id in self._bootstrap:
             raise StaffError("bootstrap_admin")
         async with self._sessions() as session, session.begin():
-            member = await session.get(Staff, user_id)
-            if member is None:
+            row = await session.get(Staff, user_id)
+            if row is None or not covers(by.office, row.office_code):
                 raise StaffError("not_staff")
-            await session.delete(member)
-        log.info("staff removed", extra={"staff": user_id, "by": by})
+            await session.delete(row)
+        log.info("staff removed", extra={"staff": user_id, "by": by.user_id})
 
-    async def members(self) -> list[tuple[int, str]]:
+    async def members(self, *, within: str = RI) -> list[StaffMember]:
+        """Staff of office `within` and of the offices below it."""
         async with self._sessions() as session:
             rows = (await session.exec(select(Staff).order_by(Staff.user_id))).all()
-        listed = {row.user_id: row.role for row in rows}
+        listed = {row.user_id: StaffMember(row.user_id, row.role, row.office_code) for row in rows}
         for admin in self._bootstrap:
-            listed[admin] = "admin"
-        return sorted(listed.items())
+            listed[admin] = StaffMember(admin, "admin", RI)
+        return [member for _id, member in sorted(listed.items()) if covers(within, member.office)]

@@ -1,7 +1,9 @@
-"""What the staff chat is owed: a case's card (posted, then edited in place), a reporter's
-answer and its files, desk-wide notices. Staged in the outbox in the transaction of the
+"""What the staff groups are owed: a case's card (posted, then edited in place), a
+reporter's answer and its files, a card that moved to another office, desk-wide notices.
+Each goes to the group of the case's office (services/offices.py), or to the group its card
+already stands in. Staged in the outbox in the transaction of the
 change that causes them, like reporters' notifications, and delivered by the same paced,
-retried sender (bot/delivery.py).
+retried sender (bot/outbound/sender.py).
 
 Sent straight away instead, they competed for the group's 20 messages a minute: a burst of
 answers met 429s longer than a call may wait, and 5 of 25 were lost while their reporters
@@ -15,47 +17,69 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
+from bot.services.offices import OfficeDirectory
 from storage.db import SessionFactory
 from storage.models import Case, Outbox
 
 CARD = "case_card"
+CARD_MOVED = "case_card_moved"
 ANSWER_TEXT = "answer_text"
 ANSWER_FILE = "answer_file"
 NOTICE = "staff_notice"
-KINDS = frozenset({CARD, ANSWER_TEXT, ANSWER_FILE, NOTICE})
+KINDS = frozenset({CARD, CARD_MOVED, ANSWER_TEXT, ANSWER_FILE, NOTICE})
 
 
 class StaffFeed:
-    """Stages staff-chat messages; never commits (the caller's transaction does)."""
+    """Stages staff-group messages; never commits (the caller's transaction does)."""
 
-    def __init__(self, chat_id: int | None, locale: str) -> None:
-        self.chat_id = chat_id
+    def __init__(self, offices: OfficeDirectory, locale: str) -> None:
+        self.offices = offices
         self._locale = locale
 
-    def card(self, session: AsyncSession, case_id: int) -> None:
-        """The case's card, posted or brought up to date when the row is sent."""
-        self._stage(session, CARD, {}, case_id)
+    async def chat_for(self, case: Case) -> int | None:
+        """Where the case's card stands, or where its office's card goes."""
+        if case.staff_card_message_id is not None and case.card_chat_id is not None:
+            return case.card_chat_id
+        return await self.offices.group_for(case.office_code)
 
-    def answer(
-        self, session: AsyncSession, case_id: int, event_id: int, evidence_ids: list[int]
+    async def card(self, session: AsyncSession, case: Case) -> None:
+        """The case's card, posted or brought up to date when the row is sent."""
+        self._stage(session, await self.chat_for(case), CARD, {}, case.id)
+
+    def card_moved(self, session: AsyncSession, case: Case) -> None:
+        """The old card of a case transferred to another office says where it went; the
+        new office's group gets a card of its own (the caller stages it after this)."""
+        if case.staff_card_message_id is None or case.card_chat_id is None:
+            return
+        params = {"message_id": case.staff_card_message_id}
+        self._stage(session, case.card_chat_id, CARD_MOVED, params, case.id)
+
+    async def answer(
+        self, session: AsyncSession, case: Case, event_id: int, evidence_ids: list[int]
     ) -> None:
         """A reporter's answer: its text (the audit event) and each file, one message each."""
-        self._stage(session, ANSWER_TEXT, {"event_id": event_id}, case_id)
+        chat = await self.chat_for(case)
+        self._stage(session, chat, ANSWER_TEXT, {"event_id": event_id}, case.id)
         for evidence_id in evidence_ids:
-            self._stage(session, ANSWER_FILE, {"evidence_id": evidence_id}, case_id)
+            self._stage(session, chat, ANSWER_FILE, {"evidence_id": evidence_id}, case.id)
 
-    def notice(self, session: AsyncSession, text: str) -> None:
-        """A message already rendered (the daily overdue reminder)."""
-        self._stage(session, NOTICE, {"text": text}, None)
+    def notice(self, session: AsyncSession, chat_id: int, text: str) -> None:
+        """A message already rendered (an office's daily overdue reminder)."""
+        self._stage(session, chat_id, NOTICE, {"text": text}, None)
 
     def _stage(
-        self, session: AsyncSession, kind: str, params: dict[str, object], case_id: int | None
+        self,
+        session: AsyncSession,
+        chat_id: int | None,
+        kind: str,
+        params: dict[str, object],
+        case_id: int | None,
     ) -> None:
-        if self.chat_id is None:
-            return
+        if chat_id is None:
+            return  # no office up to RI has a group yet: the case waits in /inbox
         outbox.enqueue(
             session,
-            chat_id=self.chat_id,
+            chat_id=chat_id,
             kind=kind,
             params=params,
             locale=self._locale,
@@ -63,17 +87,17 @@ class StaffFeed:
         )
 
 
-async def cases_owed_a_card(session: AsyncSession, limit: int) -> list[int]:
-    """Cases with no card and no card row ever staged: filed while no staff chat was
-    configured. A card Telegram refused for good is not tried again every round."""
+async def cases_owed_a_card(session: AsyncSession, limit: int) -> list[Case]:
+    """Cases with no card and no card row ever staged: filed while no office up to RI had
+    a group. A card Telegram refused for good is not tried again every round."""
     queued = exists().where(col(Outbox.case_id) == col(Case.id), col(Outbox.kind) == CARD)
     result = await session.exec(
-        select(Case.id)
+        select(Case)
         .where(col(Case.staff_card_message_id).is_(None), ~queued)
         .order_by(col(Case.id))
         .limit(limit)
     )
-    return [int(case_id) for case_id in result.all() if case_id is not None]
+    return list(result.all())
 
 
 async def superseded(session: AsyncSession, row: Outbox) -> bool:
@@ -90,7 +114,9 @@ async def superseded(session: AsyncSession, row: Outbox) -> bool:
     return result.first() is not None
 
 
-async def record_card(sessions: SessionFactory, case_id: int, message_id: int) -> None:
+async def record_card(
+    sessions: SessionFactory, case_id: int, chat_id: int, message_id: int
+) -> None:
     """Where the case's card now stands. A plain UPDATE, not a change of the case: it must
     not raise the case's version, or a button pressed on the brand-new card would be
     stale."""
@@ -98,6 +124,6 @@ async def record_card(sessions: SessionFactory, case_id: int, message_id: int) -
         await session.exec(
             update(Case)
             .where(col(Case.id) == case_id)
-            .values(staff_card_message_id=message_id)
+            .values(staff_card_message_id=message_id, card_chat_id=chat_id)
             .execution_options(synchronize_session=False)
         )  # type: ignore[call-overload]

@@ -45,12 +45,14 @@ def staff_commands(role: str) -> list[BotCommand]:
         BotCommand(command="overdue", description=_("Cases past their deadlines")),
         BotCommand(command="recommend", description=_("Record the recommendation to the PPK")),
         BotCommand(command="followup", description=_("Record what the PPK did")),
+        BotCommand(command="transfer", description=_("Move a case to another office")),
         BotCommand(command="stats", description=_("Figures and a chart")),
         BotCommand(command="help", description=_("Help for staff")),
     ]
     if role == "admin":
         commands += [
             BotCommand(command="staff", description=_("Add, remove or list staff")),
+            BotCommand(command="office", description=_("Link this group to an office, list")),
             BotCommand(command="export", description=_("All cases as XLSX or CSV")),
         ]
     return commands

@@ -7,10 +7,19 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.flows.desk import DeskAction
+from bot.services import regions
 from bot.services.case_queries import CaseDetail, OverdueCases
 from bot.services.lifecycle import FINAL, REJECT_REASONS
+from bot.services.offices import office_name
+from bot.services.regions import zone_of
 from bot.services.related import RelatedCases
-from bot.ui.labels import category_label, show_date, show_datetime, status_label
+from bot.ui.labels import (
+    category_label,
+    show_date,
+    show_datetime,
+    show_local_date,
+    status_label,
+)
 from bot.ui.text import bold, code, quote, shorten
 from storage.models import Case
 
@@ -50,6 +59,12 @@ def reject_reason_button(key: str) -> str:
     return labels.get(key, key)
 
 
+def region_line(case: Case) -> str:
+    """Where it happened: "Kabupaten Gunung Mas, Kalimantan Tengah", or the province."""
+    regency = regions.regency(case.region_code)
+    return f"{regency.name}, {case.province}" if regency is not None else case.province
+
+
 def case_card(case: Case, evidence_count: int, related: RelatedCases) -> str:
     lines = [
         f"{code(case.code)} · {bold(status_label(case.status))}",
@@ -58,9 +73,9 @@ def case_card(case: Case, evidence_count: int, related: RelatedCases) -> str:
             name=quote(case.asn_name)
             + (f" ({quote(case.asn_position)})" if case.asn_position else "")
         ),
-        _("Agency: {agency}, {province}").format(
-            agency=quote(case.agency), province=quote(case.province)
-        ),
+        _("Agency: {agency}").format(agency=quote(case.agency)),
+        _("Where: {region}").format(region=quote(region_line(case))),
+        _("Office: {office}").format(office=quote(office_name(case.office_code))),
         _("Incident date: {date}").format(date=show_date(case.incident_date)),
         _("Evidence: {count} file(s)").format(count=evidence_count),
         _("Assigned to: {who}").format(
@@ -137,26 +152,29 @@ def event_line(event_action: str, from_status: str | None, to_status: str | None
         "recommendation": _("recommendation sent"),
         "follow_up": _("follow-up recorded"),
         "export": _("exported"),
+        "transfer": _("transferred"),
     }
     return labels.get(event_action, event_action)
 
 
 def case_detail(detail: CaseDetail) -> str:
     case = detail.case
+    zone = zone_of(case.region_code)
     not_given = _("(not given)")
     lines = [
         bold(_("Case {code}").format(code=code(case.code))),
         _("Status: {status} (since {when})").format(
-            status=bold(status_label(case.status)), when=show_datetime(case.status_changed_at)
+            status=bold(status_label(case.status)),
+            when=show_datetime(case.status_changed_at, zone),
         ),
-        _("Filed: {when}").format(when=show_datetime(case.created_at)),
+        _("Filed: {when}").format(when=show_datetime(case.created_at, zone)),
         _("Category: {category}").format(category=category_label(case.category)),
         _("Civil servant: {name}").format(name=quote(case.asn_name)),
         _("Position: {position}").format(position=quote(case.asn_position) or not_given),
         _("NIP: {nip}").format(nip=quote(case.asn_nip) or not_given),
-        _("Agency: {agency}, {province}").format(
-            agency=quote(case.agency), province=quote(case.province)
-        ),
+        _("Agency: {agency}").format(agency=quote(case.agency)),
+        _("Where: {region}").format(region=quote(region_line(case))),
+        _("Office: {office}").format(office=quote(office_name(case.office_code))),
         _("Incident date: {date}").format(date=show_date(case.incident_date)),
         _("Place: {place}").format(
             place=" ".join(quote(p) for p in (case.place, case.place_url) if p) or not_given
@@ -176,7 +194,7 @@ def case_detail(detail: CaseDetail) -> str:
         lines.append(
             _("Recommendation sent to {recipient} on {when}").format(
                 recipient=quote(case.recommendation_to),
-                when=show_datetime(case.recommendation_sent_at),  # type: ignore[arg-type]
+                when=show_datetime(case.recommendation_sent_at, zone),  # type: ignore[arg-type]
             )
         )
     if case.followed_up_at:
@@ -196,10 +214,12 @@ def case_detail(detail: CaseDetail) -> str:
     lines += ["", bold(_("What happened")), quote(case.description), "", bold(_("History"))]
     for event in detail.events:
         what = event_line(event.action, event.from_status, event.to_status)
-        line = f"• {show_datetime(event.created_at)} — {what}"
+        line = f"• {show_datetime(event.created_at, zone)} — {what}"
         if event.actor == "staff" and event.actor_id:
             line += f" ({code(str(event.actor_id))})"
-        if event.detail and event.action in (
+        if event.action == "transfer" and event.detail:
+            line += f": {quote(transfer_line(event.detail))}"
+        elif event.detail and event.action in (
             "note",
             "question",
             "answer",
@@ -210,6 +230,13 @@ def case_detail(detail: CaseDetail) -> str:
             line += f": {quote(shorten(event.detail, 300))}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def transfer_line(detail: str) -> str:
+    """A transfer as the history stores it ("62.10 -> 62: reason"), with office names."""
+    offices_part, _colon, reason = detail.partition(": ")
+    old, _arrow, new = offices_part.partition(" -> ")
+    return f"{office_name(old)} → {office_name(new)}: {shorten(reason, 300)}"
 
 
 def sanction_label(key: str) -> str:
@@ -225,7 +252,8 @@ def sanction_label(key: str) -> str:
 def case_line(case: Case) -> str:
     return (
         f"{code(case.code)} · {status_label(case.status)} · {quote(shorten(case.asn_name, 40))}, "
-        f"{quote(shorten(case.agency, 40))} · {show_date(case.created_at.date())}"
+        f"{quote(shorten(case.agency, 40))} · "
+        f"{show_local_date(case.created_at, zone_of(case.region_code))}"
     )
 
 

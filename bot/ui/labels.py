@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date, format_datetime
 
+from bot.services import regions
 from bot.services.dates import WIB
 
 
@@ -69,9 +70,29 @@ def _locale() -> str:
     return I18n.get_current().current_locale
 
 
-def show_datetime(moment: datetime) -> str:
-    return format_datetime(moment, "d MMM y, HH:mm", tzinfo=WIB, locale=_locale()) + " WIB"
+def show_datetime(moment: datetime, zone: tzinfo = WIB) -> str:
+    """A moment in the time of a place, with its zone: "3 Des 2026, 09:15 WITA"."""
+    shown = format_datetime(moment, "d MMM y, HH:mm", tzinfo=zone, locale=_locale())
+    return f"{shown} {zone.tzname(None)}"
+
+
+def show_local_date(moment: datetime, zone: tzinfo = WIB) -> str:
+    """The day a moment fell on in the time of a place. Stored moments are UTC; SQLite
+    hands them back without their zone."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return show_date(aware.astimezone(zone).date())
 
 
 def show_date(day: date) -> str:
     return format_date(day, "d MMMM y", locale=_locale())
+
+
+def regency_label(region_code: str) -> str:
+    """The regency or city a case happened in; a case known only by its province is
+    counted apart."""
+    regency = regions.regency(region_code)
+    if regency is not None:
+        return regency.name
+    province = regions.province(region_code)
+    name = province.name if province else region_code
+    return _("{province} (regency not given)").format(province=name)
