@@ -4,10 +4,6 @@ services/regions.py; case statuses live with the rest of the lifecycle
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from pathlib import Path
-
 # Order and keys are stable: the keys are stored with each case.
 CATEGORY_KEYS: tuple[str, ...] = (
     "social_media",
