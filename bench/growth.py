@@ -5,6 +5,7 @@ from one size to the next. Each time is the median of several runs after a warm-
 
 from __future__ import annotations
 
+import contextlib
 import random
 import statistics
 import time
@@ -16,7 +17,7 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bot.services.case_queries import CaseQueries
+from bot.services.case_queries import CaseNotFound, CaseQueries
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.export import EXPORT_COLUMNS, export_cases
 from bot.services.lifecycle import STATUSES, Deadlines
@@ -26,7 +27,16 @@ from storage.db import SessionFactory, create_engine, create_session_factory
 
 SECTION = "growth"
 LOAD_BATCH = 50_000
-TARGETS_AT_LARGEST = {"code look-up": 20.0, "/inbox first page": 20.0, "/stats": 500.0}
+TARGETS_AT_LARGEST = {
+    "code look-up": 20.0,
+    "/inbox first page": 20.0,
+    "/stats": 500.0,
+    # The jurisdiction issue: an office's desk at a million cases and 552 offices.
+    "/inbox first page, a province's desk": 20.0,
+    "/inbox first page, a regency's desk": 20.0,
+    "/overdue, a regency's desk": 20.0,
+    "code look-up by a province's officer": 20.0,
+}
 
 
 async def _median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
@@ -52,6 +62,26 @@ async def _measure(
 
     async def inbox() -> None:
         await cases.inbox(statuses=open_statuses(), assignee_id=None, page=0)
+
+    # An office's desk: the most populous province (Jawa Barat), and a regency in it.
+    province, regency = "32", "32.04"
+
+    def scoped_inbox(scope: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await cases.inbox(statuses=open_statuses(), assignee_id=None, page=0, scope=scope)
+
+        return run
+
+    def scoped_overdue(scope: str) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            await cases.overdue(scope=scope)
+
+        return run
+
+    async def scoped_code_lookup() -> None:
+        # A case of another office is refused, just as fast.
+        with contextlib.suppress(CaseNotFound):
+            await cases.case(chance.choice(factory.codes), scope=province)
 
     async def find_name() -> None:
         await cases.find("budi santoso")
@@ -79,6 +109,10 @@ async def _measure(
     timings = {
         "code look-up": await _measure_one(code_lookup, repeat),
         "/inbox first page": await _measure_one(inbox, repeat),
+        "/inbox first page, a province's desk": await _measure_one(scoped_inbox(province), repeat),
+        "/inbox first page, a regency's desk": await _measure_one(scoped_inbox(regency), repeat),
+        "/overdue, a regency's desk": await _measure_one(scoped_overdue(regency), repeat),
+        "code look-up by a province's officer": await _measure_one(scoped_code_lookup, repeat),
         "/find by name": await _measure_one(find_name, repeat),
         "/find by code": await _measure_one(find_code, repeat),
         "/stats": await _measure_one(stats, max(3, repeat // 3)),

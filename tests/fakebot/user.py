@@ -85,10 +85,17 @@ class FakeUser:
         mime_type: str,
         declared_size: int | None = None,
         served_size: int | None = None,
+        caption: str | None = None,
     ) -> int:
         meta = self.server.add_file(
             content, file_name.rsplit(".", 1)[-1], declared_size, served_size
         )
+        extra: dict[str, Any] = {}
+        if caption is not None:
+            extra["caption"] = caption
+            if caption.startswith("/"):
+                length = len(caption.split()[0])
+                extra["caption_entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return self.push_message(
             document={
                 "file_id": meta["file_id"],
@@ -96,7 +103,8 @@ class FakeUser:
                 "file_name": file_name,
                 "mime_type": mime_type,
                 "file_size": meta["file_size"],
-            }
+            },
+            **extra,
         )
 
     async def send_video(self, content: bytes) -> int:

@@ -49,8 +49,11 @@ async def fill_report_until_evidence(
     identified: bool = False,
     name: str = REPORTER_NAME,
     phone: str = REPORTER_PHONE,
+    province: str = "Jawa Barat",
+    regency: str = "Kota Bandung",
 ) -> dict[str, Any]:
-    """A report answered up to the evidence step; returns the evidence question."""
+    """A report answered up to the evidence step; returns the evidence question. The
+    regency is typed, as a reporter may ("kab. gumas" works)."""
     question = await answer_identity(
         user, await start_report(user), identified=identified, name=name, phone=phone
     )
@@ -58,8 +61,8 @@ async def fill_report_until_evidence(
     question = await press(user, question, "Lewati", "Langkah 2/9")
     question = await press(user, question, "Lewati", "Langkah 3/9")
     question = await say(user, agency, "Langkah 3/9")
-    question = await press(user, question, "Jawa Barat", "Langkah 3/9")
-    question = await say(user, "Kota Bandung", "Langkah 4/9")
+    question = await press(user, question, province, "Langkah 3/9")
+    question = await say(user, regency, "Langkah 4/9")
     question = await press(user, question, "media sosial", "Langkah 5/9")
     question = await press(user, question, "Kemarin", "Langkah 6/9")
     question = await say(user, "https://www.instagram.com/p/Cx1Example/", "Langkah 7/9")
@@ -90,10 +93,19 @@ async def file_report(
     identified: bool = False,
     name: str = REPORTER_NAME,
     phone: str = REPORTER_PHONE,
+    province: str = "Jawa Barat",
+    regency: str = "Kota Bandung",
 ) -> str:
     """A whole report, submitted: its tracking code."""
     question = await fill_report_until_evidence(
-        user, asn_name=asn_name, agency=agency, identified=identified, name=name, phone=phone
+        user,
+        asn_name=asn_name,
+        agency=agency,
+        identified=identified,
+        name=name,
+        phone=phone,
+        province=province,
+        regency=regency,
     )
     summary = await summary_after_evidence(user, question, photos)
     _confirmation, code = await submit(user, summary)
