@@ -11,6 +11,7 @@ from bot.dispatch.routing import RouterTemplate
 from bot.flows.report import MenuAction
 from bot.services.lookup import MalformedCode, StatusLookup, StatusView
 from bot.services.ratelimit import RateLimiter
+from bot.services.regions import zone_of
 from bot.ui.labels import show_datetime, status_label, status_meaning
 from bot.ui.text import bold, code, quote
 
@@ -22,7 +23,9 @@ def render_status(view: StatusView) -> str:
         _("📄 Report {code}").format(code=code(view.code)),
         _("Status: {status}").format(status=bold(status_label(view.status))),
         status_meaning(view.status),
-        _("Last updated: {when}").format(when=show_datetime(view.changed_at)),
+        _("Last updated: {when}").format(
+            when=show_datetime(view.changed_at, zone_of(view.region_code))
+        ),
     ]
     if view.public_note:
         lines.append(_("Note from the review team: {note}").format(note=quote(view.public_note)))

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services.codes import normalize_code
 from storage import repositories
 from storage.db import SessionFactory
+from storage.models import Case
 
 
 class MalformedCode(ValueError):
@@ -22,6 +23,7 @@ class StatusView:
     status: str
     changed_at: datetime
     public_note: str | None
+    region_code: str = ""  # where it happened: its time is the one shown
 
 
 async def status_by_code(session: AsyncSession, text: str, prefix: str) -> StatusView | None:
@@ -32,12 +34,18 @@ async def status_by_code(session: AsyncSession, text: str, prefix: str) -> Statu
     case = await repositories.case_by_code(session, code)
     if case is None:
         return None
-    return StatusView(case.code, case.status, case.status_changed_at, case.public_note)
+    return _view(case)
 
 
 async def reports_of_chat(session: AsyncSession, chat_id: int) -> list[StatusView]:
     cases = await repositories.cases_filed_from_chat(session, chat_id)
-    return [StatusView(c.code, c.status, c.status_changed_at, c.public_note) for c in cases]
+    return [_view(case) for case in cases]
+
+
+def _view(case: Case) -> StatusView:
+    return StatusView(
+        case.code, case.status, case.status_changed_at, case.public_note, case.region_code
+    )
 
 
 class StatusLookup:
