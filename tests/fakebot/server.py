@@ -78,6 +78,23 @@ class _ChatLog:
     cursor: int = 0
 
 
+
+class _ChangeSignal:
+    """Wakes every waiter when something changed. Not an asyncio.Condition: a waiter cut
+    off by a test's timeout while re-acquiring a Condition's lock leaves the lock held,
+    and closing the event loop then waits forever for the other waiters."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+        self._event = asyncio.Event()
+
+    async def wait(self, timeout: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout)
+
 class FakeTelegram:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -107,7 +124,7 @@ class FakeTelegram:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._chats: dict[int, _ChatLog] = defaultdict(_ChatLog)
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
-        self._changed = asyncio.Condition()
+        self._changed = _ChangeSignal()
         self._file_counter = itertools.count(1)
         self.confirmed_offset = 0
         # Webhook delivery, as Telegram behind a load balancer: each update is posted to the
@@ -138,8 +155,7 @@ class FakeTelegram:
         self._stopping = True  # pending long polls answer at once instead of at their timeout
         if self._webhook_task is not None:
             self._webhook_task.cancel()
-        async with self._changed:
-            self._changed.notify_all()
+        self._changed.notify()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -267,21 +283,19 @@ class FakeTelegram:
             timeout = GROUP_WAIT_SECONDS if chat_id < 0 else 5.0
         log = self._chats[chat_id]
         deadline = time.monotonic() + timeout
-        async with self._changed:
-            while True:
-                while log.cursor < len(log.outputs):
-                    output = log.outputs[log.cursor]
-                    log.cursor += 1
-                    if predicate is None or predicate(output):
-                        return output
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(
-                        f"no output for chat {chat_id} within {timeout}s; recent calls:\n"
-                        + self.describe_recent()
-                    )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), remaining)
+        while True:
+            while log.cursor < len(log.outputs):
+                output = log.outputs[log.cursor]
+                log.cursor += 1
+                if predicate is None or predicate(output):
+                    return output
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(
+                    f"no output for chat {chat_id} within {timeout}s; recent calls:\n"
+                    + self.describe_recent()
+                )
+            await self._changed.wait(remaining)
 
     async def assert_no_output(self, chat_id: int, quiet: float = 0.5) -> None:
         await asyncio.sleep(quiet)
@@ -324,8 +338,7 @@ class FakeTelegram:
     # --- HTTP --------------------------------------------------------------------------
 
     async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        self._changed.notify()
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         faults = self._faults.get("file")  # fail_next("file", ...) / drop_next("file")
@@ -452,17 +465,15 @@ class FakeTelegram:
             self.confirmed_offset = max(self.confirmed_offset, offset)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         deadline = time.monotonic() + timeout
-        async with self._changed:
-            while True:
-                pending = [u for u in self._updates if u["update_id"] >= offset]
-                remaining = deadline - time.monotonic()
-                if pending or remaining <= 0 or self._stopping:
-                    answer = pending[:limit]
-                    if answer and self.fetch_listener is not None:
-                        self.fetch_listener([update["update_id"] for update in answer])
-                    return answer
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._changed.wait(), remaining)
+        while True:
+            pending = [u for u in self._updates if u["update_id"] >= offset]
+            remaining = deadline - time.monotonic()
+            if pending or remaining <= 0 or self._stopping:
+                answer = pending[:limit]
+                if answer and self.fetch_listener is not None:
+                    self.fetch_listener([update["update_id"] for update in answer])
+                return answer
+            await self._changed.wait(remaining)
 
     async def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
