@@ -4,8 +4,10 @@ English left in it (a string never extracted, a label built in code, a key shown
 
 from __future__ import annotations
 
+import functools
 import html
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.app import Application
+from bot.config import Settings
 from bot.services.dates import today_in_indonesia
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import everything_after, press, reply, say, text_of
@@ -25,6 +28,12 @@ TAG = re.compile(r"<[^>]+>")
 # What separates the fixed words of a message: its placeholders, markup and line breaks.
 SEPARATORS = re.compile(r"\{[^}]*\}|<[^>]+>|\n")
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def settings_factory(settings_factory: Callable[..., Settings]) -> Callable[..., Settings]:
+    """The tour sends more updates in ten seconds than a person could: no flood guard."""
+    return functools.partial(settings_factory, flood_updates=10_000)
 
 
 def english_fragments() -> set[str]:

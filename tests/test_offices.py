@@ -197,7 +197,11 @@ async def test_each_office_group_is_reminded_of_its_own_overdue_cases_in_its_own
 
     codes = {}
     for number, (province, regency) in enumerate(
-        (("Kalimantan Tengah", "Gunung Mas"), ("Aceh", "Kota Banda Aceh"), ("Papua", "Kota Jayapura"))
+        (
+            ("Kalimantan Tengah", "Gunung Mas"),
+            ("Aceh", "Kota Banda Aceh"),
+            ("Papua", "Kota Jayapura"),
+        )
     ):
         reporter = FakeUser(telegram, user_id=5_570_000 + number, first_name="Warga")
         codes[province] = await file_report(reporter, province=province, regency=regency)
@@ -270,3 +274,30 @@ async def test_an_office_exports_its_own_cases(
     await admin.send("/export csv")
     everything = (await reply(admin))["_upload"].decode("utf-8-sig")
     assert ours in everything and theirs in everything
+
+
+def staff_menus(telegram: FakeTelegram) -> dict[int, set[str]]:
+    """Chat id -> the commands its staff menu offers (in any language)."""
+    menus: dict[int, set[str]] = {}
+    for call in telegram.calls:
+        scope = call.params.get("scope") or {}
+        if call.method.lower() == "setmycommands" and scope.get("type") == "chat":
+            commands = {command["command"] for command in call.params["commands"]}
+            menus.setdefault(int(scope["chat_id"]), set()).update(commands)
+    return menus
+
+
+async def test_office_groups_and_their_staff_get_the_staff_menu_now_and_at_every_start(
+    hierarchy: Application, telegram: FakeTelegram, settings_factory: Callable[..., Settings]
+) -> None:
+    linked_now = staff_menus(telegram)
+    for chat in (GUMAS_CHAT, KALTENG_CHAT, ACEH_CHAT, GUMAS_OFFICER):
+        assert "inbox" in linked_now.get(chat, set()), chat
+    telegram.calls.clear()
+    settings = settings_factory(admin_ids=frozenset({ADMIN}), staff_chat_id=RI_CHAT)
+    async with running_bot(settings):
+        at_start = staff_menus(telegram)
+    for chat in (RI_CHAT, GUMAS_CHAT, KALTENG_CHAT, ACEH_CHAT, GUMAS_OFFICER, ACEH_OFFICER):
+        assert "inbox" in at_start.get(chat, set()), chat
+    assert "staff" in at_start[ADMIN]
+    assert "staff" not in at_start[GUMAS_OFFICER]

@@ -38,7 +38,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
     for needed in (
         "bot/locales/id/LC_MESSAGES/messages.po",
         "bot/locales/en/LC_MESSAGES/messages.po",
-        "bot/data/provinces.json",
+        "bot/data/regions.json",
         "bot/data/agencies.json",
         "storage/alembic.ini",
         "storage/migrations/env.py",

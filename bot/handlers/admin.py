@@ -103,6 +103,7 @@ async def office(
     message: Message,
     command: CommandObject,
     bot: Bot,
+    i18n: I18n,
     offices: OfficeDirectory,
     staff_directory: StaffDirectory,
     staff: StaffMember,
@@ -120,6 +121,7 @@ async def office(
         if not covers(staff.office, target):
             raise StaffError("outside_office")
         await offices.link(target, message.chat.id, by=staff.user_id)
+        await show_staff_menu(bot, i18n, i18n.default_locale, message.chat.id, "officer")
         await message.answer(
             _(
                 "This group is now the staff group of {office}: its new cases are carded here."
@@ -132,6 +134,7 @@ async def office(
             await message.answer(_("This group is not the staff group of an office you manage."))
             return
         await offices.unlink(message.chat.id)
+        await withdraw_staff_menu(bot, message.chat.id)
         await message.answer(
             _("This group no longer serves {office}; its cases go to the office above it.").format(
                 office=bold(quote(office_name(current)))

@@ -68,10 +68,12 @@ async def publish_menus(application: Application) -> None:
         await bot.set_my_commands(
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=language
         )
-    if settings.staff_chat_id is not None:
-        await _set(bot, i18n, settings.default_locale, settings.staff_chat_id, "officer")
-    for user_id, role in await application.services.staff_directory.members():
-        await _set(bot, i18n, settings.default_locale, user_id, role)
+    # Every office's group (the national fallback STAFF_CHAT_ID among them) and every staff
+    # member's private chat.
+    for chat_id in set((await application.services.offices.groups()).values()):
+        await _set(bot, i18n, settings.default_locale, chat_id, "officer")
+    for member in await application.services.staff_directory.members():
+        await _set(bot, i18n, settings.default_locale, member.user_id, member.role)
 
 
 async def show_staff_menu(

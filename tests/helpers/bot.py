@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from bot.app import Application, open_application
 from bot.config import Settings
 from bot.jobs import start_jobs
+from bot.telegram.menus import publish_menus
 from bot.telegram.polling import poller_for
 from storage.migrate import upgrade_to_head_async
 
@@ -30,6 +31,7 @@ async def running_bot(settings: Settings) -> AsyncIterator[Application]:
     """The bot as `python -m bot` runs it: migrated database, polling the fake server."""
     await upgrade_to_head_async(settings.database_url)
     async with open_application(settings) as application:
+        await publish_menus(application)
         start_jobs(application)
         polling = asyncio.create_task(poller_for(application, polling_timeout=1).run())
         try:
