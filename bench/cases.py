@@ -100,7 +100,10 @@ CASE_COLUMNS = (
     "public_note",
     "created_at",
     "status_changed_at",
-    "info_requested",
+    "kind",
+    "election",
+    "party_kind",
+    "deadline_at",
     "staff_card_message_id",
     "recommendation_to",
     "recommendation_sent_at",
@@ -204,7 +207,9 @@ class CaseFactory:
                     created,
                 )
             )
-            proven = status == "proven" or (status == "closed" and chance.random() < 0.5)
+            proven = status in ("established", "forwarded") or (
+                status == "closed" and chance.random() < 0.5
+            )
             followed = proven and chance.random() < 0.7
             changed = created + timedelta(days=min(age.days, chance.randrange(1, 15)))
             tables.cases.append(
@@ -229,7 +234,10 @@ class CaseFactory:
                     None,
                     created,
                     changed if status != "received" else created,
-                    status == "needs_info",
+                    "finding" if chance.random() < 0.1 else "report",
+                    chance.choice(("presidential", "legislative", "regent")),
+                    "asn",
+                    changed + timedelta(days=7) if status in OPEN else None,
                     None,
                     "PPK Kabupaten" if proven else None,
                     changed if proven else None,
@@ -279,33 +287,48 @@ class CaseFactory:
     def _status(self, age: timedelta) -> str:
         young = age < timedelta(days=14)
         weights = (
-            [30, 30, 8, 12, 4, 3, 8, 5]  # received … closed, for cases under two weeks
+            # received … merged (lifecycle order), for cases under two weeks
+            [25, 20, 6, 12, 10, 4, 3, 1, 8, 2, 5, 4]
             if young
-            else [2, 8, 3, 10, 14, 10, 15, 38]
+            else [1, 3, 2, 4, 8, 8, 8, 2, 10, 12, 38, 4]
         )
         return self._chance.choices(STATUSES, weights)[0]
 
     @staticmethod
     def _path(status: str, proven: bool) -> Iterator[tuple[str | None, str]]:
+        """The audit trail's status changes that lead to `status` (Perbawaslu 7/2022's
+        order: initial review, completion, registration, examination, decision)."""
         yield None, "received"
         if status == "received":
             return
-        if status == "rejected":
-            yield "received", "rejected"
+        if status in ("not_registered", "merged"):
+            yield "received", status
             return
-        yield "received", "in_review"
-        if status == "in_review":
+        yield "received", "initial_review"
+        if status == "initial_review":
             return
-        if status == "needs_info":
-            yield "in_review", "needs_info"
+        if status == "completion":
+            yield "initial_review", "completion"
             return
-        yield "in_review", "forwarded"
-        if status == "forwarded":
+        yield "initial_review", "registered"
+        if status == "registered":
             return
-        finding = "proven" if proven else "not_proven"
-        yield "forwarded", finding
-        if status == "closed":
-            yield finding, "closed"
+        if status == "stopped":
+            yield "registered", "stopped"
+            return
+        yield "registered", "examination"
+        if status == "examination":
+            return
+        decision = "established" if proven else "not_established"
+        yield "examination", decision
+        if status == decision:
+            return
+        if proven:
+            yield decision, "forwarded"
+            if status == "forwarded":
+                return
+            decision = "forwarded"
+        yield decision, "closed"
 
 
 def _sqlite_path(url: str) -> str:

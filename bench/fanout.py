@@ -3,7 +3,7 @@ real outbox sender to the fake Bot API enforcing Telegram's limits (30 messages 
 one a second per chat, 429 with retry_after beyond them).
 
 Setup: 5,000 reporters with a case each, inserted in bulk; every case is then moved
-`received` → `in_review` through `Desk.set_status`, which is what queues the reporter's
+`received` → `initial_review` through `Desk.set_status`, which is what queues the reporter's
 notification in the outbox. Only then is the sender started (as `start_jobs` runs it:
 inside `without_retries()`, rendering with `NotificationRenderer`). On PostgreSQL two
 senders, each with its own engine and Bot, share their send slots through Redis, as two
@@ -35,8 +35,8 @@ from bot.outbound.sender import OutboxSender
 from bot.services import outbox
 from bot.services.codes import generate_code
 from bot.services.desk import Desk
-from bot.services.lifecycle import Deadlines
 from bot.services.offices import OfficeDirectory
+from bot.services.register import DEFAULT_FORMAT
 from bot.services.staff_feed import StaffFeed
 from bot.telegram.client import create_bot
 from bot.telegram.retry import without_retries
@@ -129,7 +129,6 @@ async def seed(sessions: SessionFactory, count: int) -> dict[str, int]:
                     "reporter_id": ids[chat],
                     "created_at": now,
                     "status_changed_at": now,
-                    "info_requested": False,
                 }
                 for n, (code, chat) in enumerate(codes.items())
             ],
@@ -142,7 +141,7 @@ async def change_all(desk: Desk, codes: list[str], concurrency: int) -> None:
 
     async def change(code: str) -> None:
         async with gate:
-            await desk.set_status(code, "in_review", actor_id=1, public_note=None)
+            await desk.set_status(code, "initial_review", actor_id=1, public_note=None)
 
     await asyncio.gather(*(change(code) for code in codes))
 
@@ -201,7 +200,7 @@ async def run_backend(context: BenchContext, backend: str, count: int) -> list[R
         try:
             codes = await seed(sessions[0], count)
             feed = StaffFeed(OfficeDirectory(sessions[0], None), "id")
-            desk = Desk(sessions[0], "ASN", Deadlines(), staff_feed=feed)
+            desk = Desk(sessions[0], "ASN", staff_feed=feed, register_format=DEFAULT_FORMAT)
             started = time.perf_counter()
             await change_all(desk, list(codes), DESK_CONCURRENCY)
             queued_in = time.perf_counter() - started

@@ -37,7 +37,7 @@ from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.imagegen import plain_jpeg
 
 SECTION = "intake"
-STEPS_PER_REPORT = 15  # updates a citizen sends for one report without agency suggestions
+STEPS_PER_REPORT = 19  # updates a citizen sends for one report without agency suggestions
 AGENCIES = [
     f"{kind} {place}"
     for kind in ("Dinas Pendidikan", "Dinas Kesehatan", "Kecamatan", "Dinas Sosial", "BKPSDM")
@@ -52,6 +52,7 @@ ANSWER_EVERY_SECONDS = 2.0
 STEP_NAMES = (
     "/lapor",
     "anonymity",
+    "who",
     "name",
     "position",
     "NIP",
@@ -59,8 +60,10 @@ STEP_NAMES = (
     "keep agency",
     "province",
     "regency",
+    "election",
     "category",
     "date",
+    "date known",
     "place",
     "description",
     "witnesses",
@@ -85,14 +88,17 @@ async def file_report(
     question = await citizen.wait_for("Langkah 1/9")
     steps: list[tuple[str, Callable[[dict[str, Any]], Awaitable[Any]]]] = [
         ("anonymity", lambda q: user.press(q, "Anonim")),
+        ("who", lambda q: user.press(q, "ASN")),
         ("name", lambda q: user.send(f"Budi Santoso {user.user_id}")),
         ("position", lambda q: user.press(q, "Lewati")),
         ("NIP", lambda q: user.press(q, "Lewati")),
         ("agency", lambda q: user.send(agency)),
         ("province", lambda q: user.press(q, "Jawa Barat")),
         ("regency", lambda q: user.press(q, "Kabupaten Bogor")),
+        ("election", lambda q: user.press(q, "Pemilihan Bupati")),
         ("category", lambda q: user.press(q, "media sosial")),
         ("date", lambda q: user.press(q, "Hari ini")),
+        ("date known", lambda q: user.press(q, "Pada hari kejadian")),
         ("place", lambda q: user.send("Kantor dinas, ruang guru")),
         (
             "description",

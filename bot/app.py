@@ -33,7 +33,6 @@ from bot.services.desk_reports import DeskReports
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
 from bot.services.languages import LanguageChoices
-from bot.services.lifecycle import Deadlines
 from bot.services.lookup import StatusLookup
 from bot.services.offices import OfficeDirectory
 from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
@@ -153,12 +152,6 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     )
     offices = OfficeDirectory(sessions, settings.staff_chat_id)
     feed = StaffFeed(offices, settings.default_locale)
-    deadlines = Deadlines(
-        review_days=settings.review_deadline_days,
-        decision_days=settings.decision_deadline_days,
-        decision_days_needs_info=settings.decision_deadline_needs_info_days,
-        follow_up_days=settings.follow_up_deadline_days,
-    )
     services = Services(
         settings=settings,
         intake=IntakeService(
@@ -168,9 +161,14 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         evidence_intake=EvidenceIntake(evidence_store),
         evidence_store=evidence_store,
         desk=Desk(
-            sessions, settings.code_prefix, deadlines, staff_feed=feed, on_enqueued=sender.wake
+            sessions,
+            settings.code_prefix,
+            staff_feed=feed,
+            register_format=settings.register_number_format,
+            follow_up_days=settings.follow_up_deadline_days,
+            on_enqueued=sender.wake,
         ),
-        cases=CaseQueries(sessions, settings.code_prefix, deadlines),
+        cases=CaseQueries(sessions, settings.code_prefix),
         desk_reports=DeskReports(sessions),
         lookup=StatusLookup(sessions, settings.code_prefix),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),

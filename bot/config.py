@@ -8,6 +8,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.services.register import DEFAULT_FORMAT as DEFAULT_REGISTER_FORMAT
+from bot.services.register import BadRegisterFormat, check_format
+
 SUPPORTED_LOCALES = ("id", "en")
 
 
@@ -34,10 +37,14 @@ class Settings(BaseSettings):
     conversation_timeout_seconds: int = Field(default=24 * 3600, ge=1)
     # How often the expiry sweep runs; tests shorten it.
     conversation_sweep_seconds: float = Field(default=300.0, gt=0)
-    review_deadline_days: int = 2
-    decision_deadline_days: int = 7
-    decision_deadline_needs_info_days: int = 14
-    follow_up_deadline_days: int = 30
+    # The procedure's periods are the law's (services/deadlines.py); the follow-up of a
+    # recommendation has none in law: this is the office's own.
+    follow_up_deadline_days: int = Field(default=30, ge=1)
+    # Register numbers (services/register.py): fields number, kind (LP/TM), election
+    # (PL/PP/PB), level (RI/Prov/Kab/Kota), region, month (Roman), year.
+    register_number_format: str = DEFAULT_REGISTER_FORMAT
+    # How often reports whose completion period ran out are marked not registered.
+    completion_sweep_seconds: float = Field(default=300.0, gt=0)
     # Hour (Western Indonesia Time) of the daily overdue reminder in the staff chat.
     overdue_reminder_hour: int = Field(default=8, ge=0, le=23)
     # How often cases filed while no staff chat was set are given their card.
@@ -55,6 +62,18 @@ class Settings(BaseSettings):
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("register_number_format")
+    @classmethod
+    def _usable_format(cls, value: str) -> str:
+        try:
+            check_format(value)
+        except BadRegisterFormat as error:
+            raise ValueError(
+                "REGISTER_NUMBER_FORMAT must use {number} and only the fields number, kind, "
+                f"election, level, region, month, year ({error})"
+            ) from error
         return value
 
     @field_validator("default_locale")

@@ -19,15 +19,20 @@ class Reporter(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Nullable so retention can erase it while the case stays.
     chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, index=True))
-    identity: str = Field(max_length=16)  # "anonymous" | "identified"
+    # "anonymous" | "identified"; "finding" for a case staff opened themselves (no one to
+    # notify: its chat is None).
+    identity: str = Field(max_length=16)
     name: str | None = Field(default=None, max_length=200)
+    # A formal requirement of a report (Perbawaslu 7/2022 Pasal 15(3)): name and address.
+    address: str | None = Field(default=None, max_length=300)
     phone: str | None = Field(default=None, max_length=32)
     locale: str = Field(default="id", max_length=8)
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# Proven cases only: /stats reads its headline (how many, how many followed up, in how many
-# provinces) from this small index instead of joining the audit trail to every case.
+# Established (terbukti) cases only: /stats reads its headline (how many, how many followed
+# up, in how many provinces) from this small index instead of joining the audit trail to
+# every case.
 _PROVEN = text("proven_at IS NOT NULL")
 
 
@@ -36,6 +41,8 @@ class Case(SQLModel, table=True):
         Index("ix_case_status_created", "status", "created_at"),
         # A regency's desk lists its own few cases without scanning the country's.
         Index("ix_case_office_created", "office_code", "created_at"),
+        # /overdue and the reminders: the open cases past their stage's deadline.
+        Index("ix_case_deadline", "deadline_at"),
         Index(
             "ix_case_proven_province",
             "province",
@@ -48,6 +55,14 @@ class Case(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=32, unique=True, index=True)
     status: str = Field(default="received", max_length=16)
+    # "report" (laporan, from a citizen) or "finding" (temuan, staff's own supervision).
+    kind: str = Field(default="report", max_length=8)
+    # The election concerned (services/elections.py): decides the office level, the
+    # deadlines' regime and the register number's code. "unknown" until someone says.
+    election: str = Field(default="unknown", max_length=16)
+    # Who the reported person is (lifecycle.PARTY_KINDS): an ASN, a village head, a member
+    # of TNI or Polri...: the authority a violation is forwarded to depends on it.
+    party_kind: str = Field(default="asn", max_length=16)
     category: str = Field(max_length=32, index=True)  # /stats counts by it
     asn_name: str = Field(max_length=200)
     asn_position: str | None = Field(default=None, max_length=200)
@@ -63,6 +78,8 @@ class Case(SQLModel, table=True):
     # (pelimpahan) moves it. Staff see the cases of their office and of those below it.
     office_code: str = Field(default="RI", max_length=8)
     incident_date: date
+    # When the reporter learned of it: the 7 days to report count from here (Pasal 8(3)).
+    date_known: date | None = None
     place: str | None = Field(default=None, max_length=500)
     place_url: str | None = Field(default=None, max_length=1000)
     description: str = Field(sa_column=Column(Text, nullable=False))
@@ -72,21 +89,33 @@ class Case(SQLModel, table=True):
     public_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, index=True)
     status_changed_at: datetime = Field(default_factory=utcnow)
-    # Set once staff have asked the reporter for more: the decision deadline is then longer.
-    info_requested: bool = False
+    # Registration (registrasi): the number in the office's register and when; the
+    # decision period counts from then (services/deadlines.py).
+    register_number: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    registered_at: datetime | None = None
+    # The end of the current stage's statutory period (kajian awal, completion, decision),
+    # None once decided. `extended` once the decision period has been extended.
+    deadline_at: datetime | None = None
+    extended: bool = False
+    # Why it was not registered or stopped (lifecycle.NOT_REGISTERED_REASONS), for counting.
+    outcome_reason: str | None = Field(default=None, max_length=16)
+    # A duplicate merged into another case: that case carries on, and this one's reporter
+    # hears its news.
+    merged_into_id: int | None = Field(default=None, foreign_key="case.id", index=True)
     # The card posted in a staff group, edited in place as the case moves; the group it is
     # in (an office's group; None for cards posted before offices had groups of their own).
     staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    # Follow-up of a proven case: the recommendation to the staffing authority (PPK) and
+    # Follow-up of an established case: the recommendation to the staffing authority (PPK) and
     # what that authority did about it.
     recommendation_to: str | None = Field(default=None, max_length=300)
     recommendation_sent_at: datetime | None = None
     follow_up_due_at: datetime | None = None
     sanction: str | None = Field(default=None, max_length=16)  # none|moral|moderate|severe
     followed_up_at: datetime | None = None
-    # When the case was first marked proven. Never cleared: closing a case does not undo the
-    # finding. The audit trail records the same change; this copy is what /stats counts.
+    # When the violation was first established (terbukti). Never cleared: closing a case
+    # does not undo the decision. The audit trail records the same change; this copy is
+    # what /stats counts.
     proven_at: datetime | None = None
     # Raised by every change made through the ORM, which writes only if the row still has
     # the version it read (compare-and-set): two officers acting on one case at the same
@@ -111,7 +140,8 @@ class Evidence(SQLModel, table=True):
     size: int
     # EXIF DateTimeOriginal carries no zone: kept naive, as the camera wrote it.
     captured_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
-    # "report" for files sent with the report, "answer" for files sent answering staff.
+    # "report": sent with the report; "answer": sent later by the reporter; "staff": a
+    # statement or document staff recorded (klarifikasi).
     source: str = Field(default="report", max_length=16)
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -140,6 +170,29 @@ class Staff(SQLModel, table=True):
     office_code: str = Field(default="RI", max_length=8)
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffName(SQLModel, table=True):
+    """The name a staff member goes by in Telegram, shown where they acted (cards, history)
+    instead of their id. Kept for ADMIN_IDS admins too, who have no `staff` row."""
+
+    __tablename__ = "staff_name"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    name: str = Field(max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RegisterCounter(SQLModel, table=True):
+    """The last number an office's register gave in a year, per kind (LP reports, TM
+    findings): registration takes the next one in its own transaction."""
+
+    __tablename__ = "register_counter"
+
+    office_code: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=4)
+    last: int = 0
 
 
 class Office(SQLModel, table=True):

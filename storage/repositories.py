@@ -24,6 +24,18 @@ async def reporter_chat(session: AsyncSession, case: Case | None) -> int | None:
     return reporter.chat_id if reporter else None
 
 
+async def finding_opener(session: AsyncSession, case: Case | None) -> int | None:
+    """The staff member who opened a finding (None for a citizen's report)."""
+    if case is None:
+        return None
+    result = await session.exec(
+        select(CaseEvent.actor_id).where(
+            CaseEvent.case_id == case.id, CaseEvent.action == "finding_opened"
+        )
+    )
+    return result.first()
+
+
 async def code_exists(session: AsyncSession, code: str) -> bool:
     result = await session.exec(select(Case.id).where(Case.code == code))
     return result.first() is not None

@@ -111,17 +111,26 @@ JUNK_TEXT: dict[str, Sender] = {
 
 TEXT_STEPS = (
     ReportForm.reporter_name,
+    ReportForm.reporter_address,
     ReportForm.reporter_phone,
     ReportForm.asn_name,
     ReportForm.asn_position,
     ReportForm.asn_nip,
     ReportForm.agency,
     ReportForm.incident_date,
+    ReportForm.date_known,
     ReportForm.place,
     ReportForm.description,
     ReportForm.witnesses,
 )
-BUTTON_STEPS = (ReportForm.identity, ReportForm.province, ReportForm.category, ReportForm.summary)
+BUTTON_STEPS = (
+    ReportForm.identity,
+    ReportForm.party_kind,
+    ReportForm.province,
+    ReportForm.election,
+    ReportForm.category,
+    ReportForm.summary,
+)
 
 
 def bad_inputs(step: State) -> dict[str, Sender]:
@@ -134,18 +143,27 @@ def bad_inputs(step: State) -> dict[str, Sender]:
 
 
 def complete_draft(step: State) -> dict[str, Any]:
-    identified = step in (ReportForm.reporter_name, ReportForm.reporter_phone)
+    identified = step in (
+        ReportForm.reporter_name,
+        ReportForm.reporter_address,
+        ReportForm.reporter_phone,
+    )
     return {
         "identity": "identified" if identified else "anonymous",
         "reporter_name": "Sari Wulandari" if identified else None,
+        "reporter_address": "Jl. Merdeka No. 12, Bandung" if identified else None,
         "reporter_phone": "+6281234567890" if identified else None,
+        "party_kind": "asn",
         "asn_name": "Budi Santoso",
         "asn_position": None,
         "asn_nip": None,
         "agency": "Dinas Pendidikan Kota Bandung",
         "province": "Jawa Barat",
+        "province_code": "32",
+        "election": "regent",
         "category": "social_media",
         "incident_date": date.today().isoformat(),
+        "date_known": date.today().isoformat(),
         "place": "Kantor dinas",
         "place_url": None,
         "description": "Pak Budi membagikan stiker calon kepada para guru di sekolah.",
@@ -156,9 +174,9 @@ def complete_draft(step: State) -> dict[str, Any]:
 
 @pytest.fixture
 async def tolerant_app(settings_factory: Callable[..., Settings]) -> AsyncIterator[Application]:
-    # The catalogue sends two dozen messages a step in quick succession; the flood guard
-    # (tested on its own) would rightly stop that.
-    async with running_bot(settings_factory(flood_updates=10_000)) as application:
+    # The catalogue sends two dozen messages a step in quick succession (the flood guard,
+    # tested on its own, is off in tests: conftest.py).
+    async with running_bot(settings_factory()) as application:
         yield application
 
 
@@ -200,6 +218,7 @@ async def test_markup_in_answers_is_shown_as_typed(app: Application, citizen: Fa
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    question = await press(citizen, question, "ASN", "Langkah 2/9")
     hostile = "<b>Budi</b> </code> & _*[ \u202eRTL"
     question = await say(citizen, hostile, "Langkah 2/9")
     question = await press(citizen, question, "Lewati", "Langkah 2/9")
@@ -207,8 +226,10 @@ async def test_markup_in_answers_is_shown_as_typed(app: Application, citizen: Fa
     question = await say(citizen, "Dinas <i>Sosial</i>", "Langkah 3/9")
     question = await press(citizen, question, "Bali", "Langkah 3/9")
     question = await say(citizen, "Kota Denpasar", "Langkah 4/9")
+    question = await press(citizen, question, "Pemilihan Gubernur", "Langkah 4/9")
     question = await press(citizen, question, "Lainnya", "Langkah 5/9")
-    question = await press(citizen, question, "Hari ini", "Langkah 6/9")
+    question = await press(citizen, question, "Hari ini", "Langkah 5/9")
+    question = await press(citizen, question, "Pada hari kejadian", "Langkah 6/9")
     question = await say(citizen, "Denpasar & sekitarnya", "Langkah 7/9")
     question = await say(citizen, "Membagikan kaos <script>alert(1)</script> calon.", "Langkah 8/9")
     question = await press(citizen, question, "Lewati", "Langkah 9/9")

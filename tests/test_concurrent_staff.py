@@ -69,7 +69,11 @@ async def test_simultaneous_commands_never_both_move_a_case_from_the_same_status
     outcomes: Counter[str] = Counter()
     for code in codes:
         results = await asyncio.gather(
-            attempt(desk.set_status(code, "rejected", actor_id=ADMIN, public_note="Bukan ASN")),
+            attempt(
+                desk.set_status(
+                    code, "not_registered", actor_id=ADMIN, reason="formal", public_note="Anonim"
+                )
+            ),
             attempt(desk.take(code, actor_id=OFFICER)),
             attempt(desk.assign(code, StaffMember(ADMIN, "admin", RI), actor_id=ADMIN)),
         )
@@ -108,13 +112,15 @@ async def test_two_officers_pressing_on_one_card_one_wins_and_the_other_is_told(
 
     admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
     officer_in_group = FakeUser(telegram, user_id=OFFICER, chat_id=STAFF_CHAT)
-    await admin_in_group.press(card, "Tolak")
-    reasons = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "ditolak" in text_of(m))
+    await admin_in_group.press(card, "Tidak diregistrasi")
+    reasons = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "tidak diregistrasi?" in text_of(m)
+    )
 
     # Both act on what they saw on the card, at the same moment.
     answered = len([call for call in telegram.calls if call.method == "answercallbackquery"])
     await asyncio.gather(
-        admin_in_group.press(reasons, "Bukan ASN"), officer_in_group.press(card, "Ambil")
+        admin_in_group.press(reasons, "Syarat formal"), officer_in_group.press(card, "Ambil")
     )
     for _ in range(250):
         answers = [call for call in telegram.calls if call.method == "answercallbackquery"]

@@ -115,20 +115,26 @@ class Reporter:
                 await self.user.send_photo(self.photo)
         elif "Langkah 1/9" in text and has("Anonim"):
             await self.user.press(message, "Anonim")
-        elif "Siapa nama ASN" in text:
+        elif "Siapa yang Anda laporkan" in text and has("ASN"):
+            await self.user.press(message, "ASN")
+        elif "Siapa nama terlapor" in text:
             await self.user.send(self.asn_name)
         elif "Jabatan atau pekerjaannya" in text or "NIP ASN tersebut" in text:
             await self.user.press(message, "Lewati")
         elif has("Tetap:"):
             await self.user.press(message, "Tetap:")
-        elif "Di instansi atau kantor mana" in text:
+        elif "Di instansi, kantor, atau satuan mana" in text:
             await self.user.send(f"Dinas Uji Coba Nomor {self.number}")
         elif has("Jawa Barat"):
             await self.user.press(message, "Jawa Barat")
         elif has("Kabupaten Bogor"):
             await self.user.press(message, "Kabupaten Bogor")
+        elif has("Pemilihan Bupati"):
+            await self.user.press(message, "Pemilihan Bupati")
         elif has("media sosial"):
             await self.user.press(message, "media sosial")
+        elif has("Pada hari kejadian"):  # when they learned of it: before "Hari ini"
+            await self.user.press(message, "Pada hari kejadian")
         elif has("Hari ini"):
             await self.user.press(message, "Hari ini")
         elif "Langkah 6/9" in text:
@@ -145,7 +151,7 @@ async def move_to_review(admin: FakeUser, code: str, deadline: float) -> None:
     """The admin moves a new case to review, and tries again while the bot is down."""
     while True:
         assert time.monotonic() < deadline, f"{code} never moved to review"
-        await admin.send(f"/setstatus {code} in_review Sedang ditinjau")
+        await admin.send(f"/setstatus {code} initial_review Sedang ditinjau")
         with contextlib.suppress(AssertionError):
             answer = text_of(await admin.next(timeout=SILENCE))
             if code in answer or "tidak dapat" in answer:  # moved, now or by an earlier try
@@ -250,7 +256,7 @@ async def test_killed_at_random_moments_nothing_is_lost_or_doubled(
         assert len(set(reporter.codes)) == 1, f"{reporter.number}: {reporter.codes}; {context}"
         case = cases[reporter.codes[0]]
         assert case.asn_name == reporter.asn_name, context
-        assert case.status == "in_review", context
+        assert case.status == "initial_review", context
         (item,) = [item for item in evidence if item.case_id == case.id]
         stored = settings.evidence_dir / item.storage_key
         assert hashlib.sha256(stored.read_bytes()).hexdigest() == item.sha256, context

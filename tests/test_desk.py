@@ -26,22 +26,30 @@ async def test_case_lifecycle_with_question_and_answer(
     admin: FakeUser,
     officer: FakeUser,
 ) -> None:
+    """The everyday path: taken for initial review, a question answered through the bot,
+    registered, clarified, decided, closed; the reporter told at each step, by office. The
+    procedure's other paths are tests/test_procedure.py."""
     await make_officer(admin)
-    code = await file_report(citizen, photos=[plain_jpeg()])
+    code = await file_report(citizen, photos=[plain_jpeg()], identified=True)
 
     card = await telegram.wait_output(STAFF_CHAT)
     assert code in text_of(card) and "Diterima" in text_of(card)
     assert "Bukti: 1" in text_of(card)
+    assert "Batas waktu kajian awal" in text_of(card)
 
-    staff_group_member = FakeUser(telegram, user_id=OFFICER, chat_id=STAFF_CHAT)
+    staff_group_member = FakeUser(
+        telegram, user_id=OFFICER, chat_id=STAFF_CHAT, first_name="Rahmat"
+    )
     await staff_group_member.press(card, "Ambil")
     edited = await telegram.wait_output(STAFF_CHAT)
-    assert "Sedang ditelaah" in text_of(edited) and str(OFFICER) in text_of(edited)
-    update = await reply(citizen, "Sedang ditelaah")
-    assert code in text_of(update)
+    assert "Kajian awal" in text_of(edited)
+    assert "Rahmat" in text_of(edited) and str(OFFICER) not in text_of(edited), "by name"
+    update = await reply(citizen, "Kajian awal")
+    assert code in text_of(update) and "Bawaslu Kota Bandung" in text_of(update)
 
     await say(officer, f"/ask {code} Apakah Anda punya tangkapan layar unggahannya?", code)
     question = await reply(citizen, "tangkapan layar")
+    assert "Bawaslu Kota Bandung" in text_of(question)
     prompt = await press(citizen, question, "Balas")
     assert code in text_of(prompt)
     await citizen.send_photo(plain_jpeg(color=(10, 200, 10)), caption="Ini tangkapan layarnya")
@@ -51,11 +59,11 @@ async def test_case_lifecycle_with_question_and_answer(
     )
     assert str(citizen.user_id) not in text_of(relayed)
 
-    async with desk_app.sessions() as session:
-        case = (await session.exec(select(Case).where(Case.code == code))).one()
-        assert case.status == "in_review", "the answer moves the case back to review"
-
-    for status, label in (("forwarded", "Diteruskan"), ("proven", "Terbukti")):
+    registered = await say(officer, f"/setstatus {code} registered", code)
+    assert "/LP/PB/Kota/32.73/" in text_of(registered), "a register number of the office"
+    told = await reply(citizen, "Diregistrasi")
+    assert "001/LP/PB/Kota/32.73/" in text_of(told) and "Batas waktu keputusan" in text_of(told)
+    for status, label in (("examination", "Klarifikasi"), ("established", "Terbukti")):
         await say(officer, f"/setstatus {code} {status}", code)
         await reply(citizen, label)
     await say(officer, f"/setstatus {code} closed Terima kasih atas laporan Anda", code)
@@ -66,12 +74,11 @@ async def test_case_lifecycle_with_question_and_answer(
         events = (await session.exec(select(CaseEvent).order_by(CaseEvent.id))).all()
     transitions = [(e.from_status, e.to_status) for e in events if e.action == "status"]
     assert transitions == [
-        ("received", "in_review"),
-        ("in_review", "needs_info"),
-        ("needs_info", "in_review"),
-        ("in_review", "forwarded"),
-        ("forwarded", "proven"),
-        ("proven", "closed"),
+        ("received", "initial_review"),
+        ("initial_review", "registered"),
+        ("registered", "examination"),
+        ("examination", "established"),
+        ("established", "closed"),
     ]
     assert {e.action for e in events} >= {"submitted", "assigned", "question", "answer"}
 
@@ -84,31 +91,36 @@ async def test_reporter_in_english_is_told_in_english(
     await reply(reporter)
     question = await reply(reporter, "Step 1/9")
     question = await press(reporter, question, "Anonymous", "Step 2/9")
+    question = await press(reporter, question, "Civil servant", "Step 2/9")
     question = await say(reporter, "Budi Santoso", "Step 2/9")
     question = await press(reporter, question, "Skip", "Step 2/9")
     question = await press(reporter, question, "Skip", "Step 3/9")
     question = await say(reporter, "Dinas Sosial", "Step 3/9")
     question = await press(reporter, question, "Bali", "Step 3/9")
     question = await say(reporter, "Kota Denpasar", "Step 4/9")
+    question = await press(reporter, question, "Governor election", "Step 4/9")
     question = await press(reporter, question, "Other", "Step 5/9")
-    question = await press(reporter, question, "Today", "Step 6/9")
+    question = await press(reporter, question, "Today", "Step 5/9")
+    question = await press(reporter, question, "The day it happened", "Step 6/9")
     question = await say(reporter, "Denpasar", "Step 7/9")
     question = await say(reporter, "He handed out campaign shirts at the office.", "Step 8/9")
     question = await press(reporter, question, "Skip", "Step 9/9")
     warning = await press(reporter, question, "Done")
     summary = await press(reporter, warning, "Continue without evidence", "Summary")
     code = CODE.search(text_of(await press(reporter, summary, "Submit report"))).group(0)
-    await say(admin, f"/setstatus {code} rejected Duplikat laporan ASN-AAAA-BBBB", code)
-    update = await reply(reporter, "Rejected")
+    await say(admin, f"/setstatus {code} not_registered late Dilaporkan terlambat", code)
+    update = await reply(reporter, "Not registered")
     assert "New status" in text_of(update)
+    assert "more than 7 days after" in text_of(update), "the reason, in English"
+    assert "Bawaslu Provinsi Bali" in text_of(update), "a governor's election: the province"
 
 
 async def test_forbidden_transition_lists_the_allowed_ones(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:
     code = await file_report(citizen)
-    refusal = await say(admin, f"/setstatus {code} proven")
-    assert "in_review" in text_of(refusal) and "rejected" in text_of(refusal)
+    refusal = await say(admin, f"/setstatus {code} established")
+    assert "initial_review" in text_of(refusal) and "not_registered" in text_of(refusal)
     async with desk_app.sessions() as session:
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert case.status == "received"
@@ -117,7 +129,7 @@ async def test_forbidden_transition_lists_the_allowed_ones(
 STAFF_COMMANDS = (
     "/inbox",
     "/case {code}",
-    "/setstatus {code} rejected",
+    "/setstatus {code} not_registered formal",
     "/note {code} x",
     "/ask {code} x",
     "/assign {code} me",
@@ -149,7 +161,7 @@ async def test_non_staff_cannot_use_any_staff_command_or_button(
     before = len(answers())
     await intruder.press(card, "Ambil")
     await intruder.press_data(card, "dk:take:" + code + ":")
-    await intruder.press_data(card, "dk:reason:" + code + ":not_asn")
+    await intruder.press_data(card, "dk:reason:" + code + ":formal")
     for _ in range(100):  # each press is answered
         if len(answers()) == before + 3:
             break
@@ -219,7 +231,8 @@ async def test_inbox_find_assign_note_and_case_history(
     assert "Budi Santoso" in inbox
     assert code in text_of(await say(officer, "/find budi santos", code))
     assert code in text_of(await say(officer, "/find pendidikan bandung", code))
-    await say(officer, f"/assign {code} me", str(OFFICER))
+    assigned = await say(officer, f"/assign {code} me", code)
+    assert "Petugas" in text_of(assigned), "staff are named, not numbered"
     assert code in text_of(await say(officer, "/inbox mine", code))
     await say(officer, f"/note {code} Sudah dicek ke dinas, unggahan masih ada", code)
     await officer.send(f"/case {code}")
@@ -293,11 +306,11 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
     assert len(links) == 20
 
 
-async def test_follow_up_of_a_proven_case_and_overdue(
+async def test_follow_up_of_an_established_case_and_overdue(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:
-    code = await file_report(citizen)
-    for status in ("in_review", "forwarded", "proven"):
+    code = await file_report(citizen, identified=True)
+    for status in ("initial_review", "registered", "examination", "established"):
         await say(admin, f"/setstatus {code} {status}", code)
     refused = text_of(await say(admin, f"/followup {code} moral"))
     assert "/recommend" in refused
@@ -314,10 +327,10 @@ async def test_follow_up_of_a_proven_case_and_overdue(
     stats = text_of(await say(admin, "/stats"))
     assert re.search(r"1 \(100%\)", stats), stats
     await admin.next()  # the chart
-    # Closing does not undo the finding: still counted as proven and followed up.
+    # Closing does not undo the decision: still counted as established and followed up.
     await say(admin, f"/setstatus {code} closed", code)
     stats = text_of(await say(admin, "/stats"))
-    assert "Terbukti: 1" in stats and re.search(r"1 \(100%\)", stats), stats
+    assert "Pelanggaran terbukti: 1" in stats and re.search(r"1 \(100%\)", stats), stats
 
 
 async def test_blocked_reporter_is_shown_on_the_case(
@@ -325,7 +338,7 @@ async def test_blocked_reporter_is_shown_on_the_case(
 ) -> None:
     code = await file_report(citizen)
     telegram.blocked_chats.add(citizen.user_id)
-    await say(admin, f"/setstatus {code} in_review", code)
+    await say(admin, f"/setstatus {code} initial_review", code)
     for _ in range(50):
         async with desk_app.sessions() as session:
             rows = (await session.exec(select(Outbox))).all()
@@ -393,7 +406,6 @@ async def test_inbox_of_many_cases_counts_only_past_the_page(
                     "reporter_id": reporter.id,
                     "created_at": now,
                     "status_changed_at": now,
-                    "info_requested": False,
                 }
                 for number in range(INBOX_COUNT_LIMIT + 15)
             ],

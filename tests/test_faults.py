@@ -59,7 +59,8 @@ async def test_an_update_redelivered_after_a_restart_is_not_handled_again(
         await citizen.send("/lapor")
         await reply(citizen, "Mari")
         question = await reply(citizen, "Langkah 1/9")
-        await press(citizen, question, "Anonim", "Siapa nama ASN")
+        question = await press(citizen, question, "Anonim", "Langkah 2/9")
+        await press(citizen, question, "ASN", "Siapa nama terlapor")
         name_update = await citizen.send("Budi Santoso")
         await reply(citizen, "Jabatan")
     # The process died before confirming the update: Telegram offers it again.

@@ -110,7 +110,7 @@ async def test_a_flood_from_one_account_is_cut_short_and_others_are_answered(
 ) -> None:
     # A window the whole flood fits in however slow the machine: past it the account may
     # rightly send again, and this test counts what one window lets through.
-    settings = settings_factory(flood_window_seconds=120)
+    settings = settings_factory(flood_updates=30, flood_window_seconds=120)
     flooder = FakeUser(telegram, user_id=5_550_777, first_name="Banjir")
     async with running_bot(settings):
         last = 0

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.config import Settings
-from storage.models import Case, CaseEvent
+from storage.models import Case, CaseEvent, utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
 from tests.helpers.dialog import reply, say, text_of
@@ -81,7 +81,7 @@ async def test_a_regencys_report_is_handled_there_seen_above_and_hidden_elsewher
     # Gunung Mas's officer takes it from the card in their group.
     gumas_in_group = FakeUser(telegram, user_id=GUMAS_OFFICER, chat_id=GUMAS_CHAT)
     await gumas_in_group.press(card, "Ambil")
-    await reply(citizen, "Sedang ditelaah")
+    await reply(citizen, "Kajian awal")
     # The province's officer sees it; Aceh's does not, and cannot tell that it exists.
     kalteng = FakeUser(telegram, user_id=KALTENG_OFFICER)
     assert code in text_of(await say(kalteng, "/inbox"))
@@ -93,7 +93,7 @@ async def test_a_regencys_report_is_handled_there_seen_above_and_hidden_elsewher
     assert code not in text_of(await say(aceh, "/find budi"))
     assert "Kalimantan Tengah" not in text_of(await say(aceh, "/stats"))
     await reply(aceh)  # the chart
-    refused = text_of(await say(aceh, f"/setstatus {code} rejected Bukan ASN"))
+    refused = text_of(await say(aceh, f"/setstatus {code} not_registered formal Anonim"))
     assert "Tidak ada kasus" in refused
 
     # A button forged in Aceh's group for this case does nothing.
@@ -110,7 +110,7 @@ async def test_a_regencys_report_is_handled_there_seen_above_and_hidden_elsewher
     assert "tidak aktif" in answers[answered].params.get("text", "")
     async with hierarchy.sessions() as session:
         case = (await session.exec(select(Case).where(Case.code == code))).one()
-    assert (case.status, case.assignee_id) == ("in_review", GUMAS_OFFICER)
+    assert (case.status, case.assignee_id) == ("initial_review", GUMAS_OFFICER)
 
     # A transfer to the province (a governor's election): the reporter is told, the old card
     # says where it went, the province's group gets the card.
@@ -207,7 +207,7 @@ async def test_each_office_group_is_reminded_of_its_own_overdue_cases_in_its_own
         codes[province] = await file_report(reporter, province=province, regency=regency)
     async with hierarchy.sessions() as session:
         for case in (await session.exec(select(Case))).all():
-            case.created_at = case.created_at - timedelta(days=5)  # past the review deadline
+            case.deadline_at = utcnow() - timedelta(hours=1)  # past the review deadline
             session.add(case)
         await session.commit()
     services = hierarchy.services

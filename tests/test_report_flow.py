@@ -15,7 +15,7 @@ from storage.models import Case, CaseEvent, Evidence, Reporter
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
 from tests.helpers.imagegen import jpeg_with_exif_gps, plain_jpeg
-from tests.helpers.reports import fill_report_until_evidence
+from tests.helpers.reports import answer_reported_person, fill_report_until_evidence
 
 
 async def rows(application: Application, model: type) -> list:
@@ -78,33 +78,64 @@ async def test_identified_report_with_shared_contact(app: Application, citizen: 
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Dengan identitas", "Langkah 1/9")
-    phone_question = await say(citizen, "Sari Wulandari", "Langkah 1/9")
+    address_question = await say(citizen, "Sari Wulandari", "alamat")
+    assert "Langkah 1/9" in text_of(address_question)
+    refusal = await say(citizen, "Garut")  # not an address a letter could reach
+    assert "10" in text_of(refusal)
+    phone_question = await say(citizen, "Jl. Cimanuk No. 7, Tarogong, Garut", "Langkah 1/9")
     assert "📱 Bagikan nomor saya" in citizen.reply_keyboard_buttons(phone_question)
     await citizen.send_contact("+62 812-3456-7890")
     await reply(citizen)  # number saved, keyboard removed
-    await reply(citizen, "Langkah 2/9")
-    await _answer_remaining_steps(citizen)
+    question = await reply(citizen, "Langkah 2/9")
+    await _answer_remaining_steps(citizen, question)
 
     reporter = (await rows(app, Reporter))[0]
-    assert (reporter.identity, reporter.name, reporter.phone) == (
+    assert (reporter.identity, reporter.name, reporter.address, reporter.phone) == (
         "identified",
         "Sari Wulandari",
+        "Jl. Cimanuk No. 7, Tarogong, Garut",
         "+6281234567890",
+    )
+    case = (await rows(app, Case))[0]
+    assert (case.party_kind, case.election, case.asn_nip) == ("asn", "regent", "198503122010011002")
+    assert case.date_known == today_in_indonesia() - timedelta(days=1)
+
+
+async def test_the_phone_number_may_be_skipped(app: Application, citizen: FakeUser) -> None:
+    """Name and address are the formal requirements; a phone number is the reporter's
+    choice."""
+    await citizen.send("/lapor")
+    await reply(citizen)
+    question = await reply(citizen, "Langkah 1/9")
+    await press(citizen, question, "Dengan identitas", "Langkah 1/9")
+    await say(citizen, "Sari Wulandari", "alamat")
+    phone_question = await say(citizen, "Jl. Cimanuk No. 7, Tarogong, Garut", "Langkah 1/9")
+    assert "Lewati ➡️" in citizen.reply_keyboard_buttons(phone_question)
+    await say(citizen, "Lewati ➡️", "tanpa nomor")
+    question = await reply(citizen, "Langkah 2/9")
+    await _answer_remaining_steps(citizen, question)
+    reporter = (await rows(app, Reporter))[0]
+    assert (reporter.name, reporter.address, reporter.phone) == (
+        "Sari Wulandari",
+        "Jl. Cimanuk No. 7, Tarogong, Garut",
+        None,
     )
 
 
-async def _answer_remaining_steps(citizen: FakeUser) -> dict:
-    """From the civil servant's name to submission, without evidence."""
-    await citizen.send("Rina Marlina")
-    question = await reply(citizen, "Langkah 2/9")
+async def _answer_remaining_steps(citizen: FakeUser, question: dict) -> dict:
+    """From who is reported to submission, without evidence."""
+    question = await press(citizen, question, "ASN", "Langkah 2/9")
+    question = await say(citizen, "Rina Marlina", "Langkah 2/9")
     question = await say(citizen, "Kepala Sekolah", "Langkah 2/9")
     question = await say(citizen, "198503122010011002", "Langkah 3/9")
     question = await say(citizen, "SMPN 3 Garut", "Langkah 3/9")
     question = await press(citizen, question, "Jawa Barat", "Langkah 3/9")
     question = await say(citizen, "Kota Bandung", "Langkah 4/9")
+    question = await press(citizen, question, "Pemilihan Bupati", "Langkah 4/9")
     question = await press(citizen, question, "Menghadiri", "Langkah 5/9")
     two_days_ago = today_in_indonesia() - timedelta(days=2)
-    question = await say(citizen, two_days_ago.strftime("%d-%m-%Y"), "Langkah 6/9")
+    question = await say(citizen, two_days_ago.strftime("%d-%m-%Y"), "Langkah 5/9")
+    question = await press(citizen, question, "Kemarin", "Langkah 6/9")
     question = await say(citizen, "Lapangan desa Sukamaju", "Langkah 7/9")
     question = await say(
         citizen, "Ibu Rina hadir dan berpidato di acara deklarasi pasangan calon.", "Langkah 8/9"
@@ -120,7 +151,8 @@ async def test_someone_elses_contact_is_refused(app: Application, citizen: FakeU
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Dengan identitas")
-    await say(citizen, "Sari Wulandari", "Langkah 1/9")
+    await say(citizen, "Sari Wulandari", "alamat")
+    await say(citizen, "Jl. Cimanuk No. 7, Tarogong, Garut", "Langkah 1/9")
     await citizen.send_contact("+6281111111111", user_id=42)
     refusal = await reply(citizen)
     assert "sendiri" in text_of(refusal)
@@ -134,7 +166,7 @@ async def test_back_and_edit(app: Application, citizen: FakeUser) -> None:
     question = await press(citizen, question, "Kembali", "Langkah 1/9")
     question = await press(citizen, question, "Anonim", "Langkah 2/9")
 
-    evidence_question = await fill_report_until_evidence_from_name(citizen)
+    evidence_question = await fill_report_until_evidence_from_name(citizen, question)
     warning = await press(citizen, evidence_question, "Selesai")
     summary = await press(citizen, warning, "Lanjut tanpa bukti", "Ringkasan")
     question = await press(citizen, summary, "✏️ Instansi", "Langkah 3/9")
@@ -142,22 +174,22 @@ async def test_back_and_edit(app: Application, citizen: FakeUser) -> None:
     assert "Kecamatan Cibiru" in text_of(summary)
     assert "Dinas Pendidikan" not in text_of(summary)
     # Back from an edit returns to the summary with nothing changed.
-    question = await press(citizen, summary, "✏️ Tanggal", "Langkah 5/9")
+    question = await press(citizen, summary, "✏️ Tanggal diketahui", "Langkah 5/9")
     summary = await press(citizen, question, "Kembali", "Ringkasan")
     await press(citizen, summary, "Kirim laporan", "ASN-")
     case = (await rows(app, Case))[0]
     assert case.agency == "Kecamatan Cibiru"
 
 
-async def fill_report_until_evidence_from_name(citizen: FakeUser) -> dict:
-    question = await say(citizen, "Budi Santoso", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+async def fill_report_until_evidence_from_name(citizen: FakeUser, question: dict) -> dict:
+    question = await answer_reported_person(citizen, question)
     question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
     question = await press(citizen, question, "Jawa Barat", "Langkah 3/9")
     question = await say(citizen, "Kota Bandung", "Langkah 4/9")
+    question = await press(citizen, question, "Pemilihan Bupati", "Langkah 4/9")
     question = await press(citizen, question, "media sosial", "Langkah 5/9")
-    question = await press(citizen, question, "Hari ini", "Langkah 6/9")
+    question = await press(citizen, question, "Hari ini", "Langkah 5/9")
+    question = await press(citizen, question, "Pada hari kejadian", "Langkah 6/9")
     question = await say(citizen, "Balai Desa Sukamaju", "Langkah 7/9")
     question = await say(
         citizen, "Pak Budi membagikan kaos bergambar calon kepada warga desa.", "Langkah 8/9"
@@ -251,7 +283,8 @@ async def test_text_over_the_limit_is_refused_with_the_numbers(
     await citizen.send("/lapor")
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
-    await press(citizen, question, "Anonim", "Langkah 2/9")
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    await press(citizen, question, "ASN", "Langkah 2/9")
     refusal = await say(citizen, "B" * 201)
     assert "201" in text_of(refusal) and "200" in text_of(refusal)
     await say(citizen, "Budi", "Langkah 2/9")  # still at the name step, and it goes on
@@ -263,30 +296,48 @@ async def test_sticker_at_a_text_step_repeats_the_question(
     await citizen.send("/lapor")
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
-    await press(citizen, question, "Anonim", "Langkah 2/9")
-    await citizen.send_sticker()
+    question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    await citizen.send_sticker()  # at a button step
+    hint = await reply(citizen)
+    assert "tombol" in text_of(hint)
+    question = await reply(citizen, "Langkah 2/9")
+    await press(citizen, question, "ASN", "Langkah 2/9")
+    await citizen.send_sticker()  # at a text step
     hint = await reply(citizen)
     assert "teks" in text_of(hint)
     await reply(citizen, "Langkah 2/9")
 
 
 async def test_future_and_late_dates(app: Application, citizen: FakeUser) -> None:
+    """The 7 days to report count from the day the reporter found out (Perbawaslu 7/2022
+    Pasal 8(3)), not from the day it happened."""
     await citizen.send("/lapor")
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Anonim", "Langkah 2/9")
-    question = await say(citizen, "Budi Santoso", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+    question = await answer_reported_person(citizen, question)
     question = await say(citizen, "Dinas Sosial", "Langkah 3/9")
     question = await press(citizen, question, "Bali", "Langkah 3/9")
     question = await say(citizen, "Kota Denpasar", "Langkah 4/9")
+    question = await press(citizen, question, "Pemilihan Gubernur", "Langkah 4/9")
     question = await press(citizen, question, "Lainnya", "Langkah 5/9")
     refusal = await say(citizen, "01-01-2099")
     assert "belum terjadi" in text_of(refusal)
-    warning = await say(citizen, "01-01-2026")
+    # Long ago, but found out yesterday: in time, no warning.
+    question = await say(citizen, "01-01-2026", "Kapan Anda mengetahui")
+    before = await say(citizen, "31-12-2025")
+    assert "sebelum kejadian" in text_of(before)
+    question = await reply(citizen, "Langkah 5/9")
+    place_question = await press(citizen, question, "Kemarin", "Langkah 6/9")
+    await press(citizen, place_question, "Kembali", "Kapan Anda mengetahui")
+    # Found out three weeks ago: out of time, told so, and still accepted.
+    three_weeks_ago = today_in_indonesia() - timedelta(days=21)
+    warning = await say(citizen, three_weeks_ago.strftime("%d-%m-%Y"))
     assert "7 hari" in text_of(warning)
     await reply(citizen, "Langkah 6/9")
+    _state, draft = await conversation(app, citizen)
+    assert draft["date_known"] == three_weeks_ago.isoformat()
+    assert draft["incident_date"] == "2026-01-01"
 
 
 async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) -> None:
@@ -294,9 +345,7 @@ async def test_similar_agency_is_suggested(app: Application, citizen: FakeUser) 
     await reply(citizen)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Anonim", "Langkah 2/9")
-    question = await say(citizen, "Siti Aminah", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 2/9")
-    question = await press(citizen, question, "Lewati", "Langkah 3/9")
+    await answer_reported_person(citizen, question, asn_name="Siti Aminah")
     suggestion = await say(citizen, "dinas pendidkan provinsi jawa barat")
     await press(citizen, suggestion, "Dinas Pendidikan Provinsi Jawa Barat", "Langkah 3/9")
     assert (await conversation(app, citizen))[1]["agency"] == "Dinas Pendidikan Provinsi Jawa Barat"
@@ -314,7 +363,8 @@ async def test_idle_conversation_expires_with_a_message(
         await reply(citizen)
         await reply(citizen, "Langkah 1/9")
         await asyncio.sleep(1.2)
-        expired = await reply(citizen, "24 jam")
+        # The idle time configured, not a fixed "24 hours".
+        expired = await reply(citizen, "1 menit")
         assert "/lapor" in text_of(expired)
         assert await conversation(application, citizen) == (None, {})
 

@@ -15,7 +15,12 @@ from bot.services.retention import purge_reporters
 from storage.models import Case, utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import press, reply, say, submit, text_of
-from tests.helpers.reports import file_report, fill_report_until_evidence
+from tests.helpers.reports import (
+    REPORTER_ADDRESS,
+    answer_reported_person,
+    file_report,
+    fill_report_until_evidence,
+)
 from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
 REPORTER_NAME = "Wulan Sekartaji"
@@ -64,8 +69,8 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
     question = await reply(reporter, "Jam berapa")
     await press(reporter, question, "Balas")
     await say(reporter, "Sekitar jam sembilan pagi.", "Diterima")
-    await say(officer, f"/setstatus {code} rejected Di luar kewenangan", code)
-    await reply(reporter, "Ditolak")
+    await say(officer, f"/setstatus {code} not_registered not_competent Urusan instansi lain", code)
+    await reply(reporter, "Tidak diregistrasi")
 
     erased = await purge_reporters(
         desk_app.sessions, retention_days=30, now=utcnow() + timedelta(days=31)
@@ -77,6 +82,7 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
         REPORTER_NAME,
         REPORTER_PHONE,
         REPORTER_PHONE.removeprefix("+"),
+        REPORTER_ADDRESS,
         "wulan_s",
     }
     found = []
@@ -89,7 +95,7 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
                             found.append(f"{table.name}.{column} holds {secret!r}")
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert found == []
-    assert case.status == "rejected", "the case itself is kept"
+    assert case.status == "not_registered", "the case itself is kept"
 
 
 async def test_a_closed_case_no_longer_takes_answers(
@@ -99,8 +105,8 @@ async def test_a_closed_case_no_longer_takes_answers(
     code = await file_report(citizen)
     await say(admin, f"/ask {code} Siapa saksinya?", code)
     asked = await reply(citizen, "Siapa saksinya")
-    await say(admin, f"/setstatus {code} rejected Bukan ASN", code)
-    await reply(citizen, "Ditolak")
+    await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
+    await reply(citizen, "Tidak diregistrasi")
 
     await citizen.press(asked, "Balas")
     refusal = await telegram.wait_call(
@@ -114,7 +120,7 @@ async def test_a_closed_case_no_longer_takes_answers(
         from storage.models import CaseEvent
 
         events = (await session.exec(select(CaseEvent).where(CaseEvent.case_id == case.id))).all()
-    assert case.status == "rejected"
+    assert case.status == "not_registered"
     assert "answer" not in [event.action for event in events]
 
 
@@ -178,9 +184,7 @@ async def test_agencies_named_in_reports_are_never_suggested_to_others(
     await reply(other)
     question = await reply(other, "Langkah 1/9")
     question = await press(other, question, "Anonim", "Langkah 2/9")
-    question = await say(other, "Siti", "Langkah 2/9")
-    question = await press(other, question, "Lewati", "Langkah 2/9")
-    question = await press(other, question, "Lewati", "Langkah 3/9")
+    question = await answer_reported_person(other, question, asn_name="Siti")
     answer = await say(other, "Dinas Perikanan Kabupaten Rahasia Sekalii")
     assert "Rahasia Sekali" not in str(answer.get("reply_markup", ""))
     assert "Langkah 3/9" in text_of(answer), "straight on to the province"
@@ -191,8 +195,6 @@ async def test_agencies_named_in_reports_are_never_suggested_to_others(
     await reply(another)
     question = await reply(another, "Langkah 1/9")
     question = await press(another, question, "Anonim", "Langkah 2/9")
-    question = await say(another, "Siti", "Langkah 2/9")
-    question = await press(another, question, "Lewati", "Langkah 2/9")
-    question = await press(another, question, "Lewati", "Langkah 3/9")
+    question = await answer_reported_person(another, question, asn_name="Siti")
     suggestion = await say(another, "Dinas Pendidikan Provinsi Jawa Barrat")
     assert "Dinas Pendidikan Provinsi Jawa Barat" in str(suggestion.get("reply_markup", ""))

@@ -81,6 +81,7 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'lapor.db'}"
     upgrade_to_head(url)
+    address = "Jl. Gatot Subroto 1, Denpasar"
 
     async def seed() -> None:
         engine = create_engine(url)
@@ -91,12 +92,13 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
         for name, status, age_days in (
             ("Lama", "closed", 400),
             ("Baru", "closed", 10),
-            ("Terbuka", "in_review", 400),
+            ("Terbuka", "initial_review", 400),
         ):
             draft = ReportDraft(
                 identity="identified",
                 reporter_name=f"Pelapor {name}",
                 reporter_phone="+62811",
+                reporter_address=address,
                 asn_name=f"ASN {name}",
                 agency="Dinas Sosial",
                 province="Bali",
@@ -116,12 +118,18 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
                 await session.commit()
         await engine.dispose()
 
-    async def remaining() -> list[tuple[str, int | None, str | None, str | None]]:
+    async def remaining() -> list[tuple[str, int | None, str | None, str | None, str | None]]:
         engine = create_engine(url)
         async with create_session_factory(engine)() as session:
             rows = (
                 await session.exec(
-                    select(Case.asn_name, Reporter.chat_id, Reporter.name, Reporter.phone)
+                    select(
+                        Case.asn_name,
+                        Reporter.chat_id,
+                        Reporter.name,
+                        Reporter.phone,
+                        Reporter.address,
+                    )
                     .join(Reporter, Reporter.id == Case.reporter_id)
                     .order_by(Case.id)
                 )
@@ -143,9 +151,9 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
     assert result.returncode == 0, result.stderr
     assert "1 reporter" in result.stdout
     assert asyncio.run(remaining()) == [
-        ("ASN Lama", None, None, None),  # the case stays; who reported it is gone
-        ("ASN Baru", 1010, "Pelapor Baru", "+62811"),
-        ("ASN Terbuka", 1400, "Pelapor Terbuka", "+62811"),
+        ("ASN Lama", None, None, None, None),  # the case stays; who reported it is gone
+        ("ASN Baru", 1010, "Pelapor Baru", "+62811", address),
+        ("ASN Terbuka", 1400, "Pelapor Terbuka", "+62811", address),
     ]
 
 

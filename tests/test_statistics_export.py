@@ -27,8 +27,9 @@ from bot.services import charts
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.charts import ChartText, render_statistics_chart
 from bot.services.dates import WIB
+from bot.services.elections import ELECTIONS
 from bot.services.export import EXPORT_COLUMNS, export_cases
-from bot.services.lifecycle import STATUSES
+from bot.services.lifecycle import NOT_REGISTERED_REASONS, PARTY_KINDS, SANCTIONS, STATUSES
 from bot.services.statistics import CaseStatistics, Headline, case_statistics
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
@@ -45,27 +46,45 @@ TODAY = date(2024, 3, 13)  # a Wednesday; its ISO week starts Monday 2024-03-11
 # The statuses a case passes through to reach each status (desk.TRANSITIONS).
 PATHS: dict[str, tuple[str, ...]] = {
     "received": ("received",),
-    "in_review": ("received", "in_review"),
-    "needs_info": ("received", "in_review", "needs_info"),
-    "forwarded": ("received", "in_review", "forwarded"),
-    "proven": ("received", "in_review", "forwarded", "proven"),
-    "not_proven": ("received", "in_review", "forwarded", "not_proven"),
-    "rejected": ("received", "rejected"),
-    "closed": ("received", "in_review", "forwarded", "proven", "closed"),
-    "closed_unproven": ("received", "in_review", "forwarded", "not_proven", "closed"),
+    "initial_review": ("received", "initial_review"),
+    "examination": ("received", "initial_review", "registered", "examination"),
+    "established": ("received", "initial_review", "registered", "examination", "established"),
+    "not_registered": ("received", "not_registered"),
+    "merged": ("received", "merged"),
+    "closed": (
+        "received",
+        "initial_review",
+        "registered",
+        "examination",
+        "established",
+        "closed",
+    ),
+    "closed_unproven": (
+        "received",
+        "initial_review",
+        "registered",
+        "examination",
+        "not_established",
+        "closed",
+    ),
 }
 
-STATUS_LABELS = {
+STATUS_LABELS = {key: f"Status {key}" for key in STATUSES} | {
     "received": "Diterima",
-    "in_review": "Ditelaah",
-    "needs_info": "Perlu info",
-    "forwarded": "Diteruskan",
-    "proven": "Terbukti",
-    "not_proven": "Tidak terbukti",
-    "rejected": "Ditolak",
+    "initial_review": "Kajian awal",
     "closed": "Selesai",
 }
 CATEGORY_LABELS = {key: f"Kategori {key}" for key in CATEGORY_KEYS}
+# Every labelled column, with labels that show a key was looked up (never written raw).
+LABELS = {
+    "kind": {"report": "Laporan", "finding": "Temuan"},
+    "status": STATUS_LABELS,
+    "outcome_reason": {key: f"Alasan {key}" for key in NOT_REGISTERED_REASONS},
+    "election": {key: f"Pemilihan {key}" for key in ELECTIONS},
+    "category": CATEGORY_LABELS,
+    "party_kind": {key: f"Terlapor {key}" for key in PARTY_KINDS},
+    "sanction": {key: f"Sanksi {key}" for key in SANCTIONS},
+}
 COLUMNS = {key: f"Kolom {key} (WIB)" for key in EXPORT_COLUMNS}
 
 
@@ -161,8 +180,8 @@ async def seed_case(
             "created_at": created_at,
             "status_changed_at": created_at + timedelta(hours=len(statuses)),
         }
-        if "proven" in statuses:  # as the desk records it when the case is proven
-            values["proven_at"] = created_at + timedelta(hours=statuses.index("proven"))
+        if "established" in statuses:  # as the desk records it when it is established
+            values["proven_at"] = created_at + timedelta(hours=statuses.index("established"))
         if followed_up:
             values["recommendation_to"] = "PPK Contoh"
             values["recommendation_sent_at"] = created_at + timedelta(days=3)
@@ -206,24 +225,23 @@ async def seed_case(
 async def test_counts_by_status_category_and_province(sessions: SessionFactory) -> None:
     await seed_case(sessions, path="received", category="social_media", province="Aceh")
     await seed_case(sessions, path="received", category="social_media", province="Bali")
-    await seed_case(sessions, path="in_review", category="candidacy", province="Bali")
-    await seed_case(sessions, path="proven", category="candidacy", province="Jawa Barat")
+    await seed_case(sessions, path="initial_review", category="candidacy", province="Bali")
+    await seed_case(sessions, path="established", category="candidacy", province="Jawa Barat")
     await seed_case(sessions, path="closed", category="other", province="Jawa Barat")
     await seed_case(sessions, path="closed_unproven", category="other", province="Jawa Barat")
+    # A duplicate merged into another case: the same event, counted once.
+    await seed_case(sessions, path="merged", category="other", province="Jawa Barat")
 
     async with sessions() as session:
         stats = await case_statistics(session, today=TODAY)
 
     assert list(stats.by_status) == list(STATUSES), "every status, lifecycle order"
-    assert stats.by_status == {
+    assert stats.by_status == dict.fromkeys(STATUSES, 0) | {
         "received": 2,
-        "in_review": 1,
-        "needs_info": 0,
-        "forwarded": 0,
-        "proven": 1,
-        "not_proven": 0,
-        "rejected": 0,
+        "initial_review": 1,
+        "established": 1,
         "closed": 2,
+        "merged": 1,
     }
     assert list(stats.by_category) == list(CATEGORY_KEYS), "every category, catalogue order"
     assert stats.by_category == dict.fromkeys(CATEGORY_KEYS, 0) | {
@@ -245,6 +263,7 @@ async def test_empty_database(sessions: SessionFactory) -> None:
     assert stats.by_week == [(date(2024, 2, 26), 0), (date(2024, 3, 4), 0), (date(2024, 3, 11), 0)]
     assert stats.headline == Headline(
         received=0,
+        findings=0,
         proven=0,
         followed_up=0,
         follow_up_rate=None,
@@ -286,11 +305,13 @@ async def test_weeks_are_wib_iso_weeks_zero_filled_oldest_first(sessions: Sessio
     assert twelve.headline.received == 7, "the totals are not limited to the window"
 
 
-async def test_headline_proven_follow_up_and_province_share(sessions: SessionFactory) -> None:
-    await seed_case(sessions, path="proven", province="Jawa Barat", followed_up=True)
-    # Proven, then closed: still proven.
+async def test_headline_established_follow_up_and_province_share(
+    sessions: SessionFactory,
+) -> None:
+    await seed_case(sessions, path="established", province="Jawa Barat", followed_up=True)
+    # Established, then closed: still established.
     await seed_case(sessions, path="closed", province="Jawa Barat", followed_up=True)
-    # Recommendation sent, no answer from the authority yet: proven, not followed up.
+    # Recommendation sent, no answer from the authority yet: established, not followed up.
     await seed_case(
         sessions,
         path="closed",
@@ -298,16 +319,17 @@ async def test_headline_proven_follow_up_and_province_share(sessions: SessionFac
         recommendation_to="PPK Aceh",
         recommendation_sent_at=wib(2024, 3, 5),
     )
-    # Closed after not proven, and a case whose status was never proven: not counted, even
+    # Closed after not established, and a case never established: not counted, even
     # though the latter carries follow-up fields.
     await seed_case(sessions, path="closed_unproven", province="Bali")
-    await seed_case(sessions, path="forwarded", province="Papua", followed_up=True)
-    await seed_case(sessions, path="received", province="Papua")
+    await seed_case(sessions, path="examination", province="Papua", followed_up=True)
+    await seed_case(sessions, path="received", province="Papua", kind="finding")
 
     async with sessions() as session:
         headline = (await case_statistics(session, today=TODAY)).headline
 
     assert headline.received == 6
+    assert headline.findings == 1
     assert headline.proven == 3
     assert headline.followed_up == 2
     assert headline.follow_up_rate == pytest.approx(2 / 3)
@@ -324,8 +346,9 @@ async def test_statistics_take_a_fixed_number_of_queries(
     statements = _count_statements(engine)
     async with sessions() as session:
         await case_statistics(session, today=TODAY)
-    # Status, category, province, region (regency/city), the weekly trend, the headline.
-    assert len(statements) <= 6, statements
+    # Status, category, province, region (regency/city), findings, the weekly trend, the
+    # headline.
+    assert len(statements) <= 7, statements
 
 
 def _count_statements(engine: AsyncEngine) -> list[str]:
@@ -363,7 +386,7 @@ def _statistics(
         by_province={},
         by_region={},
         by_week=[(first + timedelta(weeks=index), n) for index, n in enumerate(weekly)],
-        headline=Headline(0, 0, 0, None, 0, 38, 0.0),
+        headline=Headline(0, 0, 0, 0, None, 0, 38, 0.0),
     )
 
 
@@ -406,7 +429,7 @@ def test_chart_bars_are_proportional() -> None:
     # Four statuses with cases, one of them the largest: at the far end of the bars only
     # that one is drawn, at the start all four are.
     stats = _statistics(
-        {"received": 40, "in_review": 20, "proven": 10, "closed": 5},
+        {"received": 40, "initial_review": 20, "established": 10, "closed": 5},
         {"other": 7},
         [0, 3, 0, 9],
     )
@@ -414,7 +437,7 @@ def test_chart_bars_are_proportional() -> None:
     status_columns = _columns_with(image, charts.STATUS_COLOUR)
     start, end = min(status_columns), max(status_columns)
     assert status_columns[start + 1] == 4 * status_columns[end - 1]
-    # received (40) is twice in_review (20): its bar is twice as long (give or take a pixel).
+    # received (40) is twice initial_review (20): its bar is twice as long (give or take a pixel).
     half = start + (end - start) // 2
     assert status_columns[half - 3] == 2 * status_columns[end - 1]
     assert status_columns[half + 3] == status_columns[end - 1]
@@ -484,6 +507,9 @@ async def _seed_for_export(sessions: SessionFactory) -> None:
         description="Datang ke kampanye",
         place_url="https://maps.example/x",
         assignee_id=424242,
+        register_number="001/LP/PL/Prov/11.00/III/2024",
+        election="legislative",
+        date_known=date(2024, 3, 1),
     )
     await seed_case(
         sessions,
@@ -496,7 +522,7 @@ async def _seed_for_export(sessions: SessionFactory) -> None:
     )
     await seed_case(
         sessions,
-        path="in_review",
+        path="initial_review",
         category="other",
         created_at=datetime(2024, 3, 2, 3, 0, tzinfo=UTC),
         evidence=2,
@@ -512,8 +538,7 @@ async def test_xlsx_export(sessions: SessionFactory) -> None:
             session,
             fmt="xlsx",
             columns=COLUMNS,
-            status_labels=STATUS_LABELS,
-            category_labels=CATEGORY_LABELS,
+            labels=LABELS,
         )
 
     sheet = load_workbook(io.BytesIO(data)).active
@@ -535,7 +560,7 @@ async def test_xlsx_export(sessions: SessionFactory) -> None:
     assert first["witnesses"].value == "'@Budi dan -Siti"
     assert third["asn_name"].value == "'+SUM(A1:A9)"
 
-    assert [r["status"].value for r in records] == ["Diterima", "Ditelaah", "Selesai"]
+    assert [r["status"].value for r in records] == ["Diterima", "Kajian awal", "Selesai"]
     assert [r["category"].value for r in records] == [
         "Kategori social_media",
         "Kategori other",
@@ -555,8 +580,13 @@ async def test_xlsx_export(sessions: SessionFactory) -> None:
     assert first["followed_up_at"].value is None
 
     assert third["asn_nip"].value == "198001012005011001", "kept as text, all digits"
-    assert third["assignee_id"].value == 424242
-    assert third["sanction"].value == "moderate"
+    assert third["assignee"].value == "424242", "no name known yet: the id"
+    assert third["sanction"].value == "Sanksi moderate", "a label, never the raw key"
+    assert third["kind"].value == "Laporan"
+    assert third["election"].value == "Pemilihan legislative"
+    assert third["party_kind"].value == "Terlapor asn"
+    assert third["register_number"].value == "001/LP/PL/Prov/11.00/III/2024"
+    assert third["date_known"].value == datetime(2024, 3, 1)
     assert third["recommendation_to"].value == "PPK Contoh"
     assert third["place_url"].value == "https://maps.example/x"
     assert third["asn_position"].value == "Kepala Seksi"
@@ -572,8 +602,7 @@ async def test_csv_export_matches_and_has_bom(sessions: SessionFactory) -> None:
             session,
             fmt="csv",
             columns=COLUMNS,
-            status_labels=STATUS_LABELS,
-            category_labels=CATEGORY_LABELS,
+            labels=LABELS,
         )
 
     assert raw.startswith(b"\xef\xbb\xbf"), "byte-order mark, so Excel reads UTF-8"
@@ -590,7 +619,7 @@ async def test_csv_export_matches_and_has_bom(sessions: SessionFactory) -> None:
     ]
     assert first["witnesses"] == "'@Budi dan -Siti"
     assert third["asn_name"] == "'+SUM(A1:A9)"
-    assert [r["status"] for r in records] == ["Diterima", "Ditelaah", "Selesai"]
+    assert [r["status"] for r in records] == ["Diterima", "Kajian awal", "Selesai"]
     assert [r["evidence_count"] for r in records] == ["0", "2", "3"]
     assert first["created_at"] == "2024-03-01 09:00:00"
     assert third["created_at"] == "2024-03-05 06:30:00"
@@ -610,8 +639,7 @@ async def test_export_refuses_unknown_or_missing_columns(sessions: SessionFactor
                 session,
                 fmt="csv",
                 columns=COLUMNS | {"reporter_name": "Pelapor"},
-                status_labels=STATUS_LABELS,
-                category_labels=CATEGORY_LABELS,
+                labels=LABELS,
             )
         partial = {key: header for key, header in COLUMNS.items() if key != "code"}
         with pytest.raises(ValueError, match="code"):
@@ -619,8 +647,7 @@ async def test_export_refuses_unknown_or_missing_columns(sessions: SessionFactor
                 session,
                 fmt="xlsx",
                 columns=partial,
-                status_labels=STATUS_LABELS,
-                category_labels=CATEGORY_LABELS,
+                labels=LABELS,
             )
 
 
@@ -635,8 +662,7 @@ async def test_export_takes_one_query_whatever_the_number_of_cases(
             session,
             fmt="csv",
             columns=COLUMNS,
-            status_labels=STATUS_LABELS,
-            category_labels=CATEGORY_LABELS,
+            labels=LABELS,
         )
     assert len(statements) == 1, statements
     counts = [row[EXPORT_COLUMNS.index("evidence_count")] for row in _csv_rows(raw)]
@@ -673,22 +699,20 @@ def _assert_no_identity_in_xlsx(data: bytes) -> None:
 
 async def test_identity_never_in_either_format(sessions: SessionFactory) -> None:
     # Identity put where a careless export would pick it up: many identified reporters.
-    for path in ("received", "proven", "closed", "rejected"):
+    for path in ("received", "established", "closed", "not_registered"):
         await seed_case(sessions, path=path, evidence=1)
     async with sessions() as session:
         xlsx = await export_cases(
             session,
             fmt="xlsx",
             columns=COLUMNS,
-            status_labels=STATUS_LABELS,
-            category_labels=CATEGORY_LABELS,
+            labels=LABELS,
         )
         raw = await export_cases(
             session,
             fmt="csv",
             columns=COLUMNS,
-            status_labels=STATUS_LABELS,
-            category_labels=CATEGORY_LABELS,
+            labels=LABELS,
         )
     # The scan itself works: the cases (and so the seeded data) are in both files.
     assert len(_csv_rows(raw)) == 4

@@ -43,6 +43,8 @@ class StaffOnly(BaseFilter):
         private = event_chat.type == ChatType.PRIVATE
         if not (private or self.any_chat) and await offices.office_of_chat(event_chat.id) is None:
             return False
+        # Shown where they acted (cards, history) instead of their id.
+        await staff_directory.remember_name(member.user_id, event_from_user.full_name)
         return {
             "staff": member,
             "sees_identity": member.is_admin and private,

@@ -7,7 +7,7 @@ from aiogram.fsm.state import State
 from aiogram.types import Message
 
 from bot.flows.prompts import prompt
-from bot.flows.report import ReportForm, next_state, previous_state, state_by_name
+from bot.flows.report import ReportForm, first_state, next_state, previous_state, state_by_name
 
 
 async def ask(message: Message, fsm: FSMContext, target: State) -> None:
@@ -38,7 +38,7 @@ async def go_back(message: Message, fsm: FSMContext) -> None:
     if data.get("editing") and current != ReportForm.summary.state:
         await ask(message, fsm, ReportForm.summary)
         return
-    target = previous_state(current, data.get("identity")) or ReportForm.identity
+    target = previous_state(current, data) or first_state(data)
     await ask(message, fsm, target)
 
 

@@ -19,7 +19,17 @@ from aiogram.utils.i18n import gettext as _
 from bot.flows.report import STEP_NUMBER, TOTAL_STEPS, ReportAction, ReportForm
 from bot.services import regions, report_fields
 from bot.services.catalogue import CATEGORY_KEYS
-from bot.ui.labels import category_label, identity_label, show_date
+from bot.services.dates import today_in
+from bot.services.deadlines import reported_late
+from bot.services.elections import KNOWN_ELECTIONS, Election
+from bot.services.lifecycle import PARTY_KINDS
+from bot.ui.labels import (
+    category_label,
+    election_label,
+    identity_label,
+    party_kind_label,
+    show_date,
+)
 from bot.ui.text import bold, quote, shorten
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | None
@@ -36,6 +46,10 @@ def skip_button() -> InlineKeyboardButton:
 
 def back_label() -> str:
     return _("⬅️ Back")
+
+
+def skip_label() -> str:
+    return _("Skip ➡️")
 
 
 def step_header(state: State) -> str:
@@ -59,10 +73,12 @@ def prompt(state: State, data: Mapping[str, Any]) -> tuple[str, Markup]:
 def _identity(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     text = _(
         "How do you want to report?\n\n"
+        "🪪 <b>Identified</b>: a formal report (laporan). The rules require the reporter's "
+        "name and address; your phone number is optional. Only the office's admins can see "
+        "them, never the staff group or the person you report.\n\n"
         "🕶 <b>Anonymous</b>: we keep nothing about you except this chat, so we can tell you "
-        "how your report progresses. Staff may act on it as information.\n\n"
-        "🪪 <b>Identified</b>: you give your name and phone number, which only the admins "
-        "can see. A formal report under the rules needs this."
+        "how it goes. An anonymous report cannot be registered as a report: the office "
+        "treats it as information, which it may take up as its own finding (temuan)."
     )
     return text, _keyboard(
         [
@@ -82,15 +98,22 @@ def _reporter_name(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     return _("What is your full name?"), _keyboard([back_button()])
 
 
+def _reporter_address(_data: Mapping[str, Any]) -> tuple[str, Markup]:
+    return _(
+        "What is your address? (street or village, and town; for example: Jl. Tjilik Riwut "
+        "No. 5, Kuala Kurun). A formal report needs it."
+    ), _keyboard([back_button()])
+
+
 def _reporter_phone(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     text = _(
-        "Your phone number: press <b>Share my number</b> below, or type it "
-        "(for example 0812 3456 7890)."
+        "Your phone number, if you want the office to be able to call you: press "
+        "<b>Share my number</b> below, type it (for example 0812 3456 7890), or skip."
     )
     keyboard = ReplyKeyboardMarkup(
         keyboard=[
             [KeyboardButton(text=_("📱 Share my number"), request_contact=True)],
-            [KeyboardButton(text=back_label())],
+            [KeyboardButton(text=back_label()), KeyboardButton(text=skip_label())],
         ],
         resize_keyboard=True,
         one_time_keyboard=True,
@@ -98,10 +121,25 @@ def _reporter_phone(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     return text, keyboard
 
 
+def _party_kind(data: Mapping[str, Any]) -> tuple[str, Markup]:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=party_kind_label(key),
+                callback_data=ReportAction(action="party_kind", value=key).pack(),
+            )
+        ]
+        for key in PARTY_KINDS
+    ]
+    back = [] if data.get("finding") else [back_button()]
+    return _(
+        "Who are you reporting? Civil servants, village heads and officials, and members of "
+        "the TNI and Polri must all stay neutral in elections."
+    ), _keyboard(*rows, back)
+
+
 def _asn_name(_data: Mapping[str, Any]) -> tuple[str, Markup]:
-    return _("What is the name of the civil servant (ASN) you are reporting?"), _keyboard(
-        [back_button()]
-    )
+    return _("What is the name of the person you are reporting?"), _keyboard([back_button()])
 
 
 def _asn_position(_data: Mapping[str, Any]) -> tuple[str, Markup]:
@@ -118,7 +156,8 @@ def _asn_nip(_data: Mapping[str, Any]) -> tuple[str, Markup]:
 
 def _agency(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     return _(
-        "Which agency or office do they work for? (for example: Dinas Pendidikan Kota Bandung)"
+        "Which agency, office or unit do they belong to? (for example: Dinas Pendidikan Kota "
+        "Bandung, Desa Sukamaju, Kodim 0618)"
     ), _keyboard([back_button()])
 
 
@@ -194,6 +233,26 @@ def regency_keyboard(
     return _keyboard(*_in_rows(buttons, 2), pages, [unknown], [back_button()])
 
 
+def _election(_data: Mapping[str, Any]) -> tuple[str, Markup]:
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=election_label(key),
+                callback_data=ReportAction(action="election", value=key).pack(),
+            )
+        ]
+        for key in KNOWN_ELECTIONS
+    ]
+    unknown = InlineKeyboardButton(
+        text=_("🤷 I am not sure"),
+        callback_data=ReportAction(action="election", value=Election.UNKNOWN).pack(),
+    )
+    return _(
+        "Which election is it about? It decides which office handles the report and how "
+        "long each step may take."
+    ), _keyboard(*rows, [unknown], [back_button()])
+
+
 def _category(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     rows = [
         [
@@ -225,6 +284,31 @@ def _incident_date(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     )
 
 
+def _date_known(_data: Mapping[str, Any]) -> tuple[str, Markup]:
+    text = _(
+        "When did you find out about it? A report must be made within 7 days of that day. "
+        "Choose below, or type the date as dd-mm-yyyy."
+    )
+    return text, _keyboard(
+        [
+            InlineKeyboardButton(
+                text=_("The day it happened"),
+                callback_data=ReportAction(action="known", value="same").pack(),
+            )
+        ],
+        [
+            InlineKeyboardButton(
+                text=_("Today"), callback_data=ReportAction(action="known", value="today").pack()
+            ),
+            InlineKeyboardButton(
+                text=_("Yesterday"),
+                callback_data=ReportAction(action="known", value="yesterday").pack(),
+            ),
+        ],
+        [back_button()],
+    )
+
+
 def _place(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     return _(
         "Where did it happen? Type the place (for example: Balai Desa Sukamaju, Garut), "
@@ -234,7 +318,7 @@ def _place(_data: Mapping[str, Any]) -> tuple[str, Markup]:
 
 def _description(_data: Mapping[str, Any]) -> tuple[str, Markup]:
     return _(
-        "What happened? Describe it in your own words: what the civil servant did, for which "
+        "Description of the incident: tell in your own words what the person did, for which "
         "candidate or party, and how you know. ({minimum} to {maximum} characters)"
     ).format(
         minimum=report_fields.DESCRIPTION_MIN, maximum=report_fields.DESCRIPTION_MAX
@@ -266,67 +350,117 @@ def _evidence(data: Mapping[str, Any]) -> tuple[str, Markup]:
     )
     text += "\n" + _(
         "🔒 Location and device data, and the author of a PDF, are removed from your files "
-        "before they are kept or shown to the review team."
+        "before they are kept or shown to the office's staff."
     )
     if count:
         text += "\n" + _("Attached so far: {count}.").format(count=count)
     return text, evidence_done_keyboard()
 
 
+def missing_requirements(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """What the draft lacks of the formal requirements (Perbawaslu 7/2022 Pasal 15(3)) and
+    of the material ones (15(4)), as the reporter reads them."""
+    formal = []
+    if data.get("finding"):
+        pass  # the office is the finder
+    elif data.get("identity") != "identified":
+        formal.append(_("the reporter's name and address (the report is anonymous)"))
+    known = data.get("date_known")
+    if known and reported_late(
+        date.fromisoformat(known),
+        today_in(regions.zone_of(data.get("province_code"))),
+        data.get("election") or "unknown",
+    ):
+        formal.append(_("reporting within 7 days of finding out"))
+    material = []
+    if not data.get("evidence"):
+        material.append(_("evidence (a photo, a screenshot, a document or a video)"))
+    return formal, material
+
+
 def summary_text(data: Mapping[str, Any]) -> str:
-    """Everything the reporter entered, user text escaped."""
+    """Everything the reporter entered, user text escaped, and what it lacks."""
     not_given = _("(not given)")
 
     def field(label: str, value: str | None) -> str:
         return f"{bold(label)}: {quote(value) if value else not_given}"
 
+    def day(key: str) -> str:
+        value = data.get(key)
+        return show_date(date.fromisoformat(value)) if value else not_given
+
     lines = [bold(_("Please check your report before sending it.")), ""]
-    identity = identity_label(data.get("identity", "anonymous"))
-    if data.get("identity") == "identified":
-        identity += (
-            f" ({quote(data.get('reporter_name', ''))}, {quote(data.get('reporter_phone', ''))})"
-        )
+    if data.get("finding"):
+        identity = identity_label("finding")
+    else:
+        identity = identity_label(data.get("identity", "anonymous"))
+    if data.get("identity") == "identified" and not data.get("finding"):
+        details = [
+            data.get("reporter_name"),
+            data.get("reporter_address"),
+            data.get("reporter_phone"),
+        ]
+        identity += f" ({', '.join(quote(part) for part in details if part)})"
     lines.append(f"{bold(_('Reporting as'))}: {identity}")
-    lines.append(field(_("Civil servant"), data.get("asn_name")))
+    lines.append(f"{bold(_('Who'))}: {party_kind_label(data.get('party_kind', 'asn'))}")
+    lines.append(field(_("Name"), data.get("asn_name")))
     lines.append(field(_("Position"), data.get("asn_position")))
-    lines.append(field(_("NIP"), data.get("asn_nip")))
+    if data.get("party_kind", "asn") == "asn":
+        lines.append(field(_("NIP"), data.get("asn_nip")))
     lines.append(field(_("Agency"), data.get("agency")))
     region = data.get("province")
     if data.get("regency"):
         region = f"{data['regency']}, {region}"
     lines.append(field(_("Region"), region))
+    lines.append(f"{bold(_('Election'))}: {election_label(data.get('election') or 'unknown')}")
     lines.append(f"{bold(_('Category'))}: {category_label(data.get('category', ''))}")
-    incident = data.get("incident_date")
-    lines.append(
-        f"{bold(_('Date'))}: {show_date(date.fromisoformat(incident)) if incident else not_given}"
-    )
+    lines.append(f"{bold(_('Date of the incident'))}: {day('incident_date')}")
+    lines.append(f"{bold(_('Found out on'))}: {day('date_known')}")
     place = " ".join(part for part in (data.get("place"), data.get("place_url")) if part)
     lines.append(field(_("Place"), place))
     description = shorten(data.get("description", ""), SUMMARY_DESCRIPTION_CHARS)
-    lines.append(field(_("What happened"), description))
+    lines.append(field(_("Description of the incident"), description))
     lines.append(field(_("Witnesses"), data.get("witnesses")))
     lines.append(
         f"{bold(_('Evidence'))}: "
         + _("{count} file(s)").format(count=len(data.get("evidence", [])))
     )
+    formal, material = missing_requirements(data)
+    if formal or material:
+        lines += ["", "⚠️ " + bold(_("Not yet met for registration:"))]
+        lines += ["• " + _("formal requirement: {item}").format(item=item) for item in formal]
+        lines += ["• " + _("material requirement: {item}").format(item=item) for item in material]
+        lines.append(
+            _(
+                "You can still send it: the office decides, and may ask you to complete it "
+                "or treat it as information."
+            )
+        )
     return "\n".join(lines)
 
 
 def _summary(data: Mapping[str, Any]) -> tuple[str, Markup]:
     edit_labels = {
         "identity": _("Identity"),
+        "party_kind": _("Who"),
         "asn_name": _("Name"),
         "asn_position": _("Position"),
         "asn_nip": _("NIP"),
         "agency": _("Agency"),
         "province": _("Region"),
+        "election": _("Election"),
         "category": _("Category"),
         "incident_date": _("Date"),
+        "date_known": _("Found out on"),
         "place": _("Place"),
-        "description": _("What happened"),
+        "description": _("Description"),
         "witnesses": _("Witnesses"),
         "evidence": _("Evidence"),
     }
+    if data.get("finding"):
+        del edit_labels["identity"]
+    if data.get("party_kind", "asn") != "asn":
+        del edit_labels["asn_nip"]
     edit_buttons = [
         InlineKeyboardButton(
             text=_("✏️ {field}").format(field=label),
@@ -334,8 +468,9 @@ def _summary(data: Mapping[str, Any]) -> tuple[str, Markup]:
         )
         for field_name, label in edit_labels.items()
     ]
+    submit_text = _("📨 Record the finding") if data.get("finding") else _("📨 Submit report")
     submit = InlineKeyboardButton(
-        text=_("📨 Submit report"), callback_data=ReportAction(action="submit").pack()
+        text=submit_text, callback_data=ReportAction(action="submit").pack()
     )
     return summary_text(data), _keyboard(*_in_rows(edit_buttons, 3), [submit])
 
@@ -343,15 +478,19 @@ def _summary(data: Mapping[str, Any]) -> tuple[str, Markup]:
 _BUILDERS = {
     ReportForm.identity.state: _identity,
     ReportForm.reporter_name.state: _reporter_name,
+    ReportForm.reporter_address.state: _reporter_address,
     ReportForm.reporter_phone.state: _reporter_phone,
+    ReportForm.party_kind.state: _party_kind,
     ReportForm.asn_name.state: _asn_name,
     ReportForm.asn_position.state: _asn_position,
     ReportForm.asn_nip.state: _asn_nip,
     ReportForm.agency.state: _agency,
     ReportForm.province.state: _province,
     ReportForm.regency.state: _regency,
+    ReportForm.election.state: _election,
     ReportForm.category.state: _category,
     ReportForm.incident_date.state: _incident_date,
+    ReportForm.date_known.state: _date_known,
     ReportForm.place.state: _place,
     ReportForm.description.state: _description,
     ReportForm.witnesses.state: _witnesses,

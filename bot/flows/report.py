@@ -13,15 +13,19 @@ from bot.services import report_fields
 class ReportForm(StatesGroup):
     identity = State()
     reporter_name = State()
+    reporter_address = State()
     reporter_phone = State()
+    party_kind = State()
     asn_name = State()
     asn_position = State()
     asn_nip = State()
     agency = State()
     province = State()
     regency = State()
+    election = State()
     category = State()
     incident_date = State()
+    date_known = State()
     place = State()
     description = State()
     witnesses = State()
@@ -35,15 +39,19 @@ TOTAL_STEPS = 9
 ORDER: tuple[State, ...] = (
     ReportForm.identity,
     ReportForm.reporter_name,
+    ReportForm.reporter_address,
     ReportForm.reporter_phone,
+    ReportForm.party_kind,
     ReportForm.asn_name,
     ReportForm.asn_position,
     ReportForm.asn_nip,
     ReportForm.agency,
     ReportForm.province,
     ReportForm.regency,
+    ReportForm.election,
     ReportForm.category,
     ReportForm.incident_date,
+    ReportForm.date_known,
     ReportForm.place,
     ReportForm.description,
     ReportForm.witnesses,
@@ -54,11 +62,21 @@ STEP_NUMBER: dict[str, int] = {
     state.state: number  # type: ignore[misc]
     for number, states in enumerate(
         (
-            (ReportForm.identity, ReportForm.reporter_name, ReportForm.reporter_phone),
-            (ReportForm.asn_name, ReportForm.asn_position, ReportForm.asn_nip),
+            (
+                ReportForm.identity,
+                ReportForm.reporter_name,
+                ReportForm.reporter_address,
+                ReportForm.reporter_phone,
+            ),
+            (
+                ReportForm.party_kind,
+                ReportForm.asn_name,
+                ReportForm.asn_position,
+                ReportForm.asn_nip,
+            ),
             (ReportForm.agency, ReportForm.province, ReportForm.regency),
-            (ReportForm.category,),
-            (ReportForm.incident_date,),
+            (ReportForm.election, ReportForm.category),
+            (ReportForm.incident_date, ReportForm.date_known),
             (ReportForm.place,),
             (ReportForm.description,),
             (ReportForm.witnesses,),
@@ -68,19 +86,28 @@ STEP_NUMBER: dict[str, int] = {
     )
     for state in states
 }
-_IDENTIFIED_ONLY = {ReportForm.reporter_name.state, ReportForm.reporter_phone.state}
+_IDENTIFIED_ONLY = {
+    ReportForm.reporter_name.state,
+    ReportForm.reporter_address.state,
+    ReportForm.reporter_phone.state,
+}
 
 # Summary fields that can be edited, and the state that asks for each.
 EDITABLE: dict[str, State] = {
     "identity": ReportForm.identity,
+    "reporter_name": ReportForm.reporter_name,
+    "reporter_address": ReportForm.reporter_address,
+    "party_kind": ReportForm.party_kind,
     "asn_name": ReportForm.asn_name,
     "asn_position": ReportForm.asn_position,
     "asn_nip": ReportForm.asn_nip,
     "agency": ReportForm.agency,
     "province": ReportForm.province,
     "regency": ReportForm.regency,
+    "election": ReportForm.election,
     "category": ReportForm.category,
     "incident_date": ReportForm.incident_date,
+    "date_known": ReportForm.date_known,
     "place": ReportForm.place,
     "description": ReportForm.description,
     "witnesses": ReportForm.witnesses,
@@ -93,6 +120,11 @@ EDITABLE: dict[str, State] = {
 TEXT_ANSWERS: dict[str, Callable[[str | None], dict[str, object]]] = {
     ReportForm.reporter_name.state: lambda text: {  # type: ignore[dict-item]
         "reporter_name": report_fields.bounded_text(text, maximum=report_fields.REPORTER_NAME_MAX)
+    },
+    ReportForm.reporter_address.state: lambda text: {  # type: ignore[dict-item]
+        "reporter_address": report_fields.bounded_text(
+            text, minimum=report_fields.ADDRESS_MIN, maximum=report_fields.ADDRESS_MAX
+        )
     },
     ReportForm.asn_name.state: lambda text: {  # type: ignore[dict-item]
         "asn_name": report_fields.bounded_text(text, maximum=report_fields.NAME_MAX)
@@ -128,15 +160,28 @@ def state_by_name(name: str | None) -> State | None:
     return next((state for state in ORDER if state.state == name), None)
 
 
-def previous_state(current: str | None, identity: str | None) -> State | None:
-    """The step before `current`, skipping the reporter's details for anonymous reports."""
+def _skipped(state: State, data: dict) -> bool:
+    """Steps this draft does not ask: the reporter's details for an anonymous report or a
+    staff finding, the identity itself for a finding, the NIP of someone not an ASN."""
+    if state.state in _IDENTIFIED_ONLY and data.get("identity") != "identified":
+        return True
+    if state == ReportForm.identity and data.get("finding"):
+        return True
+    return state == ReportForm.asn_nip and data.get("party_kind", "asn") != "asn"
+
+
+def first_state(data: dict) -> State:
+    return ReportForm.party_kind if data.get("finding") else ReportForm.identity
+
+
+def previous_state(current: str | None, data: dict) -> State | None:
+    """The step before `current`, skipping the steps this draft does not ask."""
     names = [state.state for state in ORDER]
     if current not in names:
         return None
     for state in reversed(ORDER[: names.index(current)]):
-        if state.state in _IDENTIFIED_ONLY and identity != "identified":
-            continue
-        return state
+        if not _skipped(state, data):
+            return state
     return None
 
 
@@ -158,17 +203,23 @@ def next_state(current: State, data: dict) -> State:
     identified = data.get("identity") == "identified"
     if current == ReportForm.identity and identified:
         return ReportForm.reporter_name
-    if current == ReportForm.reporter_name:
-        return ReportForm.reporter_phone
+    if current in (ReportForm.reporter_name, ReportForm.reporter_address):
+        # The reporter's details are asked together, also when edited from the summary.
+        return (
+            ReportForm.reporter_address
+            if current == ReportForm.reporter_name
+            else ReportForm.reporter_phone
+        )
     if current == ReportForm.agency and data.get("editing") and not data.get("province"):
         return ReportForm.province
     if current == ReportForm.province:
         return ReportForm.regency  # a new province needs its regency asked again
+    if current == ReportForm.incident_date and data.get("editing"):
+        return ReportForm.date_known  # known no earlier than it happened: asked again
     if data.get("editing"):
         return ReportForm.summary
     names = [state.state for state in ORDER]
     for state in ORDER[names.index(current.state) + 1 :]:
-        if state.state in _IDENTIFIED_ONLY and not identified:
-            continue
-        return state
+        if not _skipped(state, data):
+            return state
     return ReportForm.summary

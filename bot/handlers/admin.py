@@ -18,14 +18,26 @@ from bot.dispatch.routing import RouterTemplate
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import today_in_indonesia
 from bot.services.desk_reports import DeskReports
+from bot.services.elections import ELECTIONS
 from bot.services.export import EXPORT_COLUMNS
-from bot.services.lifecycle import STATUSES
+from bot.services.lifecycle import NOT_REGISTERED_REASONS, PARTY_KINDS, SANCTIONS, STATUSES
 from bot.services.office_setup import import_offices
 from bot.services.offices import OfficeDirectory, covers, find_office, office_name
 from bot.services.staff import StaffDirectory, StaffError, StaffMember, parse_user_id
 from bot.telegram.files import download_evidence
 from bot.telegram.menus import show_staff_menu, withdraw_staff_menu
-from bot.ui.labels import category_label, regency_label, show_datetime, status_label
+from bot.ui.labels import (
+    category_label,
+    election_label,
+    kind_label,
+    not_registered_reason_button,
+    party_kind_label,
+    regency_label,
+    role_label,
+    sanction_label,
+    show_datetime,
+    status_label,
+)
 from bot.ui.text import bold, code, quote
 from storage.models import utcnow
 
@@ -40,10 +52,6 @@ router.include_router(admin_only)
 # /office link is sent in a group not yet any office's: admins are admitted in any chat.
 offices_router = RouterTemplate(name="offices")
 offices_router.message.filter(Command("office"), StaffOnly(admin=True, any_chat=True))
-
-
-def _role_label(role: str) -> str:
-    return _("admin") if role == "admin" else _("officer")
 
 
 @admin_only.message(Command("staff"))
@@ -68,8 +76,10 @@ async def staff_members(
         return
     if parts[0] == "list":
         members = await staff_directory.members(within=staff.office)
+        names = await staff_directory.names([member.user_id for member in members])
         lines = [bold(_("Staff"))] + [
-            f"• {code(str(member.user_id))} — {_role_label(member.role)}, "
+            f"• {quote(names[member.user_id]) + ' · ' if member.user_id in names else ''}"
+            f"{code(str(member.user_id))} — {role_label(member.role)}, "
             f"{quote(office_name(member.office))}"
             for member in members
         ]
@@ -93,7 +103,7 @@ async def staff_members(
     await show_staff_menu(bot, i18n, i18n.default_locale, user_id, role)
     await message.answer(
         _("{user} is now {role} at {office}.").format(
-            user=code(str(user_id)), role=_role_label(role), office=quote(office_name(office))
+            user=code(str(user_id)), role=role_label(role), office=quote(office_name(office))
         )
     )
 
@@ -230,12 +240,14 @@ async def stats(
     rate = f"{headline.follow_up_rate:.0%}" if headline.follow_up_rate is not None else "–"
     lines = [
         bold(_("Statistics: {office}").format(office=quote(office_name(scope)))),
-        _("Reports received: {count}").format(count=headline.received),
-        _("Proven: {count}").format(count=headline.proven),
+        _("Reports and findings received: {count} (findings: {findings})").format(
+            count=headline.received, findings=headline.findings
+        ),
+        _("Violations established: {count}").format(count=headline.proven),
         _("Recommendations followed up: {count} ({rate})").format(
             count=headline.followed_up, rate=rate
         ),
-        _("Provinces with a proven case: {count} of {total} ({share:.0%})").format(
+        _("Provinces with an established violation: {count} of {total} ({share:.0%})").format(
             count=headline.provinces_with_proven,
             total=headline.provinces_total,
             share=headline.province_share,
@@ -290,8 +302,7 @@ async def export(
     content = await desk_reports.export(
         fmt=fmt,  # type: ignore[arg-type]
         columns=_export_headers(),
-        status_labels={key: status_label(key) for key in STATUSES},
-        category_labels={key: category_label(key) for key in CATEGORY_KEYS},
+        labels=_export_labels(),
         actor_id=staff.user_id,
         scope=scope,
     )
@@ -304,12 +315,33 @@ async def export(
     )
 
 
+def _export_labels() -> dict[str, dict[str, str]]:
+    """Every stable key the export writes, as its reader's label."""
+    return {
+        "kind": {key: kind_label(key) for key in ("report", "finding")},
+        "status": {key: status_label(key) for key in STATUSES},
+        "outcome_reason": {
+            key: not_registered_reason_button(key) for key in NOT_REGISTERED_REASONS
+        },
+        "election": {key: election_label(key) for key in ELECTIONS},
+        "category": {key: category_label(key) for key in CATEGORY_KEYS},
+        "party_kind": {key: party_kind_label(key) for key in PARTY_KINDS},
+        "sanction": {key: sanction_label(key) for key in SANCTIONS},
+    }
+
+
 def _export_headers() -> dict[str, str]:
     headers = {
         "code": _("Code"),
+        "kind": _("Report or finding"),
+        "register_number": _("Register number"),
         "status": _("Status"),
+        "outcome_reason": _("Reason not registered"),
+        "merged_into": _("Merged into"),
+        "election": _("Election"),
         "category": _("Category"),
-        "asn_name": _("Civil servant"),
+        "party_kind": _("Reported person is"),
+        "asn_name": _("Reported person"),
         "asn_position": _("Position"),
         "asn_nip": _("NIP"),
         "agency": _("Agency"),
@@ -317,14 +349,17 @@ def _export_headers() -> dict[str, str]:
         "regency": _("Regency or city"),
         "office": _("Office"),
         "incident_date": _("Incident date"),
+        "date_known": _("Known to the reporter since"),
         "place": _("Place"),
         "place_url": _("Link"),
-        "description": _("What happened"),
+        "description": _("Description of the incident"),
         "witnesses": _("Witnesses"),
         "evidence_count": _("Evidence files"),
         "created_at": _("Filed (WIB)"),
+        "registered_at": _("Registered (WIB)"),
+        "deadline_at": _("Current stage due (WIB)"),
         "status_changed_at": _("Status since (WIB)"),
-        "assignee_id": _("Assigned to"),
+        "assignee": _("Assigned to"),
         "recommendation_to": _("Recommendation sent to"),
         "recommendation_sent_at": _("Recommendation sent (WIB)"),
         "sanction": _("Sanction"),

@@ -1,5 +1,6 @@
-"""A reporter answering a question from the review team (relayed without revealing who
-they are: staff see the answer under the case code only)."""
+"""A reporter answering a question from the office handling their case, or adding
+information to it at any time while it is open (relayed without revealing who they are:
+staff see it under the case code only)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ async def start_answer(
     # answer as one that does not exist, so a forged button tells nothing.
     chat_id = callback.message.chat.id if callback.message else callback.from_user.id
     try:
-        case = await cases.answerable_case(callback_data.code, chat_id=chat_id)
+        await cases.answerable_case(callback_data.code, chat_id=chat_id)
     except CaseNotFound:
         await callback.answer(_("This button is no longer active."), show_alert=True)
         return
@@ -70,14 +71,16 @@ async def start_answer(
         return
     await callback.answer()
     await state.set_state(AnswerForm.waiting)
-    await state.set_data({"answer_code": case.code})
+    # The reporter's own code, even when the case was merged into another: the desk finds
+    # the case that carries it on.
+    await state.set_data({"answer_code": callback_data.code})
     if isinstance(callback.message, Message):
         await callback.message.answer(
             _(
-                "Write your answer about {code}. You can also send photos or files. "
-                "Press Done when finished."
-            ).format(code=code(case.code)),
-            reply_markup=_done_keyboard(case.code),
+                "Write what you want to tell the office about {code}: an answer, or anything "
+                "new. You can also send photos or files. Press Done when finished."
+            ).format(code=code(callback_data.code)),
+            reply_markup=_done_keyboard(callback_data.code),
         )
 
 
@@ -87,7 +90,9 @@ async def finish_answer(callback: CallbackQuery, state: FSMContext) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.edit_reply_markup(reply_markup=None)
-        await callback.message.answer(_("Thank you. The review team has your answer."))
+        await callback.message.answer(
+            _("Thank you. The office handling your report has received your information.")
+        )
 
 
 @router.message(AnswerForm.waiting, F.text & ~F.text.startswith("/") | F.photo | F.document)
@@ -113,9 +118,7 @@ async def answer(
         text = bounded_text(message.caption, maximum=ANSWER_MAX) if message.caption else None
     try:
         # Relayed to the staff chat through the outbox, committed with the answer.
-        case = await desk.record_answer(
-            case_code, chat_id=message.chat.id, text=text, evidence=evidence
-        )
+        await desk.record_answer(case_code, chat_id=message.chat.id, text=text, evidence=evidence)
     except CaseNotFound:
         await state.clear()
         await message.answer(_("This button is no longer active."))
@@ -125,7 +128,7 @@ async def answer(
         await message.answer(_no_longer_open(closed.status))
         return
     await message.answer(
-        _("Received. Send more, or press Done."), reply_markup=_done_keyboard(case.code)
+        _("Received. Send more, or press Done."), reply_markup=_done_keyboard(case_code)
     )
 
 

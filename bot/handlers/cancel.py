@@ -25,7 +25,12 @@ async def cancel(message: Message, state: FSMContext, intake: IntakeService) -> 
     # Submit may have stored the case and then failed to show its code (Telegram down, the
     # process killed in between): the report is filed, and saying "cancelled" would be false.
     submitted = (await state.get_data()).get("submission_code")
-    filed = await intake.filed(submitted, chat_id=message.chat.id) if submitted else None
+    user_id = message.from_user.id if message.from_user else None
+    filed = (
+        await intake.filed(submitted, chat_id=message.chat.id, user_id=user_id)
+        if submitted
+        else None
+    )
     await state.clear()
     if filed is not None:
         await message.answer(

@@ -12,10 +12,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.dispatch.routing import RouterTemplate
 from bot.services.case_queries import CaseNotFound
 from bot.services.desk import CaseChanged, Desk, DeskError
-from bot.services.lifecycle import SANCTIONS, STATUSES, Status, TransitionNotAllowed
+from bot.services.elections import KNOWN_ELECTIONS
+from bot.services.lifecycle import (
+    NOT_REGISTERED_REASONS,
+    SANCTIONS,
+    STATUSES,
+    TransitionNotAllowed,
+)
 from bot.services.staff import StaffError
 from bot.ui.labels import status_label
-from bot.ui.text import bold, code, quote
+from bot.ui.text import ALERT_LIMIT, bold, code, plain_text, quote, shorten
 
 router = RouterTemplate(name="desk_errors")
 
@@ -23,7 +29,10 @@ router = RouterTemplate(name="desk_errors")
 async def _tell(event: ErrorEvent, *, message: str, alert: str | None = None) -> None:
     update = event.update
     if update.callback_query is not None:
-        await update.callback_query.answer(alert or message, show_alert=True)
+        # An alert is plain text of at most 200 characters.
+        await update.callback_query.answer(
+            shorten(plain_text(alert or message), ALERT_LIMIT), show_alert=True
+        )
     elif update.message is not None:
         await update.message.answer(message)
 
@@ -66,11 +75,9 @@ async def transition_refused(event: ErrorEvent) -> None:
     message = _(
         "A case in status {current} cannot move to {wanted}. Allowed next: {allowed}"
     ).format(current=bold(status_label(error.current)), wanted=code(error.wanted), allowed=allowed)
-    alert = None
-    if error.wanted == Status.REJECTED:
-        alert = _("A case in status {current} cannot be rejected.").format(
-            current=status_label(error.current)
-        )
+    alert = _("A case in status {current} cannot move to {wanted}.").format(
+        current=status_label(error.current), wanted=status_label(error.wanted)
+    )
     await _tell(event, message=message, alert=alert)
 
 
@@ -81,8 +88,45 @@ async def desk_refusal(event: ErrorEvent) -> None:
         "unknown_status": _("Unknown status. Use one of: {statuses}").format(
             statuses=", ".join(code(key) for key in STATUSES)
         ),
+        "merge_with_command": _("Merge a duplicate with /merge CODE INTO_CODE."),
+        "completion_needs_note": _(
+            "Say what is missing: /setstatus CODE completion what the reporter must add."
+        ),
+        "stopped_needs_note": _("Give the reason: /setstatus CODE stopped the reason."),
+        "not_registered_reason": _(
+            "Give the reason: /setstatus CODE not_registered REASON [note], REASON one of: "
+            "{reasons}"
+        ).format(reasons=", ".join(code(key) for key in NOT_REGISTERED_REASONS)),
+        "election_unknown": _(
+            "Say first which election the case concerns (it decides the deadlines): "
+            "/election CODE {elections}"
+        ).format(elections="|".join(KNOWN_ELECTIONS)),
+        "unknown_election": _("The election must be one of: {elections}").format(
+            elections=", ".join(code(key) for key in KNOWN_ELECTIONS)
+        ),
+        "election_after_registration": _(
+            "The case is registered: its election can no longer change."
+        ),
+        "formal_requirements": _(
+            "The formal requirements are not met: a report needs the reporter's name and "
+            "address. An anonymous report can be taken up as a finding (/finding CODE), or "
+            "returned for completion."
+        ),
+        "extend_not_pending": _("Only a registered case awaiting its decision can be extended."),
+        "already_extended": _("The decision period of this case has already been extended."),
+        "merge_same": _("A case cannot be merged into itself."),
+        "merge_closed": _("Only an open case can be merged into another."),
+        "merge_into_closed": _("That case is closed: merge into an open or decided one."),
+        "already_finding": _("This case is already a finding."),
+        "finding_after_registration": _(
+            "Only a case not yet registered can be taken up as a finding."
+        ),
         "reporter_unreachable": _("The reporter can no longer be reached for this case."),
-        "not_proven": _("A recommendation can only be recorded on a proven case."),
+        "ask_closed": _("The case is no longer open: its reporter cannot be asked more."),
+        "take_closed": _("The case is closed."),
+        "not_established": _(
+            "A recommendation can only be recorded on a case whose violation is established."
+        ),
         "no_recommendation": _("Record the recommendation first with /recommend."),
         "bad_sanction": _("Sanction must be one of: {sanctions}").format(
             sanctions=", ".join(code(key) for key in SANCTIONS)

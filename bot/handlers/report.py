@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from aiogram import F
 from aiogram.filters import Command, StateFilter
@@ -13,10 +13,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Settings
 from bot.dispatch.routing import RouterTemplate
 from bot.flows.navigation import advance, ask, go_back, repeat_question
-from bot.flows.prompts import back_label, regency_keyboard
+from bot.flows.prompts import back_label, regency_keyboard, skip_label
 from bot.flows.report import (
     EDITABLE,
     TEXT_ANSWERS,
@@ -29,18 +28,19 @@ from bot.flows.report import (
 from bot.services import regions, report_fields
 from bot.services.agencies import AgencyDirectory
 from bot.services.catalogue import CATEGORY_KEYS
-from bot.services.dates import (
-    DateInFuture,
-    DateInvalid,
-    parse_incident_date,
-    past_formal_deadline,
-    today_in,
-)
+from bot.services.dates import DateInFuture, DateInvalid, parse_incident_date, today_in
+from bot.services.deadlines import reported_late
+from bot.services.elections import ELECTIONS
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
+from bot.services.lifecycle import PARTY_KINDS
+from bot.services.offices import office_name
 from bot.services.ratelimit import RateLimiter
-from bot.ui.labels import show_date
-from bot.ui.text import code, quote
+from bot.services.regions import zone_of
+from bot.services.staff import StaffDirectory
+from bot.ui.labels import show_date, show_local_date
+from bot.ui.text import bold, code, quote
 from storage.db import DATABASE_ERRORS
+from storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ async def choose_identity(
     answers: dict[str, object] = {"identity": callback_data.value}
     if callback_data.value == "anonymous":
         # Switching to anonymous forgets what an identified draft held.
-        answers |= {"reporter_name": None, "reporter_phone": None}
+        answers |= {"reporter_name": None, "reporter_address": None, "reporter_phone": None}
     await advance(callback.message, state, ReportForm.identity, **answers)  # type: ignore[arg-type]
 
 
@@ -146,6 +146,10 @@ async def reporter_phone_typed(message: Message, state: FSMContext) -> None:
     if message.text == back_label():
         await message.answer(_("Going back."), reply_markup=ReplyKeyboardRemove())
         await go_back(message, state)
+        return
+    if message.text == skip_label():
+        await message.answer(_("No phone number, then."), reply_markup=ReplyKeyboardRemove())
+        await advance(message, state, ReportForm.reporter_phone, reporter_phone=None)
         return
     await _accept_phone(message, state, message.text or "")
 
@@ -191,6 +195,24 @@ async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
         if s.state == current
     )
     await advance(callback.message, state, target, **{field: None})  # type: ignore[arg-type]
+
+
+# --- step 2: who is reported ----------------------------------------------------------------
+
+
+@router.callback_query(ReportForm.party_kind, ReportAction.filter(F.action == "party_kind"))
+async def party_kind(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    if callback_data.value not in PARTY_KINDS:
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    answers: dict[str, object] = {"party_kind": callback_data.value}
+    if callback_data.value != "asn":
+        answers["asn_nip"] = None  # only a civil servant has a NIP
+    await advance(callback.message, state, ReportForm.party_kind, **answers)  # type: ignore[arg-type]
 
 
 # --- step 3: agency and province ---------------------------------------------------------
@@ -323,7 +345,17 @@ async def regency_typed(message: Message, state: FSMContext) -> None:
     await repeat_question(message, state)
 
 
-# --- step 4: category --------------------------------------------------------------------
+# --- step 4: election and category ---------------------------------------------------------
+
+
+@router.callback_query(ReportForm.election, ReportAction.filter(F.action == "election"))
+async def election(callback: CallbackQuery, callback_data: ReportAction, state: FSMContext) -> None:
+    if callback_data.value not in ELECTIONS:
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await advance(callback.message, state, ReportForm.election, election=callback_data.value)  # type: ignore[arg-type]
 
 
 @router.callback_query(ReportForm.category, ReportAction.filter(F.action == "category"))
@@ -369,15 +401,70 @@ async def date_typed(message: Message, state: FSMContext) -> None:
             )
         )
         return
-    if past_formal_deadline(day, today):
+    await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
+
+
+# --- step 5: when it became known (the 7 days count from here) --------------------------------
+
+
+@router.callback_query(ReportForm.date_known, ReportAction.filter(F.action == "known"))
+async def date_known_button(
+    callback: CallbackQuery, callback_data: ReportAction, state: FSMContext
+) -> None:
+    data = await state.get_data()
+    today = today_in(regions.zone_of(data.get("province_code")))
+    days = {
+        "same": data.get("incident_date"),
+        "today": today.isoformat(),
+        "yesterday": (today - timedelta(days=1)).isoformat(),
+    }
+    if not days.get(callback_data.value) or not isinstance(callback.message, Message):
+        await _stale_button(callback)
+        return
+    await callback.answer()
+    await _close_buttons(callback)
+    await _accept_date_known(callback.message, state, date.fromisoformat(days[callback_data.value]))
+
+
+@router.message(ReportForm.date_known, TYPED)
+async def date_known_typed(message: Message, state: FSMContext) -> None:
+    today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
+    try:
+        day = parse_incident_date(message.text or "", today)
+    except DateInFuture:
+        await message.answer(_("That date is in the future. Please type the day you found out."))
+        return
+    except DateInvalid:
+        await message.answer(
+            _("Please type the date as dd-mm-yyyy, for example {example}.").format(
+                example=today.strftime("%d-%m-%Y")
+            )
+        )
+        return
+    await _accept_date_known(message, state, day)
+
+
+async def _accept_date_known(message: Message, state: FSMContext, day: date) -> None:
+    data = await state.get_data()
+    incident = data.get("incident_date")
+    if incident and day < date.fromisoformat(incident):
         await message.answer(
             _(
-                "Note: {date} is more than 7 days ago. A formal report must be filed within 7 days "
-                "of the violation becoming known, so this one may be handled as information "
-                "instead. We still accept it."
+                "You cannot have found out before it happened ({date}). Please check the date."
+            ).format(date=show_date(date.fromisoformat(incident)))
+        )
+        await repeat_question(message, state)
+        return
+    today = today_in(regions.zone_of(data.get("province_code")))
+    if not data.get("finding") and reported_late(day, today, data.get("election") or "unknown"):
+        await message.answer(
+            _(
+                "Note: you found out on {date}, more than 7 days ago. A formal report must be "
+                "made within 7 days of finding out, so the office may treat this one as "
+                "information instead. We still accept it."
             ).format(date=show_date(day))
         )
-    await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
+    await advance(message, state, ReportForm.date_known, date_known=day.isoformat())
 
 
 # --- summary: edit and submit -------------------------------------------------------------
@@ -402,7 +489,7 @@ async def submit(
     callback: CallbackQuery,
     state: FSMContext,
     intake: IntakeService,
-    settings: Settings,
+    staff_directory: StaffDirectory,
     i18n: I18n,
 ) -> None:
     message = callback.message
@@ -419,6 +506,14 @@ async def submit(
         await state.update_data(editing=True)
         await ask(message, state, target)
         return
+    found_by = None
+    if data.get("finding"):
+        # Only staff open findings; one removed since they began cannot file it.
+        found_by = callback.from_user.id
+        if await staff_directory.member(found_by) is None:
+            await callback.answer(_("Only staff can record a finding."), show_alert=True)
+            await state.clear()
+            return
     await callback.answer(_("Sending…"))
     code_for_draft = data.get("submission_code")
     if not code_for_draft:
@@ -426,7 +521,11 @@ async def submit(
         await state.update_data(submission_code=code_for_draft)
     try:
         case, _new = await intake.submit(
-            draft, code=code_for_draft, chat_id=message.chat.id, locale=i18n.current_locale
+            draft,
+            code=code_for_draft,
+            chat_id=message.chat.id,
+            locale=i18n.current_locale,
+            found_by=found_by,
         )
     except DATABASE_ERRORS:
         log.exception("report could not be stored", extra={"chat": "redacted"})
@@ -440,24 +539,37 @@ async def submit(
     # The code is shown before the draft is dropped: if showing it fails (or the process
     # dies first), the summary stays and Submit, pressed again, shows the same case's code.
     await message.answer(
-        _(
-            "✅ <b>Your report has been received.</b>\n\n"
-            "Tracking code: {code}\n\n"
-            "Keep this code: with it you can check the status at any time with "
-            "/status {plain_code}. We will also message you here whenever the status changes.\n\n"
-            "What happens next: staff review new reports within {review} days, and a decision "
-            "follows within {decision} days ({extended} days if more information is needed). "
-            "Staff may send you questions through this bot; your identity is not shown to them."
-        ).format(
-            code=code(case.code),
-            plain_code=quote(case.code),
-            review=settings.review_deadline_days,
-            decision=settings.decision_deadline_days,
-            extended=settings.decision_deadline_needs_info_days,
-        )
+        received_text(case, finding=found_by is not None, anonymous=draft.identity != "identified")
     )
     await state.clear()
     await _close_buttons(callback)
+
+
+def received_text(case: Case, *, finding: bool, anonymous: bool) -> str:
+    office = bold(office_name(case.office_code))
+    due = show_local_date(case.deadline_at, zone_of(case.region_code)) if case.deadline_at else "-"
+    if finding:
+        return _(
+            "✅ <b>Finding recorded.</b> Code: {code}\n\nIt is carded in the group of {office}; "
+            "its initial review is due by {date}."
+        ).format(code=code(case.code), office=office, date=due)
+    text = _(
+        "✅ <b>Your report has been received.</b>\n\n"
+        "Tracking code: {code}\n\n"
+        "Keep this code: with it you can check the status at any time with "
+        "/status {plain_code}. We will also message you here at every step.\n\n"
+        "What happens next: {office} checks the formal and material requirements (the "
+        "initial review) by {date}, then registers the report or tells you what is missing. "
+        "After registration the law gives the office a few days to decide; you will be told "
+        "the date. The office may send you questions through this bot; your identity is not "
+        "shown to its staff."
+    ).format(code=code(case.code), plain_code=quote(case.code), office=office, date=due)
+    if anonymous:
+        text += "\n\n" + _(
+            "Your report is anonymous, so it is handled as information: the office may take it "
+            "up as its own finding."
+        )
+    return text
 
 
 # --- anything else while a report is open ----------------------------------------------------
@@ -505,7 +617,9 @@ async def unexpected_input(message: Message, state: FSMContext) -> None:
     current = await state.get_state()
     button_steps = {
         ReportForm.identity.state,
+        ReportForm.party_kind.state,
         ReportForm.province.state,
+        ReportForm.election.state,
         ReportForm.category.state,
         ReportForm.summary.state,
     }

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -22,16 +24,20 @@ from aiogram.utils.i18n import gettext as _
 from bot.dispatch.filters import StaffOnly
 from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import DeskAction
+from bot.flows.finding import begin_finding
 from bot.services.case_queries import INBOX_PAGE, CaseQueries
 from bot.services.desk import Desk
-from bot.services.evidence_intake import suffix_for
-from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES
+from bot.services.elections import KNOWN_ELECTIONS
+from bot.services.evidence_intake import EvidenceIntake, suffix_for
+from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES, Status
 from bot.services.offices import find_office, office_name
+from bot.services.regions import zone_of
 from bot.services.report_fields import clean_text
 from bot.services.staff import StaffDirectory, StaffMember, parse_user_id
+from bot.telegram.files import download_evidence
 from bot.telegram.menus import staff_commands
-from bot.ui.cards import case_detail, case_line, overdue_text, sanction_label
-from bot.ui.labels import status_label
+from bot.ui.cards import case_detail, case_line, overdue_text, staff_name
+from bot.ui.labels import election_label, sanction_label, show_local_date, status_label
 from bot.ui.text import TELEGRAM_TEXT_LIMIT, bold, code, quote, split_for_telegram
 from storage.evidence_store import EvidenceStore
 
@@ -50,6 +56,10 @@ COMMANDS = (
     "recommend",
     "followup",
     "transfer",
+    "extend",
+    "merge",
+    "finding",
+    "election",
     "help",
 )
 # The cheap tests first: most updates are citizens' answers and button presses, which need
@@ -91,9 +101,9 @@ async def staff_help(message: Message, staff: StaffMember) -> None:
     lines += [
         "",
         _(
-            "Statuses: {statuses}. Cards in the staff group have buttons to take, review, "
-            "ask about and reject a case. The citizens' commands (/lapor, /status) work here "
-            "too."
+            "Statuses, in the order of the procedure: {statuses}. Cards in the staff group "
+            "have buttons for a case's next steps. The citizens' commands (/lapor, /status) "
+            "work here too."
         ).format(statuses=", ".join(code(key) for key in STATUSES)),
     ]
     await message.answer("\n".join(lines))
@@ -253,6 +263,8 @@ async def case(
 async def set_status(
     message: Message, command: CommandObject, desk: Desk, staff: StaffMember
 ) -> None:
+    """/setstatus CODE STATUS [note]; for not_registered, /setstatus CODE not_registered
+    REASON [note]. The note is told to the reporter (for completion: what is missing)."""
     parts = _split_args(command, 3)
     if len(parts) < 2:
         await message.answer(
@@ -261,24 +273,143 @@ async def set_status(
             )
         )
         return
-    note = parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None
+    wanted = parts[1].lower()
+    rest = parts[2] if len(parts) > 2 else ""
+    reason = None
+    if wanted == Status.NOT_REGISTERED:
+        reason, _space, rest = rest.partition(" ")
+        reason = reason.lower() or None
+    note = rest.strip()[:TEXT_ARGUMENT_MAX] or None
     moved, previous = await desk.set_status(
-        parts[0], parts[1].lower(), actor_id=staff.user_id, public_note=note, scope=staff.office
+        parts[0],
+        wanted,
+        actor_id=staff.user_id,
+        public_note=note,
+        reason=reason,
+        scope=staff.office,
     )
+    text = _("{code}: {old} → {new}. The reporter will be notified.").format(
+        code=code(moved.code), old=status_label(previous), new=bold(status_label(moved.status))
+    )
+    if moved.status == Status.REGISTERED and moved.register_number:
+        text += "\n" + _("Register number: {number}").format(number=code(moved.register_number))
+    await message.answer(text)
+
+
+@router.message(Command("extend"))
+async def extend(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
+    usage = _("Usage: /extend CODE what more information is needed (told to the reporter)")
+    if (given := await _code_and_text(message, command, usage)) is None:
+        return
+    case = await desk.extend(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
-        _("{code}: {old} → {new}. The reporter will be notified.").format(
-            code=code(moved.code), old=status_label(previous), new=bold(status_label(moved.status))
+        _("{code}: the decision period is extended to {date}.").format(
+            code=code(case.code),
+            date=show_local_date(case.deadline_at, zone_of(case.region_code)),  # type: ignore[arg-type]
         )
     )
 
 
-@router.message(Command("note"))
-async def note(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
-    usage = _("Usage: /note CODE text (internal, never shown to the reporter)")
-    if (given := await _code_and_text(message, command, usage)) is None:
+@router.message(Command("merge"))
+async def merge(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(
+            _(
+                "Usage: /merge CODE INTO_CODE: the case CODE (the same civil servant, the same "
+                "event) is merged into INTO_CODE, which carries on."
+            )
+        )
         return
-    noted = await desk.add_note(*given, actor_id=staff.user_id, scope=staff.office)
-    await message.answer(_("Internal note added to {code}.").format(code=code(noted.code)))
+    merged, survivor = await desk.merge(
+        parts[0], parts[1].strip(), actor_id=staff.user_id, scope=staff.office
+    )
+    await message.answer(
+        _(
+            "{code} is merged into {into}. Its reporter is told and will hear that case's news."
+        ).format(code=code(merged.code), into=code(survivor.code))
+    )
+
+
+@router.message(Command("election"))
+async def election(
+    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+) -> None:
+    parts = _split_args(command, 2)
+    if len(parts) < 2:
+        await message.answer(
+            _("Usage: /election CODE {elections}").format(elections="|".join(KNOWN_ELECTIONS))
+        )
+        return
+    case = await desk.set_election(
+        parts[0], parts[1].strip().lower(), actor_id=staff.user_id, scope=staff.office
+    )
+    await message.answer(
+        _("{code}: {election}, handled by {office}.").format(
+            code=code(case.code),
+            election=election_label(case.election),
+            office=quote(office_name(case.office_code)),
+        )
+    )
+
+
+@router.message(Command("finding"))
+async def finding(
+    message: Message, command: CommandObject, desk: Desk, state: FSMContext, staff: StaffMember
+) -> None:
+    """/finding CODE takes a report up as the office's finding; /finding alone, in a private
+    chat, opens a new finding from the staff member's own supervision."""
+    typed = _arguments(command)
+    if typed:
+        case = await desk.take_up_as_finding(typed, actor_id=staff.user_id, scope=staff.office)
+        await message.answer(
+            _("{code} is now a finding of {office}.").format(
+                code=code(case.code), office=quote(office_name(case.office_code))
+            )
+        )
+        return
+    if message.chat.type != ChatType.PRIVATE:
+        await message.answer(
+            _("Open a new finding in a private chat with me: send /finding there.")
+        )
+        return
+    await begin_finding(message, state)
+
+
+@router.message(Command("note"))
+async def note(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    desk: Desk,
+    evidence_intake: EvidenceIntake,
+    staff: StaffMember,
+) -> None:
+    """An internal note; sent as the caption of a photo or a file, the file is kept with
+    the case as a record of the examination (a statement, minutes, a document)."""
+    usage = _(
+        "Usage: /note CODE text (internal, never shown to the reporter). As the caption of "
+        "a photo or file, the file is kept with the case."
+    )
+    media = message.photo[-1] if message.photo else message.document
+    parts = _split_args(command, 2)
+    if not parts or (len(parts) < 2 and media is None):
+        await message.answer(usage)
+        return
+    evidence = []
+    if media is not None:
+        content = await download_evidence(bot, media.file_id, media.file_size)
+        evidence.append(await evidence_intake.accept(content))
+    text = parts[1][:TEXT_ARGUMENT_MAX] if len(parts) > 1 else ""
+    noted = await desk.add_note(
+        parts[0], text, actor_id=staff.user_id, evidence=evidence, scope=staff.office
+    )
+    answer = (
+        _("Internal note and file added to {code}.")
+        if evidence
+        else _("Internal note added to {code}.")
+    )
+    await message.answer(answer.format(code=code(noted.code)))
 
 
 @router.message(Command("ask"))
@@ -288,7 +419,7 @@ async def ask(message: Message, command: CommandObject, desk: Desk, staff: Staff
         return
     asked = await desk.ask(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
-        _("Question sent to the reporter of {code}; the case now waits for their answer.").format(
+        _("Question sent to the reporter of {code}; their answer will come here.").format(
             code=code(asked.code)
         )
     )
@@ -316,9 +447,10 @@ async def assign(
         await message.answer(_("{who} is not a staff member.").format(who=quote(target[:40])))
         return
     assigned = await desk.assign(parts[0], assignee, actor_id=staff.user_id, scope=staff.office)
+    names = await staff_directory.names([assignee.user_id])
     await message.answer(
         _("{code} is assigned to {who}.").format(
-            code=code(assigned.code), who=code(str(assignee.user_id))
+            code=code(assigned.code), who=staff_name(assignee.user_id, names)
         )
     )
 
@@ -356,7 +488,7 @@ async def recommend(
     case = await desk.record_recommendation(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
         _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
-            code=code(case.code), days=desk.deadlines.follow_up_days
+            code=code(case.code), days=desk.follow_up_days
         )
     )
 

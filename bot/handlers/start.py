@@ -15,7 +15,9 @@ from bot.services.languages import LanguageChoices
 
 router = RouterTemplate(name="start")
 
-LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+# Each language by its own name, as its speakers look for it.
+LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
+LANGUAGE_FLAGS = {"id": "🇮🇩", "en": "🇬🇧"}
 
 
 def _welcome_keyboard() -> InlineKeyboardMarkup:
@@ -73,7 +75,8 @@ async def choose_language(message: Message) -> None:
             inline_keyboard=[
                 [
                     InlineKeyboardButton(
-                        text=name, callback_data=MenuAction(action="lang", value=code).pack()
+                        text=f"{LANGUAGE_FLAGS[code]} {name}",
+                        callback_data=MenuAction(action="lang", value=code).pack(),
                     )
                     for code, name in LANGUAGE_NAMES.items()
                 ]
@@ -95,4 +98,8 @@ async def language_chosen(
     await language_choices.choose(callback.message.chat.id, callback_data.value)
     with i18n.use_locale(callback_data.value):
         await callback.answer()
-        await callback.message.edit_text(_("Language set to English."))
+        await callback.message.edit_text(
+            _("From now on I will write to you in {language}.").format(
+                language=LANGUAGE_NAMES[callback_data.value]
+            )
+        )

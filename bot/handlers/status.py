@@ -8,28 +8,61 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from bot.dispatch.routing import RouterTemplate
+from bot.flows.desk import AnswerAction
 from bot.flows.report import MenuAction
+from bot.outbound.reporter_messages import add_information_keyboard
+from bot.services.lifecycle import OPEN, Status
 from bot.services.lookup import MalformedCode, StatusLookup, StatusView
+from bot.services.offices import office_name
 from bot.services.ratelimit import RateLimiter
 from bot.services.regions import zone_of
-from bot.ui.labels import show_datetime, status_label, status_meaning
+from bot.ui.labels import (
+    deadline_line,
+    not_registered_reason_label,
+    show_datetime,
+    status_label,
+    status_meaning,
+)
 from bot.ui.text import bold, code, quote
 
 router = RouterTemplate(name="status")
 
 
 def render_status(view: StatusView) -> str:
+    zone = zone_of(view.region_code)
     lines = [
         _("📄 Report {code}").format(code=code(view.code)),
         _("Status: {status}").format(status=bold(status_label(view.status))),
-        status_meaning(view.status),
-        _("Last updated: {when}").format(
-            when=show_datetime(view.changed_at, zone_of(view.region_code))
-        ),
+        status_meaning(view.status, office_name(view.office_code)),
     ]
+    if view.register_number:
+        lines.append(_("Register number: {number}").format(number=code(view.register_number)))
+    if view.status == Status.NOT_REGISTERED and view.outcome_reason:
+        lines.append(
+            _("Reason: {reason}").format(reason=not_registered_reason_label(view.outcome_reason))
+        )
     if view.public_note:
-        lines.append(_("Note from the review team: {note}").format(note=quote(view.public_note)))
+        lines.append(
+            _("Note from {office}: {note}").format(
+                office=office_name(view.office_code), note=quote(view.public_note)
+            )
+        )
+    lines.append(_("Last updated: {when}").format(when=show_datetime(view.changed_at, zone)))
+    if view.deadline_at is not None:
+        lines.append(
+            "⏱ " + deadline_line(view.status, view.deadline_at, zone, extended=view.extended)
+        )
+    if view.merged_into is not None:
+        lines += ["", render_status(view.merged_into)]
     return "\n".join(lines)
+
+
+def status_keyboard(view: StatusView) -> InlineKeyboardMarkup | None:
+    """Its reporter may add information while the case (or the one it was merged into) is
+    open."""
+    if view.filed_here and view.carried_on_by.status in OPEN:
+        return add_information_keyboard(view.code)
+    return None
 
 
 async def _answer_status(
@@ -45,7 +78,7 @@ async def _answer_status(
         )
         return
     try:
-        view = await lookup.status(text)
+        view = await lookup.status(text, chat_id=message.chat.id)
     except MalformedCode:
         await message.answer(
             _("That is not a valid tracking code. A code looks like {example}.").format(
@@ -56,7 +89,7 @@ async def _answer_status(
     if view is None:
         await message.answer(_("No report has that code. Please check it and try again."))
         return
-    await message.answer(render_status(view))
+    await message.answer(render_status(view), reply_markup=status_keyboard(view))
 
 
 @router.message(Command("status"))
@@ -86,15 +119,21 @@ async def my_reports(message: Message, lookup: StatusLookup) -> None:
     lines = [bold(_("Your reports"))]
     buttons = []
     for view in views:
-        lines.append(f"• {code(view.code)} — {status_label(view.status)}")
-        buttons.append(
-            [
+        lines.append(f"• {code(view.code)} — {status_label(view.carried_on_by.status)}")
+        row = [
+            InlineKeyboardButton(
+                text=f"{view.code} · {status_label(view.carried_on_by.status)}",
+                callback_data=MenuAction(action="status", value=view.code).pack(),
+            )
+        ]
+        if view.carried_on_by.status in OPEN:
+            row.append(
                 InlineKeyboardButton(
-                    text=f"{view.code} · {status_label(view.status)}",
-                    callback_data=MenuAction(action="status", value=view.code).pack(),
+                    text=_("➕ Add information"),
+                    callback_data=AnswerAction(action="reply", code=view.code).pack(),
                 )
-            ]
-        )
+            )
+        buttons.append(row)
     await message.answer(
         "\n".join(lines), reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons)
     )

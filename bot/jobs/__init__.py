@@ -1,5 +1,6 @@
 """Tasks that run beside the dispatcher: the outbox sender, conversation expiry, cards owed
-to cases, forgetting old webhook updates, the daily reminder. Each loops until cancelled."""
+to cases, completion periods run out, forgetting old webhook updates, the daily reminder.
+Each loops until cancelled."""
 
 from __future__ import annotations
 
@@ -36,6 +37,12 @@ def start_jobs(application: Application) -> None:
             "expire conversations",
         ),
         every(settings.card_sync_seconds, services.desk.stage_missing_cards, "stage missing cards"),
+        # Reports not completed within the completion period are not registered.
+        every(
+            settings.completion_sweep_seconds,
+            services.desk.expire_completions,
+            "expire completion periods",
+        ),
         every(
             3600,
             functools.partial(

@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Settings
 from bot.logs import describe_error
 from bot.services.intake import IntakeService
+from bot.ui.labels import show_duration
 from bot.ui.text import code, quote
 from storage import repositories
 from storage.conversations import SqlStorage
@@ -38,7 +39,11 @@ async def expire_idle_conversations(
         # Submitted, but the confirmation never arrived: the report is filed, not dropped.
         filed = None
         if conversation.submission_code:
-            filed = await intake.filed(conversation.submission_code, chat_id=conversation.chat_id)
+            filed = await intake.filed(
+                conversation.submission_code,
+                chat_id=conversation.chat_id,
+                user_id=conversation.user_id,
+            )
         with i18n.context(), i18n.use_locale(locale or settings.default_locale):
             if filed is not None:
                 text = _(
@@ -47,9 +52,9 @@ async def expire_idle_conversations(
                 ).format(code=code(filed.code), plain_code=quote(filed.code))
             else:
                 text = _(
-                    "Your unfinished report was closed after 24 hours without activity, and "
+                    "Your unfinished report was closed after {duration} without activity, and "
                     "its answers deleted. Send /lapor to start again."
-                )
+                ).format(duration=show_duration(settings.conversation_timeout_seconds))
         try:
             await bot.send_message(conversation.chat_id, text)
         except TelegramAPIError as error:

@@ -20,6 +20,7 @@ from bot.services import staff_feed
 from bot.services.evidence_intake import suffix_for
 from bot.services.offices import office_name
 from bot.services.related import related_cases
+from bot.services.staff import staff_names
 from bot.ui.cards import card_keyboard, case_card
 from bot.ui.text import bold, code, quote
 from storage import repositories
@@ -124,7 +125,8 @@ class StaffBoard:
                 return None
             count = await repositories.evidence_count(session, case.id)  # type: ignore[arg-type]
             related = await related_cases(session, case)
-        text = case_card(case, count, related)
+            names = await staff_names(session, [case.assignee_id] if case.assignee_id else [])
+        text = case_card(case, count, related, names)
         post = CardPost(case.id, text, card_keyboard(case), self._sessions)  # type: ignore[arg-type]
         if case.staff_card_message_id is None or not _card_is_in(case, row.chat_id):
             return post
@@ -150,7 +152,7 @@ class StaffBoard:
             event = await session.get(CaseEvent, row.params["event_id"])
         if case is None or event is None:
             return None
-        header = _("💬 The reporter answered on {code}:").format(code=code(case.code))
+        header = _("💬 Information from the reporter on {code}:").format(code=code(case.code))
         text = f"{header}\n{quote(event.detail)}" if event.detail else header
         return RenderedMessage(text, reply_to=_card_here(case, row.chat_id))
 

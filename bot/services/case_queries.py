@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, or_
@@ -14,9 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
 from bot.services.codes import normalize_code
-from bot.services.lifecycle import OPEN, Deadlines, Status
+from bot.services.lifecycle import DECISION_PENDING, OPEN, REVIEW_PENDING, Status
 from bot.services.offices import RI, covers, in_scope
 from bot.services.related import RelatedCases, related_cases
+from bot.services.staff import staff_names
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
 
@@ -55,18 +56,24 @@ class CaseDetail:
     events: list[CaseEvent]
     failed_notifications: int
     related: RelatedCases
+    # Who acted, by name where known (services/staff.py), for the history and the card.
+    staff_names: dict[int, str] = field(default_factory=dict)
+    merged_into: str | None = None  # the code of the case this one was merged into
+    merged_in: list[str] = field(default_factory=list)  # codes merged into this one
     reporter_name: str | None = None
+    reporter_address: str | None = None
     reporter_phone: str | None = None
 
 
 @dataclass
 class OverdueCases:
     review: list[Case] = field(default_factory=list)
+    completion: list[Case] = field(default_factory=list)
     decision: list[Case] = field(default_factory=list)
     follow_up: list[Case] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.review or self.decision or self.follow_up)
+        return bool(self.review or self.completion or self.decision or self.follow_up)
 
 
 async def case_by_code(session: AsyncSession, code_text: str, prefix: str) -> Case:
@@ -88,11 +95,21 @@ async def reporters_case(session: AsyncSession, code_text: str, prefix: str, cha
     return case
 
 
+async def answerable(session: AsyncSession, own: Case) -> Case:
+    """The case a reporter's answer or addition goes to: their own, or the one it was
+    merged into; CaseClosedForAnswers once that is no longer open."""
+    case = own
+    if own.status == Status.MERGED and own.merged_into_id is not None:
+        case = await session.get(Case, own.merged_into_id) or own
+    if case.status not in OPEN:
+        raise CaseClosedForAnswers(case.status)
+    return case
+
+
 class CaseQueries:
-    def __init__(self, session_factory: SessionFactory, code_prefix: str, deadlines: Deadlines):
+    def __init__(self, session_factory: SessionFactory, code_prefix: str):
         self._sessions = session_factory
         self._prefix = code_prefix
-        self.deadlines = deadlines
 
     async def case(self, code_text: str, *, scope: str = RI) -> Case:
         async with self._sessions() as session:
@@ -124,10 +141,28 @@ class CaseQueries:
             failed = await outbox.failed_for_case(session, case.id)  # type: ignore[arg-type]
             related = await related_cases(session, case)
             detail = CaseDetail(case, list(evidence), list(events), len(failed), related)
+            actors = {event.actor_id for event in events if event.actor == "staff"}
+            if case.assignee_id is not None:
+                actors.add(case.assignee_id)
+            detail.staff_names = await staff_names(session, actors)
+            if case.merged_into_id is not None:
+                survivor = await session.get(Case, case.merged_into_id)
+                detail.merged_into = survivor.code if survivor else None
+            detail.merged_in = list(
+                (
+                    await session.exec(
+                        select(Case.code)
+                        .where(Case.merged_into_id == case.id)
+                        .order_by(col(Case.id))
+                    )
+                ).all()
+            )
             if show_identity:
                 reporter = await session.get(Reporter, case.reporter_id)
                 if reporter is not None and reporter.identity == "identified":
-                    detail.reporter_name, detail.reporter_phone = reporter.name, reporter.phone
+                    detail.reporter_name = reporter.name
+                    detail.reporter_address = reporter.address
+                    detail.reporter_phone = reporter.phone
             return detail
 
     async def reporter_locale(self, code_text: str, *, scope: str = RI) -> str:
@@ -209,65 +244,39 @@ class CaseQueries:
         return ranked[:limit]
 
     async def overdue(self, now: datetime | None = None, *, scope: str = RI) -> OverdueCases:
+        """Open cases past their stage's statutory deadline (services/deadlines.py), and
+        recommendations whose follow-up is overdue."""
         now = now or utcnow()
-        result = OverdueCases()
-        deadlines = self.deadlines
         within = () if (condition := in_scope(scope)) is None else (condition,)
         async with self._sessions() as session:
-            result.review = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            *within,
-                            Case.status == Status.RECEIVED,
-                            col(Case.created_at) < now - timedelta(days=deadlines.review_days),
-                        )
-                        .order_by(col(Case.created_at))
+            late = (
+                await session.exec(
+                    select(Case)
+                    .where(*within, col(Case.deadline_at) < now, col(Case.status).in_(OPEN))
+                    .order_by(col(Case.deadline_at))
+                )
+            ).all()
+            follow_up = (
+                await session.exec(
+                    select(Case)
+                    .where(
+                        *within,
+                        col(Case.follow_up_due_at) < now,
+                        col(Case.followed_up_at).is_(None),
                     )
-                ).all()
-            )
-            decision_open = col(Case.status).in_(OPEN)
-            result.decision = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            *within,
-                            decision_open,
-                            or_(
-                                (col(Case.info_requested).is_(False))
-                                & (
-                                    col(Case.created_at)
-                                    < now - timedelta(days=deadlines.decision_days)
-                                ),
-                                col(Case.created_at)
-                                < now - timedelta(days=deadlines.decision_days_needs_info),
-                            ),
-                        )
-                        .order_by(col(Case.created_at))
-                    )
-                ).all()
-            )
-            result.follow_up = list(
-                (
-                    await session.exec(
-                        select(Case)
-                        .where(
-                            *within,
-                            col(Case.follow_up_due_at) < now,
-                            col(Case.followed_up_at).is_(None),
-                        )
-                        .order_by(col(Case.follow_up_due_at))
-                    )
-                ).all()
-            )
-        return result
+                    .order_by(col(Case.follow_up_due_at))
+                )
+            ).all()
+        return OverdueCases(
+            review=[case for case in late if case.status in REVIEW_PENDING],
+            completion=[case for case in late if case.status == Status.COMPLETION],
+            decision=[case for case in late if case.status in DECISION_PENDING],
+            follow_up=list(follow_up),
+        )
 
     async def answerable_case(self, code_text: str, *, chat_id: int) -> Case:
-        """The case a reporter may answer now: theirs, and still open."""
+        """The case a reporter may add to now: theirs (or the one it was merged into), and
+        still open."""
         async with self._sessions() as session:
-            case = await reporters_case(session, code_text, self._prefix, chat_id)
-        if case.status not in OPEN:
-            raise CaseClosedForAnswers(case.status)
-        return case
+            own = await reporters_case(session, code_text, self._prefix, chat_id)
+            return await answerable(session, own)

@@ -1,7 +1,8 @@
-"""The staff desk: moving cases through their lifecycle, notes, questions, assignment and
-follow-up. Each change commits with its audit event, the reporter's notification and the
-staff card's update (outbox rows) in one transaction. Reading cases is
-services/case_queries.py; the lifecycle's rules are services/lifecycle.py.
+"""The staff desk: moving cases through the procedure (services/lifecycle.py), registering
+them, extending and deciding, merging duplicates, taking reports up as findings, notes,
+questions, assignment, transfer and follow-up. Each change commits with its audit event,
+the reporters' notifications and the staff card's update (outbox rows) in one transaction.
+Reading cases is services/case_queries.py; the periods are services/deadlines.py.
 
 Every change is compare-and-set: it is written only if the case still has the version read
 at its start (or, for a button, the version its card showed), so of two officers acting on
@@ -13,29 +14,39 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
 from bot.services.case_queries import (
-    CaseClosedForAnswers,
     CaseNotFound,
+    answerable,
     case_by_code,
     reporters_case,
 )
+from bot.services.deadlines import completion_deadline, decision_deadline, review_deadline
+from bot.services.elections import KNOWN_ELECTIONS, office_for, regime_of
 from bot.services.intake import EvidenceItem, evidence_row
 from bot.services.lifecycle import (
+    DECISION_PENDING,
+    FINAL,
+    NEEDS_NOTE,
+    NOT_REGISTERED_REASONS,
     OPEN,
     SANCTIONS,
     STATUSES,
-    Deadlines,
     Status,
     TransitionNotAllowed,
     audit,
     can_move,
 )
 from bot.services.offices import RI, covers, is_office
+from bot.services.regions import zone_of
+from bot.services.register import next_number, register_number
 from bot.services.staff import StaffMember
 from bot.services.staff_feed import StaffFeed, cases_owed_a_card
 from storage.db import SessionFactory
@@ -45,6 +56,9 @@ NOTE_MAX = 1000
 # A reporter's answer that meets a staff change of the same case is applied again on top of
 # it (it does not depend on what the reporter saw); this many times at most.
 REPORTER_ATTEMPTS = 3
+# Open, and not yet registered: may still be returned for completion or taken up as a
+# finding.
+BEFORE_REGISTRATION = (Status.RECEIVED, Status.INITIAL_REVIEW, Status.COMPLETION)
 
 
 class CaseChanged(Exception):
@@ -69,15 +83,17 @@ class Desk:
         self,
         session_factory: SessionFactory,
         code_prefix: str,
-        deadlines: Deadlines,
         *,
         staff_feed: StaffFeed,
+        register_format: str,
+        follow_up_days: int = 30,
         on_enqueued: Callable[[], None] = lambda: None,
     ) -> None:
         self._sessions = session_factory
         self._prefix = code_prefix
-        self.deadlines = deadlines
         self._feed = staff_feed
+        self._register_format = register_format
+        self.follow_up_days = follow_up_days
         self._on_enqueued = on_enqueued
 
     async def _current(self, code_text: str) -> Case:
@@ -104,9 +120,12 @@ class Desk:
                 if seen_version is not None and case.version != seen_version:
                     raise CaseChanged(case)
                 yield session, case
-        except StaleDataError:
+        except (StaleDataError, CaseChanged):
+            # Read again outside the rolled-back transaction, which expired what it held.
             raise CaseChanged(await self._current(code_text)) from None
         self._on_enqueued()
+
+    # --- the procedure ------------------------------------------------------------------
 
     async def set_status(
         self,
@@ -115,12 +134,21 @@ class Desk:
         *,
         actor_id: int,
         public_note: str | None = None,
+        reason: str | None = None,
         seen_version: int | None = None,
         scope: str = RI,
     ) -> tuple[Case, str]:
-        """Returns the case and the status it came from."""
+        """Move a case on; returns it and the status it came from. Registration takes a
+        register number; completion needs the missing items (`public_note`), a stop its
+        reason, not registering one of NOT_REGISTERED_REASONS."""
         if to_status not in STATUSES:
             raise DeskError("unknown_status")
+        if to_status == Status.MERGED:
+            raise DeskError("merge_with_command")
+        if to_status in NEEDS_NOTE and not public_note:
+            raise DeskError(f"{to_status}_needs_note")
+        if to_status == Status.NOT_REGISTERED and reason not in NOT_REGISTERED_REASONS:
+            raise DeskError("not_registered_reason")
         async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
             session,
             case,
@@ -128,36 +156,227 @@ class Desk:
             previous = case.status
             if not can_move(previous, to_status):
                 raise TransitionNotAllowed(previous, to_status)
+            if to_status == Status.REGISTERED:
+                await self._register(session, case)
+            if to_status == Status.NOT_REGISTERED:
+                case.outcome_reason = reason
             await self._move(session, case, to_status, actor_id=actor_id, note=public_note)
             await self._feed.card(session, case)
         return case, previous
 
-    async def add_note(self, code_text: str, text: str, *, actor_id: int, scope: str = RI) -> Case:
+    async def _register(self, session: AsyncSession, case: Case) -> None:
+        """Registrasi: the formal requirements are met (Perbawaslu 7/2022 Pasal 15(3)): for
+        a report, a reporter with a name and an address; the election is known (it decides
+        the period); then the office's next number."""
+        if case.election not in KNOWN_ELECTIONS:
+            raise DeskError("election_unknown")
+        if case.kind == "report":
+            reporter = await session.get(Reporter, case.reporter_id)
+            if reporter is None or not (reporter.name and reporter.address):
+                raise DeskError("formal_requirements")
+        now = utcnow()
+        local_day = now.astimezone(zone_of(case.region_code)).date()
+        number = await next_number(session, case.office_code, local_day.year, case.kind)
+        case.register_number = register_number(
+            self._register_format,
+            number=number,
+            kind=case.kind,
+            election=case.election,
+            office_code=case.office_code,
+            on=local_day,
+        )
+        case.registered_at = now
+
+    async def extend(self, code_text: str, reason: str, *, actor_id: int, scope: str = RI) -> Case:
+        """More information is needed: the decision period runs on by the extension the
+        law allows (UU 7/2017 Pasal 454(8); UU 1/2015 Pasal 134(6)), once."""
+        async with self._changing(code_text, scope=scope) as (session, case):
+            if case.status not in DECISION_PENDING:
+                raise DeskError("extend_not_pending")
+            if case.extended:
+                raise DeskError("already_extended")
+            case.extended = True
+            case.deadline_at = decision_deadline(
+                case.registered_at,  # type: ignore[arg-type]
+                case.election,
+                zone_of(case.region_code),
+                extended=True,
+            )
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="extended", detail=reason)
+            await self._notify_reporters(session, case, "extended", {"note": reason})
+            await self._feed.card(session, case)
+        return case
+
+    async def set_election(
+        self, code_text: str, election: str, *, actor_id: int, scope: str = RI
+    ) -> Case:
+        """Staff say which election a case concerns (the reporter may not have known). A
+        governor's election belongs to the province's office: the case moves there."""
+        if election not in KNOWN_ELECTIONS:
+            raise DeskError("unknown_election")
+        async with self._changing(code_text, scope=scope) as (session, case):
+            if case.registered_at is not None and case.election != election:
+                raise DeskError("election_after_registration")
+            previous = case.election
+            case.election = election
+            if case.status in (Status.RECEIVED, Status.INITIAL_REVIEW):
+                case.deadline_at = review_deadline(
+                    case.created_at, election, zone_of(case.region_code)
+                )
+            session.add(case)
+            audit(
+                session,
+                case.id,
+                actor_id=actor_id,
+                action="election",
+                detail=f"{previous} -> {election}",
+            )
+            # A governor's election is the province's business: a case routed by its old
+            # election goes where the new one belongs, even from a regency's desk that will
+            # no longer see it. One transferred by hand stays where it was sent.
+            wanted_office = office_for(election, case.region_code)
+            routed = case.office_code == office_for(previous, case.region_code)
+            if routed and wanted_office != case.office_code:
+                await self._move_office(
+                    session, case, wanted_office, actor_id=actor_id, reason=None
+                )
+            await self._feed.card(session, case)
+        return case
+
+    async def merge(
+        self, code_text: str, into_text: str, *, actor_id: int, scope: str = RI
+    ) -> tuple[Case, Case]:
+        """A duplicate (the same civil servant, the same event) is merged into the case that
+        carries on: its status becomes merged, its reporter is told and from then on hears
+        the surviving case's news; statistics count the event once. Returns both."""
+        async with self._changing(code_text, scope=scope) as (session, case):
+            survivor = await self._case_in_scope(session, into_text, scope)
+            if survivor.id == case.id:
+                raise DeskError("merge_same")
+            if case.status not in OPEN:
+                raise DeskError("merge_closed")
+            if survivor.status in FINAL:
+                raise DeskError("merge_into_closed")
+            # Cases merged into this one follow it into the survivor.
+            await session.exec(
+                update(Case)
+                .where(col(Case.merged_into_id) == case.id)
+                .values(merged_into_id=survivor.id, version=Case.version + 1)
+            )  # type: ignore[call-overload]
+            case.merged_into_id = survivor.id
+            await self._move(session, case, Status.MERGED, actor_id=actor_id, notify=False)
+            audit(session, survivor.id, actor_id=actor_id, action="merged_in", detail=case.code)
+            await self._notify_reporters(
+                session, case, "merged", {"into": survivor.code, "office": survivor.office_code}
+            )
+            await self._feed.card(session, case)
+            await self._feed.card(session, survivor)
+        return case, survivor
+
+    async def take_up_as_finding(
+        self, code_text: str, *, actor_id: int, seen_version: int | None = None, scope: str = RI
+    ) -> Case:
+        """An anonymous report (or one that cannot be registered as a report) taken up as
+        the office's own finding (temuan): numbered as a finding, registered without a
+        reporter's formal requirements. Its informant is told once and keeps hearing the
+        status, as anyone holding the code may check it."""
+        async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
+            session,
+            case,
+        ):
+            if case.kind == "finding":
+                raise DeskError("already_finding")
+            if case.status not in BEFORE_REGISTRATION:
+                raise DeskError("finding_after_registration")
+            case.kind = "finding"
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="finding")
+            if case.status == Status.COMPLETION:
+                await self._move(
+                    session, case, Status.INITIAL_REVIEW, actor_id=actor_id, notify=False
+                )
+            await self._notify_reporters(session, case, "taken_up", {"office": case.office_code})
+            await self._feed.card(session, case)
+        return case
+
+    async def expire_completions(self, now: datetime | None = None) -> list[str]:
+        """Reports returned for completion and not completed in time are not registered
+        (the reporter is told); returns their codes."""
+        now = now or utcnow()
+        async with self._sessions() as session:
+            due = (
+                await session.exec(
+                    select(Case.code).where(
+                        Case.status == Status.COMPLETION, col(Case.deadline_at) < now
+                    )
+                )
+            ).all()
+        expired = []
+        for case_code in due:
+            try:
+                async with self._changing(case_code) as (session, case):
+                    if case.status != Status.COMPLETION:
+                        continue  # completed meanwhile
+                    case.outcome_reason = "not_completed"
+                    await self._move(
+                        session, case, Status.NOT_REGISTERED, actor_id=None, actor="system"
+                    )
+                    await self._feed.card(session, case)
+                expired.append(case_code)
+            except CaseChanged:
+                continue  # the reporter or an officer got there first
+        return expired
+
+    # --- notes, questions, answers -------------------------------------------------------
+
+    async def add_note(
+        self,
+        code_text: str,
+        text: str,
+        *,
+        actor_id: int,
+        evidence: Sequence[EvidenceItem] = (),
+        scope: str = RI,
+    ) -> Case:
+        """An internal note; with files, a record of the examination (a statement, a
+        document), kept as the case's evidence."""
         async with self._sessions() as session, session.begin():
             case = await self._case_in_scope(session, code_text, scope)
-            audit(session, case.id, actor_id=actor_id, action="note", detail=text[:NOTE_MAX])  # type: ignore[arg-type]
+            for item in evidence:
+                row = evidence_row(item, case.id)  # type: ignore[arg-type]
+                row.source = "staff"
+                session.add(row)
+            detail = text[:NOTE_MAX] if text else None
+            audit(session, case.id, actor_id=actor_id, action="note", detail=detail)
+            if evidence:
+                audit(
+                    session,
+                    case.id,
+                    actor_id=actor_id,
+                    action="staff_files",
+                    detail=str(len(evidence)),
+                )
         return case
 
     async def ask(self, code_text: str, question: str, *, actor_id: int, scope: str = RI) -> Case:
-        """Relay a question to the reporter; the case waits on them (needs_info)."""
+        """Relay a question to the reporter (their answer comes back under the code)."""
         async with self._changing(code_text, scope=scope) as (session, case):
             reporter = await session.get(Reporter, case.reporter_id)
             if reporter is None or reporter.chat_id is None:
                 raise DeskError("reporter_unreachable")
+            if case.status not in OPEN:
+                raise DeskError("ask_closed")
             if case.status == Status.RECEIVED:
-                await self._move(session, case, Status.IN_REVIEW, actor_id=actor_id, notify=False)
-            if case.status not in (Status.IN_REVIEW, Status.NEEDS_INFO):
-                raise TransitionNotAllowed(case.status, Status.NEEDS_INFO)
-            if case.status == Status.IN_REVIEW:
-                await self._move(session, case, Status.NEEDS_INFO, actor_id=actor_id, notify=False)
-            case.info_requested = True
-            session.add(case)
+                await self._move(
+                    session, case, Status.INITIAL_REVIEW, actor_id=actor_id, notify=False
+                )
             audit(session, case.id, actor_id=actor_id, action="question", detail=question)  # type: ignore[arg-type]
             outbox.enqueue(
                 session,
                 chat_id=reporter.chat_id,
                 kind="question",
-                params={"code": case.code, "question": question},
+                params={"code": case.code, "question": question, "office": case.office_code},
                 locale=reporter.locale,
                 case_id=case.id,
             )
@@ -172,9 +391,10 @@ class Desk:
         text: str | None,
         evidence: Sequence[EvidenceItem],
     ) -> Case:
-        """The reporter's answer to a question: attached to the case, which goes back to
-        review if it was waiting on them, and relayed to the staff chat. Only the case's own
-        reporter may answer, and only while the case is open."""
+        """A reporter's answer or addition: attached to their case (or, once it was merged,
+        to the case it was merged into), which goes back to initial review if it waited for
+        completion, and relayed to the office's group. Only the case's own reporter may
+        add to it, and only while it is open."""
         for attempt in range(1, REPORTER_ATTEMPTS + 1):
             try:
                 return await self._record_answer(code_text, chat_id, text, evidence)
@@ -188,9 +408,8 @@ class Desk:
     ) -> Case:
         try:
             async with self._sessions() as session, session.begin():
-                case = await reporters_case(session, code_text, self._prefix, chat_id)
-                if case.status not in OPEN:
-                    raise CaseClosedForAnswers(case.status)
+                own = await reporters_case(session, code_text, self._prefix, chat_id)
+                case = await answerable(session, own)
                 rows = []
                 for item in evidence:
                     row = evidence_row(item, case.id)  # type: ignore[arg-type]
@@ -205,8 +424,19 @@ class Desk:
                     action="answer",
                     detail=text or None,
                 )
-                if case.status == Status.NEEDS_INFO:
-                    await self._move(session, case, Status.IN_REVIEW, actor_id=None, notify=False)
+                if rows:
+                    audit(
+                        session,
+                        case.id,
+                        actor="reporter",
+                        actor_id=None,
+                        action="answer_files",
+                        detail=str(len(rows)),
+                    )
+                if case.status == Status.COMPLETION:
+                    await self._move(
+                        session, case, Status.INITIAL_REVIEW, actor_id=None, actor="reporter"
+                    )
                 await session.flush()
                 await self._feed.answer(
                     session,
@@ -219,6 +449,8 @@ class Desk:
             raise CaseChanged(await self._current(code_text)) from None
         self._on_enqueued()
         return case
+
+    # --- who handles it -----------------------------------------------------------------
 
     async def assign(
         self,
@@ -236,8 +468,7 @@ class Desk:
         ):
             if not covers(assignee.office, case.office_code):
                 raise DeskError("assignee_outside_office")
-            assignee_id = assignee.user_id
-            self._assign(session, case, assignee_id, actor_id=actor_id)
+            self._assign(session, case, assignee.user_id, actor_id=actor_id)
             await self._feed.card(session, case)
         return case
 
@@ -249,14 +480,16 @@ class Desk:
         seen_version: int | None = None,
         scope: str = RI,
     ) -> Case:
-        """Assign to oneself and start the review if the case is new."""
+        """Assign to oneself and start the initial review if the case is new."""
         async with self._changing(code_text, scope=scope, seen_version=seen_version) as (
             session,
             case,
         ):
+            if case.status in FINAL:
+                raise DeskError("take_closed")
             self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == Status.RECEIVED:
-                await self._move(session, case, Status.IN_REVIEW, actor_id=actor_id)
+                await self._move(session, case, Status.INITIAL_REVIEW, actor_id=actor_id)
             await self._feed.card(session, case)
         return case
 
@@ -273,6 +506,52 @@ class Desk:
             detail=f"{previous or '-'} -> {assignee_id}",
         )
 
+    async def transfer(
+        self,
+        code_text: str,
+        to_office: str,
+        reason: str,
+        *,
+        actor_id: int,
+        scope: str = RI,
+    ) -> tuple[Case, str]:
+        """Pelimpahan (Perbawaslu 7/2022 Pasal 20): the case moves to another office (up,
+        down or sideways) with a reason; the history records it, the old card says where it
+        went, the new office's group gets the card, and the reporter is told which office
+        now handles it. Returns the case and the office it came from."""
+        if not is_office(to_office):
+            raise DeskError("unknown_office")
+        async with self._changing(code_text, scope=scope) as (session, case):
+            previous = case.office_code
+            if to_office == previous:
+                raise DeskError("same_office")
+            await self._move_office(session, case, to_office, actor_id=actor_id, reason=reason)
+            await self._feed.card(session, case)
+        return case, previous
+
+    async def _move_office(
+        self,
+        session: AsyncSession,
+        case: Case,
+        to_office: str,
+        *,
+        actor_id: int,
+        reason: str | None,
+    ) -> None:
+        previous = case.office_code
+        new_chat = await self._feed.offices.group_for(to_office)
+        if case.card_chat_id != new_chat:
+            self._feed.card_moved(session, case)
+            case.staff_card_message_id, case.card_chat_id = None, None
+        case.office_code = to_office
+        case.assignee_id = None  # the new office decides who handles it
+        session.add(case)
+        detail = f"{previous} -> {to_office}" + (f": {reason}" if reason else "")
+        audit(session, case.id, actor_id=actor_id, action="transfer", detail=detail)
+        await self._notify_reporters(session, case, "transferred", {"office": to_office})
+
+    # --- after the decision ---------------------------------------------------------------
+
     async def record_recommendation(
         self,
         code_text: str,
@@ -282,15 +561,21 @@ class Desk:
         now: datetime | None = None,
         scope: str = RI,
     ) -> Case:
+        """An established violation is forwarded, with the office's recommendation, to the
+        authority that sanctions it (UU 7/2017 Pasal 455(1)(c)): the case moves to forwarded
+        and the follow-up falls due."""
         now = now or utcnow()
         async with self._changing(code_text, scope=scope) as (session, case):
-            if case.status != Status.PROVEN:
-                raise DeskError("not_proven")
+            if case.status not in (Status.ESTABLISHED, Status.FORWARDED):
+                raise DeskError("not_established")
             case.recommendation_to = recipient
             case.recommendation_sent_at = now
-            case.follow_up_due_at = now + timedelta(days=self.deadlines.follow_up_days)
+            case.follow_up_due_at = now + timedelta(days=self.follow_up_days)
             session.add(case)
             audit(session, case.id, actor_id=actor_id, action="recommendation", detail=recipient)  # type: ignore[arg-type]
+            if case.status == Status.ESTABLISHED:
+                await self._move(session, case, Status.FORWARDED, actor_id=actor_id, note=recipient)
+            await self._feed.card(session, case)
         return case
 
     async def record_follow_up(
@@ -319,51 +604,7 @@ class Desk:
             )
         return case
 
-    async def transfer(
-        self,
-        code_text: str,
-        to_office: str,
-        reason: str,
-        *,
-        actor_id: int,
-        scope: str = RI,
-    ) -> tuple[Case, str]:
-        """Pelimpahan: the case moves to another office (up, down or sideways) with a reason;
-        the history records it, the old card says where it went, the new office's group
-        gets the card, and the reporter is told which office now handles it. Returns the
-        case and the office it came from."""
-        if not is_office(to_office):
-            raise DeskError("unknown_office")
-        async with self._changing(code_text, scope=scope) as (session, case):
-            previous = case.office_code
-            if to_office == previous:
-                raise DeskError("same_office")
-            new_chat = await self._feed.offices.group_for(to_office)
-            if case.card_chat_id != new_chat:
-                self._feed.card_moved(session, case)
-                case.staff_card_message_id, case.card_chat_id = None, None
-            case.office_code = to_office
-            case.assignee_id = None  # the new office decides who handles it
-            session.add(case)
-            audit(
-                session,
-                case.id,
-                actor_id=actor_id,
-                action="transfer",
-                detail=f"{previous} -> {to_office}: {reason}",
-            )
-            reporter = await session.get(Reporter, case.reporter_id)
-            if reporter is not None and reporter.chat_id is not None:
-                outbox.enqueue(
-                    session,
-                    chat_id=reporter.chat_id,
-                    kind="transferred",
-                    params={"code": case.code, "office": to_office},
-                    locale=reporter.locale,
-                    case_id=case.id,
-                )
-            await self._feed.card(session, case)
-        return case, previous
+    # --- the staff group -----------------------------------------------------------------
 
     async def refresh_card(self, case_id: int) -> None:
         """Stage the card again (a stale button was pressed: show the case as it is)."""
@@ -403,33 +644,82 @@ class Desk:
         actor_id: int | None,
         note: str | None = None,
         notify: bool = True,
+        actor: str = "staff",
     ) -> None:
         previous = case.status
+        now = utcnow()
         case.status = to_status
-        case.status_changed_at = utcnow()
-        if to_status == Status.PROVEN:
-            case.proven_at = case.status_changed_at
+        case.status_changed_at = now
         case.public_note = note
+        case.deadline_at = self._stage_deadline(case, previous, now)
+        if to_status == Status.ESTABLISHED and case.proven_at is None:
+            case.proven_at = now
         session.add(case)
         audit(
             session,
             case.id,  # type: ignore[arg-type]
-            actor="staff" if actor_id is not None else "reporter",
+            actor=actor,
             actor_id=actor_id,
             action="status",
             from_status=previous,
             to_status=to_status,
             detail=note,
         )
-        if not notify:
-            return
-        reporter = await session.get(Reporter, case.reporter_id)
-        if reporter is not None and reporter.chat_id is not None:
+        if notify:
+            await self._notify_reporters(
+                session, case, "status_changed", {"note": note, "reason": case.outcome_reason}
+            )
+
+    @staticmethod
+    def _stage_deadline(case: Case, previous: str, now: datetime) -> datetime | None:
+        """The end of the stage the case enters: the initial review keeps the one counted
+        from receipt (a completed report gets a fresh one), completion and registration
+        start their own, the examination keeps the decision's; decided cases have none."""
+        zone = zone_of(case.region_code)
+        status = case.status
+        if status == Status.INITIAL_REVIEW:
+            if previous == Status.COMPLETION or case.deadline_at is None:
+                return review_deadline(now, case.election, zone)
+            return case.deadline_at
+        if status == Status.COMPLETION:
+            return completion_deadline(now, case.election, zone)
+        if status == Status.REGISTERED:
+            return decision_deadline(now, case.election, zone)
+        if status == Status.EXAMINATION:
+            return case.deadline_at
+        if status == Status.RECEIVED:
+            return case.deadline_at
+        return None
+
+    async def _notify_reporters(
+        self, session: AsyncSession, case: Case, kind: str, extra: dict[str, Any]
+    ) -> None:
+        """Tell the case's reporter, and the reporters of the cases merged into it, each
+        under their own code."""
+        params = {
+            "case": case.code,
+            "status": case.status,
+            "office": case.office_code,
+            "region": case.region_code,
+            "deadline": case.deadline_at.isoformat() if case.deadline_at else None,
+            "register_number": case.register_number,
+            "regime": regime_of(case.election),
+            **extra,
+        }
+        listeners = [(case.id, case.code, case.reporter_id)]
+        merged = await session.exec(
+            select(Case.id, Case.code, Case.reporter_id).where(Case.merged_into_id == case.id)
+        )
+        listeners += list(merged.all())
+        for own_id, own_code, reporter_id in listeners:
+            reporter = await session.get(Reporter, reporter_id)
+            if reporter is None or reporter.chat_id is None:
+                continue
             outbox.enqueue(
                 session,
                 chat_id=reporter.chat_id,
-                kind="status_changed",
-                params={"code": case.code, "status": to_status, "note": note},
+                kind=kind,
+                params={**params, "code": own_code},
                 locale=reporter.locale,
-                case_id=case.id,
+                case_id=own_id,
             )

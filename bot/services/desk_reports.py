@@ -26,8 +26,7 @@ class DeskReports:
         *,
         fmt: Literal["xlsx", "csv"],
         columns: dict[str, str],
-        status_labels: dict[str, str],
-        category_labels: dict[str, str],
+        labels: dict[str, dict[str, str]],
         actor_id: int,
         scope: str = RI,
     ) -> bytes:
@@ -36,8 +35,7 @@ class DeskReports:
                 session,
                 fmt=fmt,
                 columns=columns,
-                status_labels=status_labels,
-                category_labels=category_labels,
+                labels=labels,
                 scope=scope,
             )
             audit(session, None, actor_id=actor_id, action="export", detail=f"{fmt} {scope}")

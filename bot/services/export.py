@@ -1,8 +1,8 @@
 """Spreadsheet export of cases for admins (XLSX or CSV).
 
 Never carries reporter identity: the query selects the case columns below by name, so the
-reporter's name, phone, chat id and even reporter_id cannot reach the file, whatever is
-added to the tables later.
+reporter's name, address, phone, chat id and even reporter_id cannot reach the file,
+whatever is added to the tables later.
 """
 
 from __future__ import annotations
@@ -15,20 +15,27 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Select, String, Subquery, cast, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import regions
 from bot.services.dates import WIB
 from bot.services.offices import RI, in_scope, office_name
-from storage.models import Case, Evidence
+from storage.models import Case, Evidence, StaffName
 
 # Canonical column order of every export; callers give a translated header for each key.
 EXPORT_COLUMNS: tuple[str, ...] = (
     "code",
+    "kind",
+    "register_number",
     "status",
+    "outcome_reason",
+    "merged_into",
+    "election",
     "category",
+    "party_kind",
     "asn_name",
     "asn_position",
     "asn_nip",
@@ -37,18 +44,31 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "regency",
     "office",
     "incident_date",
+    "date_known",
     "place",
     "place_url",
     "description",
     "witnesses",
     "evidence_count",
     "created_at",
+    "registered_at",
+    "deadline_at",
     "status_changed_at",
-    "assignee_id",
+    "assignee",
     "recommendation_to",
     "recommendation_sent_at",
     "sanction",
     "followed_up_at",
+)
+# Columns holding a stable key, written as the label the caller gives for it.
+LABELLED_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "status",
+    "outcome_reason",
+    "election",
+    "category",
+    "party_kind",
+    "sanction",
 )
 # Rows fetched from the database per round trip while streaming.
 BATCH = 1000
@@ -70,11 +90,18 @@ def _evidence_counts() -> Subquery:
 
 def _query() -> Select[Any]:
     counts = _evidence_counts()
+    survivor = aliased(Case)
     # Every exported value by key; reporter_id is deliberately absent.
     selected: dict[str, ColumnElement[Any]] = {
         "code": col(Case.code),
+        "kind": col(Case.kind),
+        "register_number": col(Case.register_number),
         "status": col(Case.status),
+        "outcome_reason": col(Case.outcome_reason),
+        "merged_into": col(survivor.code),
+        "election": col(Case.election),
         "category": col(Case.category),
+        "party_kind": col(Case.party_kind),
         "asn_name": col(Case.asn_name),
         "asn_position": col(Case.asn_position),
         "asn_nip": col(Case.asn_nip),
@@ -83,14 +110,18 @@ def _query() -> Select[Any]:
         "regency": col(Case.region_code),
         "office": col(Case.office_code),
         "incident_date": col(Case.incident_date),
+        "date_known": col(Case.date_known),
         "place": col(Case.place),
         "place_url": col(Case.place_url),
         "description": col(Case.description),
         "witnesses": col(Case.witnesses),
         "evidence_count": func.coalesce(counts.c.files, 0),
         "created_at": col(Case.created_at),
+        "registered_at": col(Case.registered_at),
+        "deadline_at": col(Case.deadline_at),
         "status_changed_at": col(Case.status_changed_at),
-        "assignee_id": col(Case.assignee_id),
+        # A staff member by name where known (services/staff.py), else by Telegram id.
+        "assignee": func.coalesce(col(StaffName.name), cast(col(Case.assignee_id), String)),
         "recommendation_to": col(Case.recommendation_to),
         "recommendation_sent_at": col(Case.recommendation_sent_at),
         "sanction": col(Case.sanction),
@@ -100,6 +131,8 @@ def _query() -> Select[Any]:
         select(*(selected[key].label(key) for key in EXPORT_COLUMNS))
         .select_from(Case)
         .outerjoin(counts, counts.c.case_id == col(Case.id))
+        .outerjoin(survivor, col(survivor.id) == col(Case.merged_into_id))
+        .outerjoin(StaffName, col(StaffName.user_id) == col(Case.assignee_id))
         # The id breaks ties between cases filed in the same instant, so order is stable.
         .order_by(col(Case.created_at), col(Case.id))
     )
@@ -124,19 +157,17 @@ def _wib(value: datetime) -> datetime:
     return value.astimezone(WIB).replace(tzinfo=None)
 
 
-_STATUS = EXPORT_COLUMNS.index("status")
-_CATEGORY = EXPORT_COLUMNS.index("category")
+_LABELLED = [(EXPORT_COLUMNS.index(key), key) for key in LABELLED_COLUMNS]
 _REGENCY = EXPORT_COLUMNS.index("regency")
 _OFFICE = EXPORT_COLUMNS.index("office")
 
 
-def _cells(
-    record: Sequence[Any], status_labels: dict[str, str], category_labels: dict[str, str]
-) -> list[Any]:
+def _cells(record: Sequence[Any], labels: dict[str, dict[str, str]]) -> list[Any]:
     """One case as cell values: str, int, date, naive WIB datetime or None."""
     row = list(record)
-    row[_STATUS] = status_labels.get(row[_STATUS], row[_STATUS])
-    row[_CATEGORY] = category_labels.get(row[_CATEGORY], row[_CATEGORY])
+    for index, key in _LABELLED:
+        if row[index] is not None:
+            row[index] = labels[key].get(row[index], row[index])
     regency = regions.regency(row[_REGENCY])
     row[_REGENCY] = regency.name if regency is not None else None
     row[_OFFICE] = office_name(row[_OFFICE])
@@ -217,20 +248,22 @@ async def export_cases(
     *,
     fmt: Literal["xlsx", "csv"],
     columns: dict[str, str],
-    status_labels: dict[str, str],
-    category_labels: dict[str, str],
+    labels: dict[str, dict[str, str]],
     scope: str = RI,
 ) -> bytes:
     """The cases of office `scope` and those below it (all for RI), oldest first, one row
     each, columns in EXPORT_COLUMNS order with the headers `columns` gives (it must name
-    exactly those keys). Times are converted to WIB and written without a zone. Status and
-    category appear as the given labels, the regency/city and the office by their names.
+    exactly those keys). Times are converted to WIB and written without a zone. The
+    LABELLED_COLUMNS appear as the labels `labels` gives for their keys, the regency/city
+    and the office by their names.
 
     Rows are streamed from the database BATCH at a time, and each batch is formatted in a
     worker thread: a large export neither holds every case in memory nor stalls the event
     loop the bot's other chats run on.
     """
     headers = _headers(columns)
+    if missing := [key for key in LABELLED_COLUMNS if key not in labels]:
+        raise ValueError(f"export labels missing for {missing}")
     if fmt == "csv":
         sheet: _CsvSheet | _XlsxSheet = _CsvSheet(headers)
     elif fmt == "xlsx":
@@ -240,7 +273,7 @@ async def export_cases(
 
     def write(batch: Sequence[Sequence[Any]]) -> None:
         for record in batch:
-            sheet.append(_cells(record, status_labels, category_labels))
+            sheet.append(_cells(record, labels))
 
     query = _query()
     if (within := in_scope(scope)) is not None:

@@ -13,17 +13,21 @@ from sqlalchemy.exc import IntegrityError
 from bot.services import regions
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.codes import generate_code
-from bot.services.offices import natural_office
+from bot.services.deadlines import review_deadline
+from bot.services.elections import ELECTIONS, Election, office_for
+from bot.services.lifecycle import PARTY_KINDS
 from bot.services.related import link_related
 from bot.services.report_fields import agency_key
 from bot.services.staff_feed import StaffFeed
 from storage import repositories
 from storage.db import SessionFactory
-from storage.models import Case, CaseEvent, Evidence, Reporter
+from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
 
 log = logging.getLogger(__name__)
 
 IDENTITIES = ("anonymous", "identified")
+# A staff member's finding: no reporter, no one to notify.
+FINDING_IDENTITY = "finding"
 _CODE_ATTEMPTS = 5
 
 
@@ -60,7 +64,13 @@ class ReportDraft:
     incident_date: date
     description: str
     reporter_name: str | None = None
+    reporter_address: str | None = None
     reporter_phone: str | None = None
+    # "report" from a citizen; "finding" opened by staff from their own supervision.
+    kind: str = "report"
+    election: str = "unknown"
+    party_kind: str = "asn"
+    date_known: date | None = None
     asn_position: str | None = None
     asn_nip: str | None = None
     place: str | None = None
@@ -96,7 +106,9 @@ class ReportDraft:
         ]
         missing = [name for name in required if not data.get(name)]
         if data.get("identity") == "identified":
-            missing += [name for name in ("reporter_name", "reporter_phone") if not data.get(name)]
+            missing += [
+                name for name in ("reporter_name", "reporter_address") if not data.get(name)
+            ]
         if not data.get("place") and not data.get("place_url"):
             missing.append("place")
         if missing:
@@ -105,6 +117,12 @@ class ReportDraft:
             raise DraftIncomplete(
                 ["identity" if data["identity"] not in IDENTITIES else "category"]
             )
+        # Drafts begun before these were asked: an unknown election, an ASN, known the day
+        # it happened.
+        election = data.get("election") or Election.UNKNOWN
+        party_kind = data.get("party_kind") or "asn"
+        if election not in ELECTIONS or party_kind not in PARTY_KINDS:
+            raise DraftIncomplete(["election" if election not in ELECTIONS else "party_kind"])
         # Drafts begun before regions had codes name their province only.
         province = regions.province(data.get("province_code")) or regions.province_by_name(
             data["province"]
@@ -118,7 +136,12 @@ class ReportDraft:
         return cls(
             identity=data["identity"],
             reporter_name=data.get("reporter_name") if identified else None,
+            reporter_address=data.get("reporter_address") if identified else None,
             reporter_phone=data.get("reporter_phone") if identified else None,
+            kind="finding" if data.get("finding") else "report",
+            election=election,
+            party_kind=party_kind,
+            date_known=date.fromisoformat(data["date_known"]) if data.get("date_known") else None,
             asn_name=data["asn_name"],
             asn_position=data.get("asn_position"),
             asn_nip=data.get("asn_nip"),
@@ -154,7 +177,13 @@ class IntakeService:
         return generate_code(self._code_prefix)
 
     async def submit(
-        self, draft: ReportDraft, *, code: str, chat_id: int, locale: str
+        self,
+        draft: ReportDraft,
+        *,
+        code: str,
+        chat_id: int,
+        locale: str,
+        found_by: int | None = None,
     ) -> tuple[Case, bool]:
         """Store the case, its evidence and its first event in one transaction; returns the
         case and whether it is new. Returns only after the commit, so a code shown to the
@@ -163,17 +192,29 @@ class IntakeService:
         `code` is drawn once per draft and kept with it (`new_code`), which makes submitting
         idempotent: if the process died after the commit but before the reporter saw their
         code, pressing Submit again returns the case already stored instead of a second one.
+
+        A finding (`found_by`, the staff member who opened it) keeps no chat: there is no
+        reporter to notify, and the chat it was typed in is a staff member's.
         """
         for _attempt in range(_CODE_ATTEMPTS):
             try:
                 async with self._sessions() as session, session.begin():
+                    reporter = (
+                        Reporter(chat_id=None, identity=FINDING_IDENTITY, locale=locale)
+                        if found_by is not None
+                        else _reporter_from(draft, chat_id, locale)
+                    )
                     case = await repositories.insert_case(
                         session,
-                        reporter=_reporter_from(draft, chat_id, locale),
+                        reporter=reporter,
                         case=_case_from(draft, code),
                         evidence=[evidence_row(item, 0) for item in draft.evidence],
                         event=CaseEvent(
-                            case_id=0, actor="reporter", action="submitted", to_status="received"
+                            case_id=0,
+                            actor="reporter" if found_by is None else "staff",
+                            actor_id=found_by,
+                            action="submitted" if found_by is None else "finding_opened",
+                            to_status="received",
                         ),
                     )
                     evidence = await repositories.evidence_of_case(session, case.id)  # type: ignore[arg-type]
@@ -192,7 +233,9 @@ class IntakeService:
                 async with self._sessions() as session:
                     earlier = await repositories.case_by_code(session, code)
                     filed_from = await repositories.reporter_chat(session, earlier)
-                if earlier is not None and filed_from == chat_id:
+                    opener = await repositories.finding_opener(session, earlier)
+                ours = opener == found_by if found_by is not None else filed_from == chat_id
+                if earlier is not None and ours:
                     log.info("submission repeated", extra={"case": earlier.code})
                     return earlier, False
                 # 40 random bits make a collision very unlikely, but the unique index decides.
@@ -200,14 +243,20 @@ class IntakeService:
                 code = self.new_code()
         raise RuntimeError("could not draw an unused tracking code")
 
-    async def filed(self, code: str, *, chat_id: int) -> Case | None:
-        """The case stored under a draft's code, if this chat filed it: a submission whose
-        confirmation never arrived (Telegram failed, or the process died in flight) is
-        still a filed report, and must not be called cancelled or expired."""
+    async def filed(self, code: str, *, chat_id: int, user_id: int | None = None) -> Case | None:
+        """The case stored under a draft's code, if this chat filed it (or, for a finding,
+        this staff member opened it): a submission whose confirmation never arrived
+        (Telegram failed, or the process died in flight) is still a filed report, and must
+        not be called cancelled or expired."""
         async with self._sessions() as session:
             case = await repositories.case_by_code(session, code)
             filed_from = await repositories.reporter_chat(session, case)
-        return case if case is not None and filed_from == chat_id else None
+            opener = await repositories.finding_opener(session, case)
+        if case is None:
+            return None
+        if filed_from == chat_id or (opener is not None and opener == user_id):
+            return case
+        return None
 
 
 def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:
@@ -215,14 +264,25 @@ def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:
         chat_id=chat_id,
         identity=draft.identity,
         name=draft.reporter_name,
+        address=draft.reporter_address,
         phone=draft.reporter_phone,
         locale=locale,
     )
 
 
 def _case_from(draft: ReportDraft, code: str) -> Case:
+    received_at = utcnow()
     return Case(
         code=code,
+        kind=draft.kind,
+        election=draft.election,
+        party_kind=draft.party_kind,
+        date_known=draft.date_known,
+        created_at=received_at,
+        status_changed_at=received_at,
+        deadline_at=review_deadline(
+            received_at, draft.election, regions.zone_of(draft.region_code)
+        ),
         category=draft.category,
         asn_name=draft.asn_name,
         asn_position=draft.asn_position,
@@ -231,7 +291,7 @@ def _case_from(draft: ReportDraft, code: str) -> Case:
         agency_key=agency_key(draft.agency),
         province=draft.province,
         region_code=draft.region_code,
-        office_code=natural_office(draft.region_code),
+        office_code=office_for(draft.election, draft.region_code),
         incident_date=draft.incident_date,
         place=draft.place,
         place_url=draft.place_url,

@@ -1,11 +1,24 @@
-"""The case lifecycle in one place: the statuses, the moves between them, which are open and
-which final, the sanctions a follow-up records, the reasons a report is rejected, and the
-audit trail every change writes. Screens, queries and retention all ask here, so a change
-of procedure is a change of this module (as fixmystreet keeps its states on the model)."""
+"""The case lifecycle in one place, as the supervisors' procedure runs it: the statuses, the
+moves between them, which are open and which final, the reasons a report is not
+registered, the sanctions a follow-up records, and the audit trail every change writes.
+Screens, queries and retention all ask here, so a change of procedure is a change of this
+module (as fixmystreet keeps its states on the model). The rules and their articles are in
+docs/domain.md.
+
+    received ─► initial_review ─► registered ─► examination ─► established ─► forwarded ─► closed
+                   │    ▲   │          │              │  ├──► not_established ─► closed
+                   ▼    │   │          └──► stopped ◄─┘  └──► stopped ─► closed
+               completion   └──► not_registered
+    (any open case may be merged into another: merged)
+
+Perbawaslu 7/2022: a report is reviewed (kajian awal, Pasal 15) and then registered,
+returned to the reporter for completion, or not registered; a registered report is examined
+(klarifikasi) and decided within the statutory period (UU 7/2017 Pasal 454(7)-(8)); a
+violation of another law than the election law, as ASN neutrality is, is forwarded to the
+authority that sanctions it (UU 7/2017 Pasal 455(1)(c); Perbawaslu 7/2022 Pasal 22)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,54 +31,74 @@ class Status(StrEnum):
     (bot/ui/labels.py). In lifecycle order."""
 
     RECEIVED = "received"
-    IN_REVIEW = "in_review"
-    NEEDS_INFO = "needs_info"
+    INITIAL_REVIEW = "initial_review"
+    COMPLETION = "completion"
+    REGISTERED = "registered"
+    EXAMINATION = "examination"
+    ESTABLISHED = "established"
+    NOT_ESTABLISHED = "not_established"
+    STOPPED = "stopped"
+    NOT_REGISTERED = "not_registered"
     FORWARDED = "forwarded"
-    PROVEN = "proven"
-    NOT_PROVEN = "not_proven"
-    REJECTED = "rejected"
     CLOSED = "closed"
+    MERGED = "merged"
 
 
 STATUSES: tuple[Status, ...] = tuple(Status)
 
 TRANSITIONS: dict[Status, tuple[Status, ...]] = {
-    Status.RECEIVED: (Status.IN_REVIEW, Status.REJECTED),
-    Status.IN_REVIEW: (Status.NEEDS_INFO, Status.FORWARDED, Status.REJECTED),
-    Status.NEEDS_INFO: (Status.IN_REVIEW, Status.REJECTED),
-    Status.FORWARDED: (Status.PROVEN, Status.NOT_PROVEN),
-    Status.PROVEN: (Status.CLOSED,),
-    Status.NOT_PROVEN: (Status.CLOSED,),
-    Status.REJECTED: (),
+    Status.RECEIVED: (Status.INITIAL_REVIEW, Status.NOT_REGISTERED),
+    Status.INITIAL_REVIEW: (Status.REGISTERED, Status.COMPLETION, Status.NOT_REGISTERED),
+    # Completed in time it is registered; not completed in time it is not registered.
+    Status.COMPLETION: (Status.REGISTERED, Status.NOT_REGISTERED, Status.INITIAL_REVIEW),
+    Status.REGISTERED: (Status.EXAMINATION, Status.STOPPED),
+    Status.EXAMINATION: (Status.ESTABLISHED, Status.NOT_ESTABLISHED, Status.STOPPED),
+    Status.ESTABLISHED: (Status.FORWARDED, Status.CLOSED),
+    Status.NOT_ESTABLISHED: (Status.CLOSED,),
+    Status.STOPPED: (Status.CLOSED,),
+    Status.FORWARDED: (Status.CLOSED,),
+    Status.NOT_REGISTERED: (),
     Status.CLOSED: (),
+    Status.MERGED: (),
 }
 
-# Still being handled: listed by /inbox, counted against the decision deadline, and able
-# to take a reporter's answers.
+# Still being handled before a decision: listed by /inbox by default, able to take a
+# reporter's answers and additions, and able to be merged into another case.
 OPEN: tuple[Status, ...] = (
     Status.RECEIVED,
-    Status.IN_REVIEW,
-    Status.NEEDS_INFO,
+    Status.INITIAL_REVIEW,
+    Status.COMPLETION,
+    Status.REGISTERED,
+    Status.EXAMINATION,
+)
+# Decided, but the matter goes on (the hand-off to the civil-service authority).
+DECIDED: tuple[Status, ...] = (
+    Status.ESTABLISHED,
+    Status.NOT_ESTABLISHED,
+    Status.STOPPED,
     Status.FORWARDED,
 )
 # Nothing more happens: the card loses its buttons, retention counts from here.
-FINAL: tuple[Status, ...] = (Status.REJECTED, Status.CLOSED)
+FINAL: tuple[Status, ...] = (Status.NOT_REGISTERED, Status.CLOSED, Status.MERGED)
+# Each status's deadline, where it has one (services/deadlines.py computes it).
+REVIEW_PENDING: tuple[Status, ...] = (Status.RECEIVED, Status.INITIAL_REVIEW)
+DECISION_PENDING: tuple[Status, ...] = (Status.REGISTERED, Status.EXAMINATION)
+
+# Why a report is not registered, each with a message for the reporter (bot/ui/labels.py):
+# a formal requirement not met (Perbawaslu 7/2022 Pasal 15(3)), a material one (15(4)),
+# made more than 7 days after the violation became known (Pasal 8(3)), a matter for another
+# authority (Pasal 22), or not completed within the completion period.
+NOT_REGISTERED_REASONS = ("formal", "material", "late", "not_competent", "not_completed")
+# Moves that need a text: the missing items for completion, the reason handling stops.
+NEEDS_NOTE: tuple[Status, ...] = (Status.COMPLETION, Status.STOPPED)
 
 # What the civil servant's staffing authority (PPK) did with a recommendation.
 SANCTIONS = ("none", "moral", "moderate", "severe")
 
-# Why staff reject a report; each has a message for the reporter (bot/ui/cards.py).
-REJECT_REASONS = ("not_asn", "out_of_scope", "duplicate", "no_substance")
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """Days allowed for each stage, told to reporters and checked by /overdue."""
-
-    review_days: int = 2
-    decision_days: int = 7
-    decision_days_needs_info: int = 14
-    follow_up_days: int = 30
+# Who the reported person is: the neutrality of each is supervised (UU 7/2017 Pasal 280(2)-(3),
+# 282; UU 10/2016 Pasal 70-71), but the sanction comes from a different authority for each
+# (bot/ui/labels.py forwarding_authority, docs/domain.md).
+PARTY_KINDS = ("asn", "village_head", "tni", "polri", "other")
 
 
 class TransitionNotAllowed(ValueError):

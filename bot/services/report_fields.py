@@ -16,6 +16,10 @@ DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 3000
 WITNESSES_MAX = 1000
 REPORTER_NAME_MAX = 200
+# An address a letter (an invitation to clarification) could reach: a street or village
+# and a town, not a word.
+ADDRESS_MIN = 10
+ADDRESS_MAX = 300
 
 _NIP = re.compile(r"\d{18}")
 _URL = re.compile(r"(https?://[^\s<>\"]+|(?:www\.)[^\s<>\"]+)", re.IGNORECASE)

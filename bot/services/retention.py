@@ -1,8 +1,11 @@
-"""Data retention: once a case has been closed (or rejected) for the configured time, nothing
+"""Data retention: once a case has been closed (or not registered) for the configured time, nothing
 in the database may lead from it back to the person who reported it. The case itself, its
 evidence and its history are kept for the record.
 
-What linked a case to its reporter: the reporter row (chat id, name, phone); the messages
+A case merged into another counts from its survivor: its reporter hears the survivor's
+news until that is final too.
+
+What linked a case to its reporter: the reporter row (chat id, name, address, phone); the messages
 sent to them (outbox rows carry the chat id beside the case id: for a private chat, the
 reporter's Telegram user id); a conversation still holding the case's code (an answer
 under way); and the chat's language choice, which names the chat once no case does."""
@@ -11,11 +14,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services.lifecycle import FINAL
+from bot.services.lifecycle import FINAL, Status
 from storage.db import SessionFactory
 from storage.models import Case, ChatPreference, ConversationState, Outbox, Reporter, utcnow
 
@@ -26,16 +30,30 @@ async def purge_reporters(
     """Erase what ties cases final for more than `retention_days` to their reporters;
     returns how many reporters were erased."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    survivor = aliased(Case)
+    # A merged case is done with when the case it was merged into is; any other when it is.
+    done_with = or_(
+        and_(
+            col(Case.status).in_([status for status in FINAL if status != Status.MERGED]),
+            col(Case.status_changed_at) < cutoff,
+        ),
+        and_(
+            col(Case.status) == Status.MERGED,
+            col(survivor.status).in_(FINAL),
+            col(survivor.status_changed_at) < cutoff,
+        ),
+    )
     async with session_factory() as session, session.begin():
         due = (
             await session.exec(
                 select(Reporter.id, Reporter.chat_id, Case.id, Case.code)
                 .join(Case, col(Case.reporter_id) == col(Reporter.id))
+                .outerjoin(survivor, col(survivor.id) == col(Case.merged_into_id))
                 .where(
-                    col(Case.status).in_(FINAL),
-                    col(Case.status_changed_at) < cutoff,
+                    done_with,
                     col(Reporter.chat_id).is_not(None)
                     | col(Reporter.name).is_not(None)
+                    | col(Reporter.address).is_not(None)
                     | col(Reporter.phone).is_not(None),
                 )
             )
@@ -48,7 +66,7 @@ async def purge_reporters(
             await session.exec(
                 update(Reporter)
                 .where(col(Reporter.id).in_(reporter_ids))
-                .values(chat_id=None, name=None, phone=None)
+                .values(chat_id=None, name=None, address=None, phone=None)
             )  # type: ignore[call-overload]
         chats = {chat_id for _reporter_id, chat_id, *_rest in due if chat_id is not None}
         await _forget_unreferenced_preferences(session, chats)

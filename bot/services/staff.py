@@ -5,14 +5,15 @@ offices below it."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from sqlmodel import select
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.offices import RI, covers
 from storage.db import SessionFactory
-from storage.models import Staff
+from storage.models import Staff, StaffName, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class StaffDirectory:
     def __init__(self, session_factory: SessionFactory, bootstrap_admins: Iterable[int]) -> None:
         self._sessions = session_factory
         self._bootstrap = frozenset(bootstrap_admins)
+        self._names: dict[int, str] = {}
 
     @property
     def bootstrap_admins(self) -> frozenset[int]:
@@ -66,6 +68,24 @@ class StaffDirectory:
         async with self._sessions() as session:
             row = await session.get(Staff, user_id)
         return StaffMember(user_id, row.role, row.office_code) if row else None
+
+    async def remember_name(self, user_id: int, name: str) -> None:
+        """The name a staff member goes by, written when it is new or changed (checked
+        against what this process last wrote, so an unchanged name costs nothing)."""
+        name = name.strip()[:200]
+        if not name or self._names.get(user_id) == name:
+            return
+        async with self._sessions() as session, session.begin():
+            row = await session.get(StaffName, user_id)
+            if row is None:
+                row = StaffName(user_id=user_id, name=name)
+            row.name, row.updated_at = name, utcnow()
+            session.add(row)
+        self._names[user_id] = name
+
+    async def names(self, user_ids: Collection[int]) -> dict[int, str]:
+        async with self._sessions() as session:
+            return await staff_names(session, user_ids)
 
     async def role_of(self, user_id: int) -> str | None:
         member = await self.member(user_id)
@@ -111,3 +131,13 @@ class StaffDirectory:
         for admin in self._bootstrap:
             listed[admin] = StaffMember(admin, "admin", RI)
         return [member for _id, member in sorted(listed.items()) if covers(within, member.office)]
+
+
+async def staff_names(session: AsyncSession, user_ids: Collection[int]) -> dict[int, str]:
+    """The names known for these staff members (those never seen are left out)."""
+    if not user_ids:
+        return {}
+    rows = await session.exec(
+        select(StaffName.user_id, StaffName.name).where(col(StaffName.user_id).in_(user_ids))
+    )
+    return dict(rows.all())

@@ -1,8 +1,9 @@
 """The figures staff and the public ask for, aggregated in SQL (never row by row).
 
-Six queries whatever the number of cases: a GROUP BY each for status, category, province
+Seven queries whatever the number of cases: a GROUP BY each for status, category, province
 and region (each answered from its index), one for the weekly trend (a range count per
-week) and one for the headline. Each is limited to an office's cases when one is asked for.
+week), one counting findings and one for the headline. Each is limited to an office's
+cases when one is asked for.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import regions
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import WIB
-from bot.services.lifecycle import STATUSES
+from bot.services.lifecycle import STATUSES, Status
 from bot.services.offices import RI, in_scope
 from storage.models import Case
 
 
 @dataclass(frozen=True)
 class Headline:
-    received: int
+    received: int  # reports and findings, each event once (merged duplicates left out)
+    findings: int
     proven: int
     followed_up: int
     follow_up_rate: float | None  # followed_up / proven; None while nothing is proven
@@ -53,31 +55,38 @@ async def case_statistics(
     """Counts over the cases of office `scope` and the offices below it (all of them for
     RI). `today` is the date in Indonesia (WIB); weeks are ISO weeks (Monday first) in WIB,
     the last `weeks` of them including the current one."""
-    where = () if (within := in_scope(scope)) is None else (within,)
+    scoped = () if (within := in_scope(scope)) is None else (within,)
+    # A duplicate merged into another case is the same event: counted once, by its
+    # survivor (it still shows in by_status as merged).
+    where = (*scoped, col(Case.status) != Status.MERGED)
     # One GROUP BY each: status is answered from ix_case_status_created alone, and two
     # plain scans beat one three-column grouping, which has to sort every row.
-    by_status = await _counts(session, col(Case.status), where)
+    by_status = await _counts(session, col(Case.status), scoped)
     by_category = await _counts(session, col(Case.category), where)
     by_province = await _counts(session, col(Case.province), where)
     by_region = await _counts(session, col(Case.region_code), where)
+    findings = (
+        await session.exec(select(func.count()).where(col(Case.kind) == "finding", *where))
+    ).one()
 
-    # "Proven" is a case that was ever marked proven: one closed afterwards still counts,
-    # since closing does not undo the finding, while one closed after not_proven does not
-    # (the current status alone cannot tell those two apart). Answered from the partial
-    # index ix_case_proven_province alone.
+    # "Established" is a case whose violation was ever established (terbukti): one closed
+    # afterwards still counts, since closing does not undo the decision, while one closed
+    # after not_established does not (the current status alone cannot tell those two
+    # apart). Answered from the partial index ix_case_proven_province alone.
     proven, followed_up, proven_provinces = (
         await session.exec(
             select(
                 func.count(),
                 func.count(col(Case.followed_up_at)),
                 func.count(func.distinct(col(Case.province))),
-            ).where(col(Case.proven_at).is_not(None), *where)
+            ).where(col(Case.proven_at).is_not(None), *scoped)
         )
     ).one()
 
     provinces_total = len(regions.provinces()) if scope == RI else 1
     headline = Headline(
-        received=sum(by_status.values()),
+        received=sum(by_status.values()) - by_status.get(Status.MERGED, 0),
+        findings=int(findings),
         proven=proven,
         followed_up=followed_up,
         follow_up_rate=followed_up / proven if proven else None,

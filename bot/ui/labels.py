@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_timedelta
 
 from bot.services import regions
 from bot.services.dates import WIB
@@ -31,39 +31,171 @@ def category_label(key: str) -> str:
 def status_label(key: str) -> str:
     labels = {
         "received": _("Received"),
-        "in_review": _("In review"),
-        "needs_info": _("More information needed"),
-        "forwarded": _("Forwarded for decision"),
-        "proven": _("Violation proven"),
-        "not_proven": _("Not proven"),
-        "rejected": _("Rejected"),
+        "initial_review": _("Initial review"),
+        "completion": _("Awaiting completion by the reporter"),
+        "registered": _("Registered"),
+        "examination": _("Clarification and examination"),
+        "established": _("Violation established"),
+        "not_established": _("Violation not established"),
+        "stopped": _("Handling stopped"),
+        "not_registered": _("Not registered"),
+        "forwarded": _("Forwarded with a recommendation"),
         "closed": _("Closed"),
+        "merged": _("Merged with another report"),
     }
     return labels.get(key, key)
 
 
-def status_meaning(key: str) -> str:
+def status_meaning(key: str, office: str) -> str:
+    """What a status means for the reporter, naming the office handling the case."""
     meanings = {
-        "received": _("Your report has been received and is waiting for review by staff."),
-        "in_review": _("Staff are examining your report and its evidence."),
-        "needs_info": _("Staff need more information from you. Please answer their question."),
-        "forwarded": _("The report has been examined and passed on for a decision."),
-        "proven": _(
-            "The violation was proven; a recommendation goes to the civil servant's "
-            "staffing authority."
+        "received": _(
+            "{office} has received your report. It first checks whether the report meets "
+            "the formal and material requirements (the initial review)."
         ),
-        "not_proven": _("After examination, the violation could not be proven."),
-        "rejected": _(
-            "The report could not be processed (for example: not a civil servant, "
-            "out of scope, a duplicate, or without substance)."
+        "initial_review": _(
+            "{office} is carrying out the initial review of your report: whether it meets "
+            "the formal and material requirements and is a matter for the election "
+            "supervisors."
         ),
-        "closed": _("Handling of this report is complete."),
+        "completion": _(
+            "Your report lacks something it needs to be registered (see below). Please "
+            "complete it with the Add information button before the deadline; a report not "
+            "completed in time cannot be registered."
+        ),
+        "registered": _(
+            "{office} has registered your report and will examine it: a decision follows "
+            "within the period the law sets."
+        ),
+        "examination": _(
+            "{office} is clarifying the report: hearing the reporter, the reported person "
+            "and witnesses, and examining the evidence."
+        ),
+        "established": _(
+            "{office} has found that the violation is established. The result goes, with a "
+            "recommendation, to the authority that decides the sanction."
+        ),
+        "not_established": _(
+            "After examining it, {office} found that the violation is not established."
+        ),
+        "stopped": _("{office} has stopped handling this report, for the reason below."),
+        "not_registered": _("{office} could not register this report, for the reason below."),
+        "forwarded": _(
+            "{office} has forwarded the result and its recommendation to the authority that "
+            "decides the sanction."
+        ),
+        "closed": _("{office} has completed the handling of this report."),
+        "merged": _(
+            "Your report is about the same person and the same event as another report: "
+            "{office} handles them together, and you will hear how that one goes."
+        ),
     }
-    return meanings.get(key, "")
+    return meanings.get(key, "").format(office=office)
+
+
+def deadline_line(status: str, deadline: datetime, zone: tzinfo, *, extended: bool) -> str:
+    """The end of the current stage, told to reporters and staff."""
+    day = show_local_date(deadline, zone)
+    if status in ("received", "initial_review"):
+        return _("Initial review due by: {date}").format(date=day)
+    if status == "completion":
+        return _("Complete it by: {date}").format(date=day)
+    if extended:
+        return _("Decision due by: {date} (extended)").format(date=day)
+    return _("Decision due by: {date}").format(date=day)
+
+
+def not_registered_reason_label(key: str) -> str:
+    """Why a report was not registered, as its reporter reads it."""
+    labels = {
+        "formal": _(
+            "A formal requirement is not met: the reporter's name and address, who is "
+            "reported, or the time limit for reporting."
+        ),
+        "material": _(
+            "A material requirement is not met: the time and place, the description of "
+            "what happened, or evidence."
+        ),
+        "late": _("The report was made more than 7 days after the violation became known."),
+        "not_competent": _(
+            "The matter is not for the election supervisors; it goes to the authority "
+            "responsible for it."
+        ),
+        "not_completed": _("The report was not completed within the time given."),
+    }
+    return labels.get(key, key)
+
+
+def not_registered_reason_button(key: str) -> str:
+    labels = {
+        "formal": _("Formal requirement"),
+        "material": _("Material requirement"),
+        "late": _("Out of time"),
+        "not_competent": _("Not for Bawaslu"),
+        "not_completed": _("Not completed"),
+    }
+    return labels.get(key, key)
+
+
+def election_label(key: str) -> str:
+    labels = {
+        "presidential": _("Presidential election"),
+        "legislative": _("Legislative election (DPR, DPD, DPRD)"),
+        "governor": _("Governor election"),
+        "regent": _("Regent or mayor election"),
+        "unknown": _("Not known yet"),
+    }
+    return labels.get(key, key)
+
+
+def party_kind_label(key: str) -> str:
+    labels = {
+        "asn": _("Civil servant (ASN: PNS or PPPK)"),
+        "village_head": _("Village head or village official"),
+        "tni": _("Member of the TNI"),
+        "polri": _("Member of Polri"),
+        "other": _("Other official"),
+    }
+    return labels.get(key, key)
+
+
+def forwarding_authority(party_kind: str) -> str:
+    """Where an established violation goes, by who committed it (docs/domain.md)."""
+    labels = {
+        "asn": _("BKN, then the civil servant's Pejabat Pembina Kepegawaian (PPK)"),
+        "village_head": _("the regent or mayor (UU 6/2014 Pasal 29-30)"),
+        "tni": _("the soldier's commanding officer and the Military Police (Puspom TNI)"),
+        "polri": _("the Police's Profession and Security Division (Propam Polri)"),
+        "other": _("the authority that supervises them"),
+    }
+    return labels.get(party_kind, party_kind)
+
+
+def kind_label(key: str) -> str:
+    return _("Finding") if key == "finding" else _("Report")
+
+
+def sanction_label(key: str) -> str:
+    labels = {
+        "none": _("no sanction"),
+        "moral": _("moral sanction"),
+        "moderate": _("moderate discipline"),
+        "severe": _("severe discipline"),
+    }
+    return labels.get(key, key)
+
+
+def role_label(key: str) -> str:
+    return _("admin") if key == "admin" else _("officer")
 
 
 def identity_label(key: str) -> str:
-    return _("Identified") if key == "identified" else _("Anonymous")
+    labels = {
+        "identified": _("Identified"),
+        "anonymous": _("Anonymous"),
+        "finding": _("Finding by staff"),
+    }
+    return labels.get(key, key)
 
 
 def _locale() -> str:
@@ -81,6 +213,13 @@ def show_local_date(moment: datetime, zone: tzinfo = WIB) -> str:
     hands them back without their zone."""
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return show_date(aware.astimezone(zone).date())
+
+
+def show_duration(seconds: float) -> str:
+    """ "24 jam", "30 menit": how long, in the reader's language."""
+    return format_timedelta(
+        timedelta(seconds=seconds), threshold=2, granularity="minute", locale=_locale()
+    )
 
 
 def show_date(day: date) -> str:

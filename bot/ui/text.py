@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 from aiogram.utils.text_decorations import html_decoration
+
+# Telegram shows at most this many characters in a button's alert.
+ALERT_LIMIT = 200
 
 
 def quote(text: str | None) -> str:
@@ -18,6 +22,11 @@ def bold(text: str) -> str:
 
 def code(text: str) -> str:
     return f"<code>{quote(text)}</code>"
+
+
+def plain_text(text: str) -> str:
+    """HTML we wrote, as plain text (an alert shows tags as they are)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def shorten(text: str, limit: int) -> str:

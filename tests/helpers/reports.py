@@ -9,7 +9,12 @@ from tests.fakebot import FakeUser
 from tests.helpers.dialog import press, reply, say, submit, text_of
 
 REPORTER_NAME = "Sari Wulandari"
+REPORTER_ADDRESS = "Jl. Merdeka No. 12, Kelurahan Babakan, Kota Bandung"
 REPORTER_PHONE = "+62 812-3456-7890"
+# Election buttons, by the start of their Indonesian label.
+REGIONAL = "Pemilihan Bupati"
+GOVERNOR = "Pemilihan Gubernur"
+LEGISLATIVE = "Pemilu anggota DPR"
 DESCRIPTION = (
     "Pak Budi mengunggah poster calon bupati nomor 2 di Instagram dinasnya dan mengajak "
     "guru-guru memilihnya."
@@ -29,16 +34,34 @@ async def answer_identity(
     *,
     identified: bool = False,
     name: str = REPORTER_NAME,
-    phone: str = REPORTER_PHONE,
+    phone: str | None = REPORTER_PHONE,
+    address: str = REPORTER_ADDRESS,
 ) -> dict[str, Any]:
-    """Step 1, anonymous or with a name and a shared phone number: the step 2 question."""
+    """Step 1, anonymous or with a name, an address and a shared phone number (or none):
+    the step 2 question (who is reported)."""
     if not identified:
         return await press(user, question, "Anonim", "Langkah 2/9")
     await press(user, question, "Dengan identitas")
-    await say(user, name, "Langkah 1/9")
-    await user.send_contact(phone)
-    await reply(user)  # number saved
+    await say(user, name, "alamat")
+    await say(user, address, "Langkah 1/9")
+    if phone is None:
+        await user.send("Lewati ➡️")
+    else:
+        await user.send_contact(phone)
+    await reply(user)  # number saved, or none
     return await reply(user, "Langkah 2/9")
+
+
+async def answer_reported_person(
+    user: FakeUser, question: dict[str, Any], *, asn_name: str = "Budi Santoso", kind: str = "ASN"
+) -> dict[str, Any]:
+    """Step 2 for an ASN (or `kind`, a button's start) without position or NIP: the step 3
+    question."""
+    question = await press(user, question, kind, "Langkah 2/9")
+    question = await say(user, asn_name, "Langkah 2/9")
+    if kind == "ASN":
+        question = await press(user, question, "Lewati", "Langkah 2/9")
+    return await press(user, question, "Lewati", "Langkah 3/9")
 
 
 async def fill_report_until_evidence(
@@ -48,23 +71,24 @@ async def fill_report_until_evidence(
     agency: str = "Dinas Pendidikan Kota Bandung",
     identified: bool = False,
     name: str = REPORTER_NAME,
-    phone: str = REPORTER_PHONE,
+    phone: str | None = REPORTER_PHONE,
     province: str = "Jawa Barat",
     regency: str = "Kota Bandung",
+    election: str = REGIONAL,
 ) -> dict[str, Any]:
     """A report answered up to the evidence step; returns the evidence question. The
     regency is typed, as a reporter may ("kab. gumas" works)."""
     question = await answer_identity(
         user, await start_report(user), identified=identified, name=name, phone=phone
     )
-    question = await say(user, asn_name, "Langkah 2/9")
-    question = await press(user, question, "Lewati", "Langkah 2/9")
-    question = await press(user, question, "Lewati", "Langkah 3/9")
+    question = await answer_reported_person(user, question, asn_name=asn_name)
     question = await say(user, agency, "Langkah 3/9")
     question = await press(user, question, province, "Langkah 3/9")
     question = await say(user, regency, "Langkah 4/9")
+    question = await press(user, question, election, "Langkah 4/9")
     question = await press(user, question, "media sosial", "Langkah 5/9")
-    question = await press(user, question, "Kemarin", "Langkah 6/9")
+    question = await press(user, question, "Kemarin", "Langkah 5/9")
+    question = await press(user, question, "Pada hari kejadian", "Langkah 6/9")
     question = await say(user, "https://www.instagram.com/p/Cx1Example/", "Langkah 7/9")
     question = await say(user, DESCRIPTION, "Langkah 8/9")
     return await press(user, question, "Lewati", "Langkah 9/9")
@@ -92,9 +116,10 @@ async def file_report(
     agency: str = "Dinas Pendidikan Kota Bandung",
     identified: bool = False,
     name: str = REPORTER_NAME,
-    phone: str = REPORTER_PHONE,
+    phone: str | None = REPORTER_PHONE,
     province: str = "Jawa Barat",
     regency: str = "Kota Bandung",
+    election: str = REGIONAL,
 ) -> str:
     """A whole report, submitted: its tracking code."""
     question = await fill_report_until_evidence(
@@ -106,6 +131,7 @@ async def file_report(
         phone=phone,
         province=province,
         regency=regency,
+        election=election,
     )
     summary = await summary_after_evidence(user, question, photos)
     _confirmation, code = await submit(user, summary)
@@ -119,8 +145,10 @@ async def finish_report_after_position(user: FakeUser, position_question: dict[s
     question = await say(user, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
     question = await press(user, question, "Jawa Barat", "Langkah 3/9")
     question = await say(user, "Kota Bandung", "Langkah 4/9")
+    question = await press(user, question, REGIONAL, "Langkah 4/9")
     question = await press(user, question, "media sosial", "Langkah 5/9")
-    question = await press(user, question, "Hari ini", "Langkah 6/9")
+    question = await press(user, question, "Hari ini", "Langkah 5/9")
+    question = await press(user, question, "Pada hari kejadian", "Langkah 6/9")
     question = await say(user, "Kantor dinas", "Langkah 7/9")
     question = await say(user, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9")
     question = await press(user, question, "Lewati", "Langkah 9/9")
