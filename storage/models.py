@@ -136,7 +136,8 @@ class Evidence(SQLModel, table=True):
     thumbnail_key: str | None = Field(default=None, max_length=300)
     sha256: str = Field(max_length=64, index=True)
     original_sha256: str = Field(max_length=64)
-    phash: str | None = Field(default=None, max_length=16, index=True)
+    # The picture's difference hash; its copies are found through ImageHash.
+    phash: str | None = Field(default=None, max_length=16)
     size: int
     # EXIF DateTimeOriginal carries no zone: kept naive, as the camera wrote it.
     captured_at: datetime | None = Field(default=None, sa_column=Column(DateTime, nullable=True))
@@ -170,6 +171,23 @@ class Staff(SQLModel, table=True):
     office_code: str = Field(default="RI", max_length=8)
     added_by: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ImageHash(SQLModel, table=True):
+    """A difference hash of a case's picture (several per picture: images.look_alike_hashes),
+    cut into four 16-bit bands, each indexed: two hashes within 7 bits of each other agree
+    to within one bit on at least one band, so a few exact look-ups per band find every
+    near copy among millions (services/similar_images.py)."""
+
+    __tablename__ = "image_hash"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case.id", index=True)
+    hash: str = Field(max_length=16)
+    band0: int = Field(index=True)
+    band1: int = Field(index=True)
+    band2: int = Field(index=True)
+    band3: int = Field(index=True)
 
 
 class StaffName(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -11,10 +12,17 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.services.images import process_image
+from bot.services.similar_images import hash_rows
 from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import CODE, press, reply, say, submit, text_of
-from tests.helpers.imagegen import pdf_with_javascript, plain_jpeg
+from tests.helpers.imagegen import (
+    cropped_jpeg,
+    pdf_with_javascript,
+    plain_jpeg,
+    resized_jpeg,
+    scene_jpeg,
+)
 from tests.helpers.reports import file_report, fill_report_until_evidence
 from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT, make_officer
 
@@ -244,17 +252,48 @@ async def test_inbox_find_assign_note_and_case_history(
     await citizen.quiet()
 
 
-async def test_related_cases_are_flagged_on_both_cards(
-    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+@pytest.mark.parametrize(
+    "copy",
+    [
+        lambda photo: photo,
+        lambda photo: resized_jpeg(photo, 0.5, quality=40),  # forwarded, recompressed
+        lambda photo: resized_jpeg(cropped_jpeg(photo, 0.05), 0.7),  # cropped, then resized
+    ],
+    ids=["same file", "resized", "cropped"],
+)
+async def test_cases_with_copies_of_one_photo_are_flagged_on_both_cards(
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    copy: Callable[[bytes], bytes],
 ) -> None:
-    first = await file_report(citizen, photos=[plain_jpeg()])
+    photo = scene_jpeg(seed=7)
+    first = await file_report(citizen, photos=[photo], asn_name="Budi Santoso")
     await telegram.wait_output(STAFF_CHAT)
     other_citizen = FakeUser(telegram, user_id=5_550_404, language_code="id")
-    second = await file_report(other_citizen, photos=[plain_jpeg()])
+    # Another civil servant at another agency: only the picture links them.
+    second = await file_report(
+        other_citizen, photos=[copy(photo)], asn_name="Sri Rahayu", agency="Dinas Sosial"
+    )
     second_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: second in text_of(m))
     assert first in text_of(second_card)
     first_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: first in text_of(m))
     assert second in text_of(first_card)
+
+
+async def test_a_different_photo_links_nothing(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    first = await file_report(citizen, photos=[scene_jpeg(seed=7)])
+    await telegram.wait_output(STAFF_CHAT)
+    other_citizen = FakeUser(telegram, user_id=5_550_404, language_code="id")
+    second = await file_report(
+        other_citizen, photos=[scene_jpeg(seed=8)], asn_name="Sri Rahayu", agency="Dinas Sosial"
+    )
+    second_card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: second in text_of(m))
+    assert first not in text_of(second_card)
+    async with desk_app.sessions() as session:
+        assert (await session.exec(select(CaseLink))).all() == []
 
 
 async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_short(
@@ -262,7 +301,7 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
 ) -> None:
     # 30 earlier cases carry the photo this citizen is about to send (a picture that went
     # round): the new case links to the newest 20, its card names 10 and counts the rest.
-    photo_hash = process_image(plain_jpeg()).phash
+    photo_hashes = process_image(plain_jpeg()).look_alike
     earlier = 30
     async with desk_app.sessions() as session:
         for number in range(earlier):
@@ -290,10 +329,11 @@ async def test_a_photo_many_reported_links_the_newest_cases_and_keeps_the_card_s
                     storage_key=f"old/{number}.jpg",
                     sha256=f"{number:064d}",
                     original_sha256=f"{number:064d}",
-                    phash=photo_hash,
+                    phash=photo_hashes[0],
                     size=1,
                 )
             )
+            session.add_all(hash_rows(case.id, photo_hashes))  # type: ignore[arg-type]
         await session.commit()
 
     code = await file_report(citizen, photos=[plain_jpeg()])

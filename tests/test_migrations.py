@@ -97,3 +97,57 @@ async def test_cases_proven_before_proven_at_existed_still_count(database_url: s
     for code in ("LN-PROVEN", "LN-CLOSED"):
         assert proven_at[code] is not None
         assert proven_at[code].replace(tzinfo=UTC) == proven_on
+
+
+async def test_pictures_stored_before_0008_are_still_found_by_their_copies(
+    database_url: str,
+) -> None:
+    """Migration 0008 gives every stored picture its hash in image_hash: a copy sent after
+    the upgrade is linked to the case that had it before."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.services.images import process_image
+    from bot.services.similar_images import cases_with_copies
+    from storage.db import create_session_factory
+    from storage.migrate import alembic_config
+    from tests.helpers.imagegen import plain_jpeg, resized_jpeg
+
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0007")
+    engine = create_engine(database_url)
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    picture = process_image(plain_jpeg(color=(200, 40, 40)))
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO reporter (id, identity, locale, created_at) "
+                    "VALUES (1, 'anonymous', 'id', :now)"
+                ),
+                {"now": now},
+            )
+            await connection.execute(
+                text(
+                    'INSERT INTO "case" (id, code, status, category, asn_name, agency, '
+                    "agency_key, province, incident_date, description, reporter_id, "
+                    "created_at, status_changed_at, kind, election, party_kind, extended) "
+                    "VALUES (1, 'LN-OLD', 'received', 'other', 'Pegawai', 'Dinas', 'dinas', "
+                    "'Bali', :day, 'Uraian', 1, :now, :now, 'report', 'unknown', 'asn', false)"
+                ),
+                {"day": now.date(), "now": now},
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO evidence (case_id, kind, mime, storage_key, sha256, "
+                    "original_sha256, phash, size, source, created_at) VALUES (1, 'image', "
+                    "'image/jpeg', 'a/b/c.jpg', 'c', 'c', :phash, 10, 'report', :now)"
+                ),
+                {"phash": picture.phash, "now": now},
+            )
+        await upgrade_to_head_async(database_url)
+        resized = process_image(resized_jpeg(plain_jpeg(color=(200, 40, 40)), 0.75, quality=60))
+        async with create_session_factory(engine)() as session:
+            found = await cases_with_copies(session, resized.look_alike, other_than=0)
+    finally:
+        await engine.dispose()
+    assert found == [1]

@@ -28,7 +28,13 @@ class ProcessedEvidence:
     captured_at: datetime | None = None
     width: int | None = None
     height: int | None = None
-    phash: str | None = None
+    # Difference hashes of a picture (images.look_alike_hashes): the first is the whole
+    # picture's; all of them find its re-encoded, resized or cropped copies.
+    look_alike: tuple[str, ...] = ()
+
+    @property
+    def phash(self) -> str | None:
+        return self.look_alike[0] if self.look_alike else None
 
 
 def check_declared_size(size: int | None) -> None:

@@ -62,6 +62,7 @@ class EvidenceIntake:
             size=len(processed.data),
             thumbnail_key=thumbnail_key,
             phash=processed.phash,
+            look_alike=processed.look_alike,
             captured_at=processed.captured_at.isoformat() if processed.captured_at else None,
         )
 

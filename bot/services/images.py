@@ -103,7 +103,7 @@ def process_image(
         captured_at=captured_at,
         width=clean.width,
         height=clean.height,
-        phash=dhash(small),
+        look_alike=look_alike_hashes(small),
     )
 
 
@@ -164,3 +164,43 @@ def dhash(image: Image.Image) -> str:
             right = pixels[row * 9 + column + 1]
             bits = (bits << 1) | (left > right)
     return f"{bits:016x}"
+
+
+# The centre of the picture, hashed as well: a copy cropped by up to about a tenth on each
+# side hashes like one of them (bench/similar_images.py measures the share caught).
+CENTRE_CROPS = (0.05, 0.10)
+# A border differing from its corner pixel by less than this is a screenshot's bar or a
+# frame, trimmed before hashing.
+_BORDER_TOLERANCE = 24
+
+
+def look_alike_hashes(image: Image.Image) -> tuple[str, ...]:
+    """The difference hashes that find copies of a picture (services/similar_images.py):
+    the whole picture, trimmed of uniform borders, then its centre without 5% and 10% of
+    each side."""
+    picture = _without_borders(image.convert("RGB"))
+    width, height = picture.size
+    hashes = [dhash(picture)]
+    for share in CENTRE_CROPS:
+        dx, dy = int(width * share), int(height * share)
+        hashes.append(dhash(picture.crop((dx, dy, width - dx, height - dy))))
+    return tuple(hashes)
+
+
+def _without_borders(image: Image.Image) -> Image.Image:
+    """The picture without bars of one colour around it (a screenshot's, a frame), unless
+    what remains is under a third of it: then the "border" was the picture."""
+    from PIL import Image, ImageChops
+
+    grey = image.convert("L")
+    corner = Image.new("L", grey.size, grey.getpixel((0, 0)))  # type: ignore[arg-type]
+    differs = ImageChops.difference(grey, corner).point(
+        lambda value: 255 if value > _BORDER_TOLERANCE else 0
+    )
+    box = differs.getbbox()
+    if box is None:
+        return image
+    left, top, right, bottom = box
+    if (right - left) * (bottom - top) < grey.size[0] * grey.size[1] / 3:
+        return image
+    return image.crop(box)

@@ -48,10 +48,16 @@ class EvidenceItem:
     thumbnail_key: str | None = None
     phash: str | None = None
     captured_at: str | None = None  # ISO format, naive, as the camera wrote it
+    # A picture's hashes for finding its copies (services/similar_images.py).
+    look_alike: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EvidenceItem:
-        return cls(**{name: data.get(name) for name in cls.__dataclass_fields__})
+        values = {name: data.get(name) for name in cls.__dataclass_fields__}
+        # Stored as JSON in the conversation's state: the tuple comes back a list, and a
+        # draft saved before look-alike hashes existed has none.
+        values["look_alike"] = tuple(values["look_alike"] or ())
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -217,8 +223,9 @@ class IntakeService:
                             to_status="received",
                         ),
                     )
-                    evidence = await repositories.evidence_of_case(session, case.id)  # type: ignore[arg-type]
-                    linked = await link_related(session, case, evidence)
+                    linked = await link_related(
+                        session, case, [h for item in draft.evidence for h in item.look_alike]
+                    )
                     # The new card, then the older cards that now have a case to mention.
                     await self._feed.card(session, case)
                     for other_id in linked:

@@ -1,4 +1,5 @@
-"""Cases that look related: the same civil servant at the same agency, or the same image."""
+"""Cases that look related: the same civil servant at the same agency, or a copy of the same
+picture (services/similar_images.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Case, CaseLink, Evidence
+from bot.services import similar_images
+from storage.models import Case, CaseLink
 
 NAME_MATCH_SCORE = 85
 # Enough earlier cases at one agency to catch repeats without scanning a huge agency's history.
@@ -35,12 +37,11 @@ class RelatedCases:
         return self.total - len(self.shown)
 
 
-async def link_related(
-    session: AsyncSession, case: Case, evidence: Sequence[Evidence]
-) -> list[int]:
+async def link_related(session: AsyncSession, case: Case, image_hashes: Sequence[str]) -> list[int]:
     """Link a new case to earlier ones naming a look-alike civil servant at the same agency,
-    or carrying the same image, the newest `LINKS_PER_CASE` of them. Returns the ids of the
-    cases linked (their cards now have a case to mention)."""
+    or carrying a copy of one of its pictures (`image_hashes`, kept for later cases), the
+    newest `LINKS_PER_CASE` of them. Returns the ids of the cases linked (their cards now
+    have a case to mention)."""
     found: dict[int, str] = {}
     same_agency = (
         await session.exec(
@@ -56,19 +57,15 @@ async def link_related(
             >= NAME_MATCH_SCORE
         ):
             found[other_id] = "same_person"
-    hashes = [item.phash for item in evidence if item.phash]
-    if hashes:
-        same_image = (
-            await session.exec(
-                select(Evidence.case_id)
-                .where(col(Evidence.phash).in_(hashes), Evidence.case_id != case.id)
-                .distinct()
-                .order_by(col(Evidence.case_id).desc())
-                .limit(LINKS_PER_CASE)
-            )
-        ).all()
-        for other_id in same_image:
+    if image_hashes:
+        copies = await similar_images.cases_with_copies(
+            session,
+            image_hashes,
+            other_than=case.id,  # type: ignore[arg-type]
+        )
+        for other_id in copies[:LINKS_PER_CASE]:
             found.setdefault(other_id, "same_image")
+        session.add_all(similar_images.hash_rows(case.id, image_hashes))  # type: ignore[arg-type]
     newest = sorted(found, reverse=True)[:LINKS_PER_CASE]
     for other_id in newest:
         low, high = sorted((case.id, other_id))  # type: ignore[type-var]

@@ -78,7 +78,6 @@ class _ChatLog:
     cursor: int = 0
 
 
-
 class _ChangeSignal:
     """Wakes every waiter when something changed. Not an asyncio.Condition: a waiter cut
     off by a test's timeout while re-acquiring a Condition's lock leaves the lock held,
@@ -94,6 +93,7 @@ class _ChangeSignal:
     async def wait(self, timeout: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
+
 
 class FakeTelegram:
     def __init__(self) -> None:

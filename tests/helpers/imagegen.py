@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import struct
 import zlib
 from io import BytesIO
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 GPS_IFD = 0x8825
 EXIF_IFD = 0x8769
@@ -25,6 +26,50 @@ def plain_jpeg(
     draw.ellipse((x, y, x + width // 3, y + height // 3), fill=(255 - color[0], 240, color[2]))
     output = BytesIO()
     image.save(output, format="JPEG", quality=90)
+    return output.getvalue()
+
+
+def scene_jpeg(seed: int, width: int = 1280, height: int = 960) -> bytes:
+    """A picture with a photograph's structure: light and shade at several scales, shapes
+    and a line of poster text, different for every `seed`. (plain_jpeg's smooth gradient
+    has almost no left-to-right contrast, which a difference hash reads as noise.)"""
+    chance = random.Random(seed)
+    cells = chance.choice((20, 40, 80))
+    size = (max(4, width // cells), max(4, height // cells))
+    noise = Image.frombytes("L", size, chance.randbytes(size[0] * size[1]))
+    image = noise.resize((width, height), Image.Resampling.BICUBIC).convert("RGB")
+    tint = Image.new("RGB", (width, height), tuple(chance.randrange(256) for _ in range(3)))
+    image = Image.blend(image, tint, 0.4)
+    draw = ImageDraw.Draw(image)
+    for _ in range(chance.randrange(3, 10)):
+        x, y = chance.randrange(width), chance.randrange(height)
+        box = (x, y, x + chance.randrange(60, width // 2), y + chance.randrange(60, height // 2))
+        fill = tuple(chance.randrange(256) for _ in range(3))
+        (draw.rectangle if chance.random() < 0.5 else draw.ellipse)(box, fill=fill)
+    font = ImageFont.load_default(size=width // 18)
+    draw.text((width // 10, height // 2), f"COBLOS NOMOR {seed % 10}", fill="white", font=font)
+    output = BytesIO()
+    image.save(output, format="JPEG", quality=90)
+    return output.getvalue()
+
+
+def resized_jpeg(data: bytes, scale: float, quality: int = 75) -> bytes:
+    """The picture scaled and encoded again, as a messenger forwarding it would."""
+    image = Image.open(BytesIO(data))
+    image = image.resize((round(image.width * scale), round(image.height * scale)))
+    output = BytesIO()
+    image.save(output, format="JPEG", quality=quality)
+    return output.getvalue()
+
+
+def cropped_jpeg(data: bytes, share: float, quality: int = 80) -> bytes:
+    """The picture with `share` of its width and height cut from each side."""
+    image = Image.open(BytesIO(data))
+    dx, dy = int(image.width * share), int(image.height * share)
+    output = BytesIO()
+    image.crop((dx, dy, image.width - dx, image.height - dy)).save(
+        output, format="JPEG", quality=quality
+    )
     return output.getvalue()
 
 
