@@ -386,22 +386,28 @@ async def date_button(
     await advance(callback.message, state, ReportForm.incident_date, incident_date=day.isoformat())  # type: ignore[arg-type]
 
 
-@router.message(ReportForm.incident_date, TYPED)
-async def date_typed(message: Message, state: FSMContext) -> None:
+async def _typed_day(message: Message, state: FSMContext, in_future: str) -> date | None:
+    """A typed date not after today in the report's province; or None once the reporter
+    has been told what is wrong (`in_future` for a date after today)."""
     today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
     try:
-        day = parse_incident_date(message.text or "", today)
+        return parse_incident_date(message.text or "", today)
     except DateInFuture:
-        await message.answer(_("That date is in the future. Please type the date it happened."))
-        return
+        await message.answer(in_future)
     except DateInvalid:
         await message.answer(
             _("Please type the date as dd-mm-yyyy, for example {example}.").format(
                 example=today.strftime("%d-%m-%Y")
             )
         )
-        return
-    await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
+    return None
+
+
+@router.message(ReportForm.incident_date, TYPED)
+async def date_typed(message: Message, state: FSMContext) -> None:
+    future = _("That date is in the future. Please type the date it happened.")
+    if (day := await _typed_day(message, state, future)) is not None:
+        await advance(message, state, ReportForm.incident_date, incident_date=day.isoformat())
 
 
 # --- step 5: when it became known (the 7 days count from here) --------------------------------
@@ -428,20 +434,9 @@ async def date_known_button(
 
 @router.message(ReportForm.date_known, TYPED)
 async def date_known_typed(message: Message, state: FSMContext) -> None:
-    today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
-    try:
-        day = parse_incident_date(message.text or "", today)
-    except DateInFuture:
-        await message.answer(_("That date is in the future. Please type the day you found out."))
-        return
-    except DateInvalid:
-        await message.answer(
-            _("Please type the date as dd-mm-yyyy, for example {example}.").format(
-                example=today.strftime("%d-%m-%Y")
-            )
-        )
-        return
-    await _accept_date_known(message, state, day)
+    future = _("That date is in the future. Please type the day you found out.")
+    if (day := await _typed_day(message, state, future)) is not None:
+        await _accept_date_known(message, state, day)
 
 
 async def _accept_date_known(message: Message, state: FSMContext, day: date) -> None:
