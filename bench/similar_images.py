@@ -31,7 +31,7 @@ from bot.services.similar_images import MATCH_DISTANCE, bands, cases_with_copies
 from storage.db import create_engine, create_session_factory
 from tests.helpers.imagegen import cropped_jpeg, resized_jpeg, scene_jpeg
 
-SECTION = "similar images"
+SECTION = "similar_images"
 TARGET_CAUGHT = 0.9  # re-encoded, resized and evenly cropped copies
 TARGET_LOOKUP_MS = 50.0
 HASHES_PER_CASE = 3
