@@ -84,6 +84,7 @@ async def test_a_whole_case_reads_in_indonesian_from_both_sides(
     await citizen.send_sticker()
     await reply(citizen)
     question = await reply(citizen, "Langkah 2/9")
+    question = await press(citizen, question, "ASN", "Langkah 2/9")
     question = await say(citizen, "Budi Santoso", "Langkah 2/9")
     question = await say(citizen, "Guru SD", "Langkah 2/9")
     question = await press(citizen, question, "Lewati", "Langkah 3/9")
@@ -96,9 +97,11 @@ async def test_a_whole_case_reads_in_indonesian_from_both_sides(
     question = await say(citizen, "Kota Bandung", "Langkah 4/9")
     question = await press(citizen, question, "Kembali", "Langkah 3/9")
     question = await press(citizen, question, "Tidak tahu", "Langkah 4/9")
+    question = await press(citizen, question, "tidak yakin", "Langkah 4/9")
     question = await press(citizen, question, "media sosial", "Langkah 5/9")
     long_ago = today_in_indonesia() - timedelta(days=20)
-    await citizen.send(long_ago.strftime("%d-%m-%Y"))
+    question = await say(citizen, long_ago.strftime("%d-%m-%Y"), "Langkah 5/9")
+    await citizen.press(question, "Pada hari kejadian")
     await reply(citizen)  # the note on the 7-day limit
     question = await reply(citizen, "Langkah 6/9")
     question = await say(citizen, "Kantor dinas", "Langkah 7/9")
@@ -126,26 +129,42 @@ async def test_a_whole_case_reads_in_indonesian_from_both_sides(
     await press(citizen, asked, "Balas")
     await say(citizen, "Sekitar jam sembilan pagi.", "Diterima")
     await say(officer, f"/note {code} Sudah dicek", code)
-    for status in ("forwarded", "proven"):
+    refused = await say(officer, f"/setstatus {code} registered")  # the election is unknown
+    assert "/election" in text_of(refused)
+    await say(officer, f"/election {code} regent", code)
+    for status in ("registered", "examination"):
         await say(officer, f"/setstatus {code} {status}", code)
         await reply(citizen, "Kabar terbaru")
+    await say(officer, f"/extend {code} Keterangan saksi kedua diperlukan", code)
+    await reply(citizen, "Kabar terbaru")
+    await say(officer, f"/setstatus {code} established", code)
+    await reply(citizen, "Kabar terbaru")
     await say(officer, f"/recommend {code} Bupati Bandung", code)
     await say(officer, f"/followup {code} moral", code)
     await say(officer, f"/setstatus {code} closed Terima kasih", code)
     await reply(citizen, "Kabar terbaru")
 
-    # A second case, rejected from its card.
+    # A second case, not registered from its card; a third merged into it is refused, then
+    # merged into the first... which is closed: refused too. A finding from the desk.
     other = FakeUser(telegram, user_id=5_550_002, first_name="Dewi", language_code="id")
     second = await file_report(other)
     second_card = await telegram.wait_output(
         STAFF_CHAT, predicate=lambda m: second in text_of(m) and m["_kind"] == "message"
     )
-    await in_group.press(second_card, "Tolak")
-    reasons = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "ditolak" in text_of(m))
-    await in_group.press(reasons, "Bukan ASN")
+    await in_group.press(second_card, "Tidak diregistrasi")
+    reasons = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "tidak diregistrasi?" in text_of(m)
+    )
+    await in_group.press(reasons, "Bukan kewenangan Bawaslu")
     await reply(other, "Kabar terbaru")
     await everything_after(admin, f"/case {second}")
-    await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "Ditolak" in text_of(m))
+    await everything_after(admin, f"/merge {second} {code}")
+    await everything_after(admin, f"/finding {second}")
+    await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "Tidak diregistrasi" in text_of(m))
+    await admin.send("/finding")
+    await reply(admin, "temuan")
+    await reply(admin, "Langkah 2/9")
+    await everything_after(admin, "/batal")
 
     fragments = english_fragments()
     assert len(fragments) > 100, "the catalogue has English to look for"
