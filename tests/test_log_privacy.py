@@ -26,6 +26,7 @@ FIRST_NAME, LAST_NAME = "Wulandari", "Kusumawati"
 FULL_NAME = f"{FIRST_NAME} {LAST_NAME}"
 USERNAME = "wulan_saksi_tps"
 PHONE_AS_SHARED = "+62 812-3456-7890"
+ADDRESS = "Jl. Cempaka Putih No. 7, Kelurahan Ciwalen, Garut"
 DESCRIPTION = (
     "Pak Camat membagikan amplop biru berisi kupon sembako bergambar paslon nomor urut tiga "
     "kepada ibu-ibu pengajian di Balai Desa Cikoneng."
@@ -42,6 +43,8 @@ SECRETS = [
     "81234567890",
     "812-3456-7890",
     "812 3456 7890",
+    ADDRESS,
+    "Cempaka Putih",
     DESCRIPTION,
     "kupon sembako",
     "Balai Desa Cikoneng",
@@ -155,17 +158,21 @@ async def walk_identified_report_through_outages(user: FakeUser, outage: Outage)
     question = await reply(user, "Langkah 1/9")
     await press(user, question, "Dengan identitas", "Langkah 1/9")
     await say(user, FULL_NAME, "Langkah 1/9")
+    await say(user, ADDRESS, "Langkah 1/9")
     await user.send_contact(PHONE_AS_SHARED)
     await reply(user)  # number saved, keyboard removed
-    await reply(user, "Langkah 2/9")
+    question = await reply(user, "Langkah 2/9")
+    await press(user, question, "ASN", "Langkah 2/9")
     await say(user, ANSWERS[0], "Langkah 2/9")
     await say(user, ANSWERS[1], "Langkah 2/9")
     question = await say(user, "198503122010011002", "Langkah 3/9")
     question = await say(user, ANSWERS[2], "Langkah 3/9")
     question = await press(user, question, "Jawa Barat", "Langkah 3/9")
     question = await say(user, "Kota Bandung", "Langkah 4/9")
+    question = await press(user, question, "Pemilihan Bupati", "Langkah 4/9")
     question = await press(user, question, "Menghadiri", "Langkah 5/9")
-    question = await press(user, question, "Hari ini", "Langkah 6/9")
+    question = await press(user, question, "Hari ini", "Langkah 5/9")
+    question = await press(user, question, "Pada hari kejadian", "Langkah 6/9")
     question = await say(user, ANSWERS[3], "Langkah 7/9")
     # Mid-step: the description is sent while the database cannot be written.
     question = await answer_through_outage(
