@@ -34,6 +34,7 @@ async def test_a_report_resumes_after_a_restart(
         await reply(citizen, timeout=30)  # the process needs a moment to start
         question = await reply(citizen, "Langkah 1/9")
         question = await press(citizen, question, "Anonim", "Langkah 2/9")
+        await press(citizen, question, "ASN", "Langkah 2/9")
         await say(citizen, "Budi Santoso", "Langkah 2/9")
         # Let the handler return (and release the per-user lock) before the kill: a lock held
         # by a killed process would only be released by its 60-second lease.
