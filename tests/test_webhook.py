@@ -246,6 +246,7 @@ async def test_a_report_survives_one_instance_dying(
     await reply(citizen, timeout=10)
     question = await reply(citizen, "Langkah 1/9")
     question = await press(citizen, question, "Anonim", "Langkah 2/9")
+    await press(citizen, question, "ASN", "Langkah 2/9")
     await say(citizen, "Budi Santoso", "Langkah 2/9")
     await asyncio.sleep(0.5)
     await stop(processes[0], signal.SIGKILL)
