@@ -66,7 +66,7 @@ class Case(SQLModel, table=True):
     category: str = Field(max_length=32, index=True)  # /stats counts by it
     asn_name: str = Field(max_length=200)
     asn_position: str | None = Field(default=None, max_length=200)
-    asn_nip: str | None = Field(default=None, max_length=18)
+    asn_nip: str | None = Field(default=None, max_length=18, index=True)
     agency: str = Field(max_length=200)
     # Lower-cased, whitespace-folded agency, for suggestions and related-case matching.
     agency_key: str = Field(max_length=200, index=True)
@@ -106,12 +106,23 @@ class Case(SQLModel, table=True):
     # in (an office's group; None for cards posted before offices had groups of their own).
     staff_card_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     card_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
-    # Follow-up of an established case: the recommendation to the staffing authority (PPK) and
-    # what that authority did about it.
+    # Follow-up of an established violation (services/follow_up.py): forwarded with the
+    # office's recommendation to `recommendation_to` (BKN) on `recommendation_sent_at`,
+    # which starts the follow-up clock (`follow_up_due_at`); BKN's recommendation of a
+    # sanction to the civil servant's Pejabat Pembina Kepegawaian (`ppk`); and what the PPK
+    # did: "imposed" `sanction` by a decree, or "declined" with a reason; recorded at
+    # `followed_up_at`. No response by the due date is "no response", never followed up.
     recommendation_to: str | None = Field(default=None, max_length=300)
     recommendation_sent_at: datetime | None = None
     follow_up_due_at: datetime | None = None
-    sanction: str | None = Field(default=None, max_length=16)  # none|moral|moderate|severe
+    ppk: str | None = Field(default=None, max_length=200)
+    bkn_recommended_at: date | None = None
+    bkn_sanction: str | None = Field(default=None, max_length=16)  # lifecycle.SANCTIONS
+    ppk_response: str | None = Field(default=None, max_length=16)  # imposed | declined
+    sanction: str | None = Field(default=None, max_length=16)  # imposed: lifecycle.SANCTIONS
+    ppk_decree: str | None = Field(default=None, max_length=100)
+    ppk_decree_date: date | None = None
+    ppk_reason: str | None = Field(default=None, max_length=500)
     followed_up_at: datetime | None = None
     # When the violation was first established (terbukti). Never cleared: closing a case
     # does not undo the decision. The audit trail records the same change; this copy is

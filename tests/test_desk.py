@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlmodel import select
 
 from bot.app import Application
 from bot.services.images import process_image
+from bot.services.regions import WIB
 from bot.services.similar_images import hash_rows
 from storage.models import Case, CaseEvent, CaseLink, Evidence, Outbox, Reporter
 from tests.fakebot import FakeTelegram, FakeUser
@@ -352,9 +353,10 @@ async def test_follow_up_of_an_established_case_and_overdue(
     code = await file_report(citizen, identified=True)
     for status in ("initial_review", "registered", "examination", "established"):
         await say(admin, f"/setstatus {code} {status}", code)
-    refused = text_of(await say(admin, f"/followup {code} moral"))
-    assert "/recommend" in refused
-    await say(admin, f"/recommend {code} Bupati Bandung selaku PPK", code)
+    today = datetime.now(WIB).strftime("%d-%m-%Y")
+    refused = text_of(await say(admin, f"/followup {code} imposed moral 12/2026 {today}"))
+    assert "/forward" in refused
+    await say(admin, f"/forward {code} Badan Kepegawaian Negara", code)
     async with desk_app.sessions() as session:
         case = (await session.exec(select(Case).where(Case.code == code))).one()
         case.follow_up_due_at = case.created_at  # make it overdue
@@ -362,15 +364,15 @@ async def test_follow_up_of_an_established_case_and_overdue(
         await session.commit()
     overdue = text_of(await say(admin, "/overdue"))
     assert code in overdue
-    await say(admin, f"/followup {code} moral Teguran tertulis", code)
+    await say(admin, f"/followup {code} imposed moral 12/2026 {today}", code)
     assert code not in text_of(await say(admin, "/overdue"))
     stats = text_of(await say(admin, "/stats"))
-    assert re.search(r"1 \(100%\)", stats), stats
+    assert "Tingkat tindak lanjut: 100% (sanksi dijatuhkan 1 dari 1" in stats, stats
     await admin.next()  # the chart
     # Closing does not undo the decision: still counted as established and followed up.
     await say(admin, f"/setstatus {code} closed", code)
     stats = text_of(await say(admin, "/stats"))
-    assert "Pelanggaran terbukti: 1" in stats and re.search(r"1 \(100%\)", stats), stats
+    assert "Pelanggaran terbukti: 1" in stats and "Tingkat tindak lanjut: 100%" in stats, stats
 
 
 async def test_blocked_reporter_is_shown_on_the_case(

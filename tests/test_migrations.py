@@ -151,3 +151,57 @@ async def test_pictures_stored_before_0008_are_still_found_by_their_copies(
     finally:
         await engine.dispose()
     assert found == [1]
+
+
+async def test_a_follow_up_of_none_becomes_a_declined_response(database_url: str) -> None:
+    """Before 0009 "none" was recorded as a follow-up and counted as followed up; it was a
+    decision not to sanction, and counts apart from now on."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.migrate import alembic_config
+
+    await asyncio.to_thread(command.upgrade, alembic_config(database_url), "0008")
+    engine = create_engine(database_url)
+    now = datetime(2026, 10, 1, tzinfo=UTC)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO reporter (id, identity, locale, created_at) "
+                    "VALUES (1, 'anonymous', 'id', :now)"
+                ),
+                {"now": now},
+            )
+            for number, sanction in enumerate(("none", "moral", None), start=1):
+                await connection.execute(
+                    text(
+                        'INSERT INTO "case" (id, code, status, category, asn_name, agency, '
+                        "agency_key, province, incident_date, description, reporter_id, "
+                        "created_at, status_changed_at, kind, election, party_kind, extended, "
+                        "sanction) VALUES (:id, :code, 'forwarded', 'other', 'Pegawai', "
+                        "'Dinas', 'dinas', 'Bali', :day, 'Uraian', 1, :now, :now, 'report', "
+                        "'unknown', 'asn', false, :sanction)"
+                    ),
+                    {
+                        "id": number,
+                        "code": f"LN-{number}",
+                        "day": now.date(),
+                        "now": now,
+                        "sanction": sanction,
+                    },
+                )
+        await upgrade_to_head_async(database_url)
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    text('SELECT code, ppk_response, sanction FROM "case" ORDER BY id')
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("LN-1", "declined", None),
+        ("LN-2", "imposed", "moral"),
+        ("LN-3", None, None),
+    ]

@@ -49,6 +49,14 @@ PATHS: dict[str, tuple[str, ...]] = {
     "initial_review": ("received", "initial_review"),
     "examination": ("received", "initial_review", "registered", "examination"),
     "established": ("received", "initial_review", "registered", "examination", "established"),
+    "forwarded": (
+        "received",
+        "initial_review",
+        "registered",
+        "examination",
+        "established",
+        "forwarded",
+    ),
     "not_registered": ("received", "not_registered"),
     "merged": ("received", "merged"),
     "closed": (
@@ -83,6 +91,8 @@ LABELS = {
     "election": {key: f"Pemilihan {key}" for key in ELECTIONS},
     "category": CATEGORY_LABELS,
     "party_kind": {key: f"Terlapor {key}" for key in PARTY_KINDS},
+    "bkn_sanction": {key: f"Rekomendasi {key}" for key in SANCTIONS},
+    "ppk_response": {key: f"Tanggapan {key}" for key in ("imposed", "declined", "no_response")},
     "sanction": {key: f"Sanksi {key}" for key in SANCTIONS},
 }
 COLUMNS = {key: f"Kolom {key} (WIB)" for key in EXPORT_COLUMNS}
@@ -185,6 +195,8 @@ async def seed_case(
         if followed_up:
             values["recommendation_to"] = "PPK Contoh"
             values["recommendation_sent_at"] = created_at + timedelta(days=3)
+            values["follow_up_due_at"] = created_at + timedelta(days=33)
+            values["ppk_response"] = "imposed"
             values["sanction"] = "moderate"
             values["followed_up_at"] = created_at + timedelta(days=20)
         values.update(fields)
@@ -265,7 +277,11 @@ async def test_empty_database(sessions: SessionFactory) -> None:
         received=0,
         findings=0,
         proven=0,
+        forwarded=0,
+        due=0,
         followed_up=0,
+        declined=0,
+        no_response=0,
         follow_up_rate=None,
         provinces_with_proven=0,
         provinces_total=38,
@@ -311,13 +327,24 @@ async def test_headline_established_follow_up_and_province_share(
     await seed_case(sessions, path="established", province="Jawa Barat", followed_up=True)
     # Established, then closed: still established.
     await seed_case(sessions, path="closed", province="Jawa Barat", followed_up=True)
-    # Recommendation sent, no answer from the authority yet: established, not followed up.
+    # Recommendation sent, no answer from the PPK by its due date: established, due, not
+    # followed up.
     await seed_case(
         sessions,
         path="closed",
         province="Aceh",
         recommendation_to="PPK Aceh",
         recommendation_sent_at=wib(2024, 3, 5),
+        follow_up_due_at=wib(2024, 4, 4),
+    )
+    # Forwarded, its answer not yet due: in no rate.
+    await seed_case(
+        sessions,
+        path="forwarded",
+        province="Aceh",
+        recommendation_to="PPK Aceh",
+        recommendation_sent_at=wib(2024, 3, 5),
+        follow_up_due_at=datetime.now(UTC) + timedelta(days=10),
     )
     # Closed after not established, and a case never established: not counted, even
     # though the latter carries follow-up fields.
@@ -328,10 +355,11 @@ async def test_headline_established_follow_up_and_province_share(
     async with sessions() as session:
         headline = (await case_statistics(session, today=TODAY)).headline
 
-    assert headline.received == 6
+    assert headline.received == 7
     assert headline.findings == 1
-    assert headline.proven == 3
-    assert headline.followed_up == 2
+    assert headline.proven == 4
+    assert (headline.forwarded, headline.due) == (4, 3)
+    assert (headline.followed_up, headline.declined, headline.no_response) == (2, 0, 1)
     assert headline.follow_up_rate == pytest.approx(2 / 3)
     assert headline.provinces_with_proven == 2
     assert headline.provinces_total == 38
@@ -386,7 +414,7 @@ def _statistics(
         by_province={},
         by_region={},
         by_week=[(first + timedelta(weeks=index), n) for index, n in enumerate(weekly)],
-        headline=Headline(0, 0, 0, 0, None, 0, 38, 0.0),
+        headline=Headline(0, 0, 0, 0, 0, 0, 0, 0, None, 0, 38, 0.0),
     )
 
 

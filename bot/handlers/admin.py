@@ -20,7 +20,14 @@ from bot.services.dates import today_in_indonesia
 from bot.services.desk_reports import DeskReports
 from bot.services.elections import ELECTIONS
 from bot.services.export import EXPORT_COLUMNS
-from bot.services.lifecycle import NOT_REGISTERED_REASONS, PARTY_KINDS, SANCTIONS, STATUSES
+from bot.services.follow_up import NO_RESPONSE
+from bot.services.lifecycle import (
+    NOT_REGISTERED_REASONS,
+    PARTY_KINDS,
+    PPK_RESPONSES,
+    SANCTIONS,
+    STATUSES,
+)
 from bot.services.office_setup import import_offices
 from bot.services.offices import OfficeDirectory, covers, find_office, office_name
 from bot.services.staff import StaffDirectory, StaffError, StaffMember, parse_user_id
@@ -32,6 +39,7 @@ from bot.ui.labels import (
     kind_label,
     not_registered_reason_button,
     party_kind_label,
+    ppk_response_label,
     regency_label,
     role_label,
     sanction_label,
@@ -244,8 +252,16 @@ async def stats(
             count=headline.received, findings=headline.findings
         ),
         _("Violations established: {count}").format(count=headline.proven),
-        _("Recommendations followed up: {count} ({rate})").format(
-            count=headline.followed_up, rate=rate
+        _("Forwarded with a recommendation: {count}").format(count=headline.forwarded),
+        _(
+            "Follow-up rate: {rate} (sanctions imposed {imposed} of {due} recommendations due; "
+            "declined {declined}, no response {silent})"
+        ).format(
+            rate=rate,
+            imposed=headline.followed_up,
+            due=headline.due,
+            declined=headline.declined,
+            silent=headline.no_response,
         ),
         _("Provinces with an established violation: {count} of {total} ({share:.0%})").format(
             count=headline.provinces_with_proven,
@@ -326,6 +342,8 @@ def _export_labels() -> dict[str, dict[str, str]]:
         "election": {key: election_label(key) for key in ELECTIONS},
         "category": {key: category_label(key) for key in CATEGORY_KEYS},
         "party_kind": {key: party_kind_label(key) for key in PARTY_KINDS},
+        "bkn_sanction": {key: sanction_label(key) for key in SANCTIONS},
+        "ppk_response": {key: ppk_response_label(key) for key in (*PPK_RESPONSES, NO_RESPONSE)},
         "sanction": {key: sanction_label(key) for key in SANCTIONS},
     }
 
@@ -361,8 +379,16 @@ def _export_headers() -> dict[str, str]:
         "status_changed_at": _("Status since (WIB)"),
         "assignee": _("Assigned to"),
         "recommendation_to": _("Recommendation sent to"),
-        "recommendation_sent_at": _("Recommendation sent (WIB)"),
-        "sanction": _("Sanction"),
-        "followed_up_at": _("Followed up (WIB)"),
+        "recommendation_sent_at": _("Forwarded (WIB)"),
+        "follow_up_due_at": _("Follow-up due (WIB)"),
+        "ppk": _("Staffing authority (PPK)"),
+        "bkn_recommended_at": _("BKN recommendation date"),
+        "bkn_sanction": _("Sanction recommended by BKN"),
+        "ppk_response": _("PPK response"),
+        "sanction": _("Sanction imposed"),
+        "ppk_decree": _("Decree number"),
+        "ppk_decree_date": _("Decree date"),
+        "ppk_reason": _("Reason for no sanction"),
+        "followed_up_at": _("Response recorded (WIB)"),
     }
     return {key: headers[key] for key in EXPORT_COLUMNS}

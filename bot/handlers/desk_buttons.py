@@ -74,7 +74,7 @@ async def command_hint(callback: CallbackQuery, callback_data: DeskAction) -> No
         "completion": _("Send: /setstatus {code} completion what is missing"),
         "stop": _("Send: /setstatus {code} stopped the reason"),
         "extend": _("Send: /extend {code} what more information is needed"),
-        "forward": _("Send: /recommend {code} the recipient of the recommendation"),
+        "forward": _("Send: /forward {code} (to BKN, with the forwarding document)"),
     }
     if callback_data.value not in hints:
         await callback.answer(_stale(), show_alert=True)

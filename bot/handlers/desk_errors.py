@@ -127,7 +127,10 @@ async def desk_refusal(event: ErrorEvent) -> None:
         "not_established": _(
             "A recommendation can only be recorded on a case whose violation is established."
         ),
-        "no_recommendation": _("Record the recommendation first with /recommend."),
+        "no_recommendation": _("Forward the case first with /forward."),
+        "already_followed_up": _(
+            "The PPK's response to this case is already recorded; it is not changed."
+        ),
         "bad_sanction": _("Sanction must be one of: {sanctions}").format(
             sanctions=", ".join(code(key) for key in SANCTIONS)
         ),

@@ -4,6 +4,7 @@ move the lifecycle forbids and the like are answered in handlers/desk_errors.py.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot, F
@@ -19,6 +20,7 @@ from aiogram.types import (
     InputMediaPhoto,
     Message,
 )
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.dispatch.filters import StaffOnly
@@ -26,9 +28,18 @@ from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import DeskAction
 from bot.flows.finding import begin_finding
 from bot.services.case_queries import INBOX_PAGE, CaseQueries
+from bot.services.dates import (
+    DateInFuture,
+    DateInvalid,
+    parse_incident_date,
+    today_in,
+    today_in_indonesia,
+)
 from bot.services.desk import Desk
 from bot.services.elections import KNOWN_ELECTIONS
 from bot.services.evidence_intake import EvidenceIntake, suffix_for
+from bot.services.follow_up import BadResponse, parse_response
+from bot.services.forwarding_document import ForwardingDocument, forwarding_pdf
 from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES, Status
 from bot.services.offices import find_office, office_name
 from bot.services.regions import zone_of
@@ -37,7 +48,14 @@ from bot.services.staff import StaffDirectory, StaffMember, parse_user_id
 from bot.telegram.files import download_evidence
 from bot.telegram.menus import staff_commands
 from bot.ui.cards import case_detail, case_line, overdue_text, staff_name
-from bot.ui.labels import election_label, sanction_label, show_local_date, status_label
+from bot.ui.labels import (
+    category_label,
+    election_label,
+    ppk_response_label,
+    sanction_label,
+    show_local_date,
+    status_label,
+)
 from bot.ui.text import TELEGRAM_TEXT_LIMIT, bold, code, quote, split_for_telegram
 from storage.evidence_store import EvidenceStore
 
@@ -53,7 +71,10 @@ COMMANDS = (
     "assign",
     "find",
     "overdue",
+    "forward",
     "recommend",
+    "ppk",
+    "bkn",
     "followup",
     "transfer",
     "extend",
@@ -68,6 +89,8 @@ router.message.filter(Command(*COMMANDS), StaffOnly())
 router.callback_query.filter(DeskAction.filter(), StaffOnly())
 
 TEXT_ARGUMENT_MAX = 1000
+# Where an established ASN violation goes (BKN took over KASN's neutrality role in 2024).
+DEFAULT_RECIPIENT = "Badan Kepegawaian Negara (BKN)"
 
 
 def _arguments(command: CommandObject) -> str:
@@ -476,19 +499,88 @@ async def overdue(message: Message, cases: CaseQueries, staff: StaffMember) -> N
         await message.answer(part)
 
 
-@router.message(Command("recommend"))
-async def recommend(
-    message: Message, command: CommandObject, desk: Desk, staff: StaffMember
+@router.message(Command("forward", "recommend"))
+async def forward(
+    message: Message,
+    command: CommandObject,
+    desk: Desk,
+    cases: CaseQueries,
+    evidence_intake: EvidenceIntake,
+    i18n: I18n,
+    staff: StaffMember,
 ) -> None:
-    usage = _(
-        "Usage: /recommend CODE recipient (the staffing authority the recommendation was sent to)"
-    )
-    if (given := await _code_and_text(message, command, usage, limit=300)) is None:
+    """/forward CODE [recipient]: an established violation goes to BKN (or `recipient`)
+    with the forwarding document, which is kept with the case, posted under its card and
+    given to the staff member to send."""
+    parts = _split_args(command, 2)
+    if not parts:
+        await message.answer(
+            _("Usage: /forward CODE [recipient]: the recipient is BKN unless you name another.")
+        )
         return
-    case = await desk.record_recommendation(*given, actor_id=staff.user_id, scope=staff.office)
+    recipient = parts[1][:300] if len(parts) > 1 else DEFAULT_RECIPIENT
+    case = await desk.forward(parts[0], recipient, actor_id=staff.user_id, scope=staff.office)
+    detail = await cases.detail(case.code, show_identity=False, scope=staff.office)
+    with i18n.use_locale("id"):  # the office's letter is Indonesian, as its register is
+        document = ForwardingDocument(
+            office=office_name(case.office_code),
+            recipient=recipient,
+            ppk=case.ppk or "-",
+            on=today_in(zone_of(case.region_code)),
+            category=category_label(case.category),
+        )
+    pdf = await asyncio.to_thread(forwarding_pdf, document, detail.case, detail.evidence)
+    item = await evidence_intake.accept(pdf)
+    await desk.attach_document(case.code, item, actor_id=staff.user_id, scope=staff.office)
+    await message.answer_document(
+        BufferedInputFile(pdf, filename=f"penerusan-{case.code}.pdf"),
+        caption=_(
+            "{code} is forwarded to {recipient}; the follow-up is due by {date}. Send them "
+            "this document. The PPK is {ppk} (/ppk CODE name corrects it)."
+        ).format(
+            code=code(case.code),
+            recipient=quote(recipient),
+            date=show_local_date(case.follow_up_due_at, zone_of(case.region_code)),  # type: ignore[arg-type]
+            ppk=quote(case.ppk or "-"),
+        ),
+    )
+
+
+@router.message(Command("ppk"))
+async def ppk(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
+    usage = _("Usage: /ppk CODE name of the staffing authority (PPK), e.g. Bupati Bogor")
+    if (given := await _code_and_text(message, command, usage, limit=200)) is None:
+        return
+    case = await desk.set_ppk(*given, actor_id=staff.user_id, scope=staff.office)
     await message.answer(
-        _("Recommendation on {code} recorded; follow-up is due in {days} days.").format(
-            code=code(case.code), days=desk.follow_up_days
+        _("{code}: the PPK is {ppk}.").format(code=code(case.code), ppk=quote(case.ppk or ""))
+    )
+
+
+@router.message(Command("bkn"))
+async def bkn(message: Message, command: CommandObject, desk: Desk, staff: StaffMember) -> None:
+    """/bkn CODE SANCTION [dd-mm-yyyy]: BKN's recommendation to the PPK."""
+    parts = _split_args(command, 3)
+    usage = _("Usage: /bkn CODE {sanctions} [date of BKN's recommendation, dd-mm-yyyy]").format(
+        sanctions="|".join(SANCTIONS)
+    )
+    if len(parts) < 2:
+        await message.answer(usage)
+        return
+    today = today_in_indonesia()
+    try:
+        on = parse_incident_date(parts[2], today) if len(parts) > 2 else today
+    except (DateInvalid, DateInFuture):
+        await message.answer(usage)
+        return
+    case = await desk.record_bkn_recommendation(
+        parts[0], parts[1].lower(), on, actor_id=staff.user_id, scope=staff.office
+    )
+    await message.answer(
+        _("{code}: BKN recommends {sanction} to {ppk}.").format(
+            code=code(case.code),
+            sanction=sanction_label(case.bkn_sanction or ""),
+            ppk=quote(case.ppk or "-"),
         )
     )
 
@@ -497,24 +589,44 @@ async def recommend(
 async def follow_up(
     message: Message, command: CommandObject, desk: Desk, staff: StaffMember
 ) -> None:
-    parts = _split_args(command, 3)
+    """/followup CODE imposed SANCTION DECREE_NUMBER DD-MM-YYYY, or /followup CODE
+    declined REASON: what the PPK did."""
+    parts = _split_args(command, 2)
+    usage = _(
+        "Usage: /followup CODE imposed {sanctions} DECREE_NUMBER dd-mm-yyyy (the sanction the "
+        "PPK imposed and its decree), or /followup CODE declined reason (the PPK decided on no "
+        "sanction)."
+    ).format(sanctions="|".join(SANCTIONS))
     if len(parts) < 2:
-        await message.answer(
-            _("Usage: /followup CODE {sanctions} [note]").format(sanctions="|".join(SANCTIONS))
-        )
+        await message.answer(usage)
         return
-    case = await desk.record_follow_up(
-        parts[0],
-        parts[1].lower(),
-        actor_id=staff.user_id,
-        note=parts[2][:TEXT_ARGUMENT_MAX] if len(parts) > 2 else None,
-        scope=staff.office,
+    try:
+        response = parse_response(parts[1], today_in_indonesia())
+    except BadResponse as error:
+        await message.answer(_bad_response(error.reason) + "\n" + usage)
+        return
+    case = await desk.record_ppk_response(
+        parts[0], response, actor_id=staff.user_id, scope=staff.office
     )
     await message.answer(
-        _("Follow-up on {code} recorded: {sanction}.").format(
-            code=code(case.code), sanction=sanction_label(case.sanction or "")
+        _("{code}: {response} recorded; the reporter is told.").format(
+            code=code(case.code), response=ppk_response_label(response.kind)
         )
     )
+
+
+def _bad_response(reason: str) -> str:
+    messages = {
+        "bad_sanction": _("The sanction must be one of: {sanctions}.").format(
+            sanctions=", ".join(SANCTIONS)
+        ),
+        "bad_decree_date": _("The decree's date must be a date up to today, as dd-mm-yyyy."),
+        "declined_needs_reason": _("Say why the PPK decided on no sanction."),
+        "imposed_usage": _(
+            "An imposed sanction needs the sanction, the decree number and its date."
+        ),
+    }
+    return messages.get(reason, _("That is not a response the bot knows."))
 
 
 @router.message(Command("transfer"))

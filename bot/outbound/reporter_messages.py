@@ -18,6 +18,7 @@ from bot.services.regions import zone_of
 from bot.ui.labels import (
     deadline_line,
     not_registered_reason_label,
+    sanction_label,
     status_label,
     status_meaning,
 )
@@ -37,6 +38,7 @@ class NotificationRenderer:
             "extended": _extended,
             "merged": _merged,
             "taken_up": _taken_up,
+            "ppk_response": _ppk_response,
         }
         if row.kind not in renderers:
             raise ValueError(f"unknown notification kind {row.kind!r}")
@@ -181,3 +183,19 @@ def _taken_up(params: dict) -> RenderedMessage:
         ).format(office=_office(params))
     )
     return RenderedMessage(text, _keyboard(params))
+
+
+def _ppk_response(params: dict) -> RenderedMessage:
+    """The end of the chain, in plain words: what the civil servant's superior did."""
+    ppk = quote(params.get("ppk") or _("the staffing authority"))
+    if params.get("response") == "imposed":
+        outcome = _(
+            "The violation you reported has been acted on: {ppk} has imposed a {sanction} on "
+            "the civil servant."
+        ).format(ppk=ppk, sanction=sanction_label(params.get("sanction") or ""))
+    else:
+        outcome = _(
+            "{ppk}, who decides the civil servant's sanction, has decided not to impose one. "
+            "The supervisors record this; it does not change that the violation was established."
+        ).format(ppk=ppk)
+    return RenderedMessage(_header(params) + "\n" + outcome)

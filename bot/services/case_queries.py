@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, or_
@@ -22,6 +22,8 @@ from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
 
 INBOX_PAGE = 10
+# A PPK's response due this soon is shown ahead of time (the early warning).
+FOLLOW_UP_WARNING = timedelta(days=7)
 # /inbox counts the cases it lists only this far past the page shown ("more than …").
 INBOX_COUNT_LIMIT = 1000
 
@@ -60,6 +62,9 @@ class CaseDetail:
     staff_names: dict[int, str] = field(default_factory=dict)
     merged_into: str | None = None  # the code of the case this one was merged into
     merged_in: list[str] = field(default_factory=list)  # codes merged into this one
+    # The civil servant's other cases (same NIP, or same name at the same agency), oldest
+    # first: (code, status, sanction imposed or None). A repeat offender shows here.
+    same_person: list[tuple[str, str, str | None]] = field(default_factory=list)
     reporter_name: str | None = None
     reporter_address: str | None = None
     reporter_phone: str | None = None
@@ -71,9 +76,13 @@ class OverdueCases:
     completion: list[Case] = field(default_factory=list)
     decision: list[Case] = field(default_factory=list)
     follow_up: list[Case] = field(default_factory=list)
+    # Not overdue yet: the early warning, so an office can remind the PPK in time.
+    follow_up_soon: list[Case] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.review or self.completion or self.decision or self.follow_up)
+        return bool(
+            self.review or self.completion or self.decision or self.follow_up or self.follow_up_soon
+        )
 
 
 async def case_by_code(session: AsyncSession, code_text: str, prefix: str) -> Case:
@@ -157,6 +166,17 @@ class CaseQueries:
                     )
                 ).all()
             )
+            same_person = [code for code, reason in related.shown if reason == "same_person"]
+            if same_person:
+                detail.same_person = list(
+                    (
+                        await session.exec(
+                            select(Case.code, Case.status, Case.sanction)
+                            .where(col(Case.code).in_(same_person))
+                            .order_by(col(Case.id))
+                        )
+                    ).all()
+                )
             if show_identity:
                 reporter = await session.get(Reporter, case.reporter_id)
                 if reporter is not None and reporter.identity == "identified":
@@ -261,8 +281,8 @@ class CaseQueries:
                     select(Case)
                     .where(
                         *within,
-                        col(Case.follow_up_due_at) < now,
-                        col(Case.followed_up_at).is_(None),
+                        col(Case.follow_up_due_at) < now + FOLLOW_UP_WARNING,
+                        col(Case.ppk_response).is_(None),
                     )
                     .order_by(col(Case.follow_up_due_at))
                 )
@@ -271,7 +291,8 @@ class CaseQueries:
             review=[case for case in late if case.status in REVIEW_PENDING],
             completion=[case for case in late if case.status == Status.COMPLETION],
             decision=[case for case in late if case.status in DECISION_PENDING],
-            follow_up=list(follow_up),
+            follow_up=[case for case in follow_up if _utc(case.follow_up_due_at) < now],
+            follow_up_soon=[case for case in follow_up if _utc(case.follow_up_due_at) >= now],
         )
 
     async def answerable_case(self, code_text: str, *, chat_id: int) -> Case:
@@ -280,3 +301,9 @@ class CaseQueries:
         async with self._sessions() as session:
             own = await reporters_case(session, code_text, self._prefix, chat_id)
             return await answerable(session, own)
+
+
+def _utc(moment: datetime | None) -> datetime:
+    """SQLite hands stored moments back without their zone; they are UTC."""
+    assert moment is not None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -30,6 +30,7 @@ from bot.services.case_queries import (
 )
 from bot.services.deadlines import completion_deadline, decision_deadline, review_deadline
 from bot.services.elections import KNOWN_ELECTIONS, office_for, regime_of
+from bot.services.follow_up import PpkResponse
 from bot.services.intake import EvidenceItem, evidence_row
 from bot.services.lifecycle import (
     DECISION_PENDING,
@@ -45,6 +46,7 @@ from bot.services.lifecycle import (
     can_move,
 )
 from bot.services.offices import RI, covers, is_office
+from bot.services.ppk import derive_ppk
 from bot.services.regions import zone_of
 from bot.services.register import next_number, register_number
 from bot.services.staff import StaffMember
@@ -552,18 +554,20 @@ class Desk:
 
     # --- after the decision ---------------------------------------------------------------
 
-    async def record_recommendation(
+    async def forward(
         self,
         code_text: str,
         recipient: str,
         *,
         actor_id: int,
+        ppk: str | None = None,
         now: datetime | None = None,
         scope: str = RI,
     ) -> Case:
         """An established violation is forwarded, with the office's recommendation, to the
-        authority that sanctions it (UU 7/2017 Pasal 455(1)(c)): the case moves to forwarded
-        and the follow-up falls due."""
+        authority that sanctions it (UU 7/2017 Pasal 455(1)(c)): for a civil servant BKN,
+        which recommends a sanction to their PPK. The case moves to forwarded and the
+        follow-up clock starts; the PPK is derived from the agency unless given."""
         now = now or utcnow()
         async with self._changing(code_text, scope=scope) as (session, case):
             if case.status not in (Status.ESTABLISHED, Status.FORWARDED):
@@ -571,6 +575,9 @@ class Desk:
             case.recommendation_to = recipient
             case.recommendation_sent_at = now
             case.follow_up_due_at = now + timedelta(days=self.follow_up_days)
+            case.ppk = (
+                ppk or case.ppk or derive_ppk(case.agency, case.asn_position, case.region_code)
+            )
             session.add(case)
             audit(session, case.id, actor_id=actor_id, action="recommendation", detail=recipient)  # type: ignore[arg-type]
             if case.status == Status.ESTABLISHED:
@@ -578,30 +585,89 @@ class Desk:
             await self._feed.card(session, case)
         return case
 
-    async def record_follow_up(
-        self,
-        code_text: str,
-        sanction: str,
-        *,
-        actor_id: int,
-        note: str | None = None,
-        scope: str = RI,
+    async def attach_document(
+        self, code_text: str, item: EvidenceItem, *, actor_id: int, scope: str = RI
+    ) -> None:
+        """A document the office made (the forwarding document): kept with the case and
+        posted under its card in the office's group."""
+        async with self._sessions() as session, session.begin():
+            case = await self._case_in_scope(session, code_text, scope)
+            row = evidence_row(item, case.id)  # type: ignore[arg-type]
+            row.source = "staff"
+            session.add(row)
+            await session.flush()
+            audit(session, case.id, actor_id=actor_id, action="staff_files", detail="1")
+            await self._feed.document(session, case, row.id)  # type: ignore[arg-type]
+        self._on_enqueued()
+
+    async def set_ppk(self, code_text: str, ppk: str, *, actor_id: int, scope: str = RI) -> Case:
+        """Staff correct the PPK the bot derived."""
+        async with self._changing(code_text, scope=scope) as (session, case):
+            if case.proven_at is None:
+                raise DeskError("not_established")
+            previous, case.ppk = case.ppk, ppk
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="ppk", detail=f"{previous} -> {ppk}")  # type: ignore[arg-type]
+            await self._feed.card(session, case)
+        return case
+
+    async def record_bkn_recommendation(
+        self, code_text: str, sanction: str, on: date, *, actor_id: int, scope: str = RI
     ) -> Case:
+        """BKN's recommendation to the PPK: which sanction, and when it was made."""
         if sanction not in SANCTIONS:
             raise DeskError("bad_sanction")
         async with self._changing(code_text, scope=scope) as (session, case):
             if case.recommendation_sent_at is None:
                 raise DeskError("no_recommendation")
-            case.sanction = sanction
+            case.bkn_sanction = sanction
+            case.bkn_recommended_at = on
+            session.add(case)
+            audit(session, case.id, actor_id=actor_id, action="bkn", detail=sanction)  # type: ignore[arg-type]
+            await self._feed.card(session, case)
+        return case
+
+    async def record_ppk_response(
+        self,
+        code_text: str,
+        response: PpkResponse,
+        *,
+        actor_id: int,
+        scope: str = RI,
+    ) -> Case:
+        """What the PPK did: a sanction imposed by a decree, or none, with the reason. The
+        reporter is told; the follow-up rate counts only the first (services/statistics)."""
+        async with self._changing(code_text, scope=scope) as (session, case):
+            if case.recommendation_sent_at is None:
+                raise DeskError("no_recommendation")
+            if case.ppk_response is not None:
+                raise DeskError("already_followed_up")
+            case.ppk_response = response.kind
+            case.sanction = response.sanction
+            case.ppk_decree = response.decree
+            case.ppk_decree_date = response.decree_date
+            case.ppk_reason = response.reason
             case.followed_up_at = utcnow()
             session.add(case)
             audit(
                 session,
-                case.id,
+                case.id,  # type: ignore[arg-type]
                 actor_id=actor_id,
-                action="follow_up",  # type: ignore[arg-type]
-                detail=f"{sanction}: {note}" if note else sanction,
+                action="follow_up",
+                detail=response.describe(),
             )
+            await self._notify_reporters(
+                session,
+                case,
+                "ppk_response",
+                {
+                    "response": response.kind,
+                    "sanction": response.sanction,
+                    "ppk": case.ppk,
+                    "office": case.office_code,
+                },
+            )
+            await self._feed.card(session, case)
         return case
 
     # --- the staff group -----------------------------------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, String, Subquery, cast, func, select
+from sqlalchemy import ColumnElement, Select, String, Subquery, case, cast, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import regions
 from bot.services.dates import WIB
 from bot.services.offices import RI, in_scope, office_name
-from storage.models import Case, Evidence, StaffName
+from storage.models import Case, Evidence, StaffName, utcnow
 
 # Canonical column order of every export; callers give a translated header for each key.
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -57,7 +57,15 @@ EXPORT_COLUMNS: tuple[str, ...] = (
     "assignee",
     "recommendation_to",
     "recommendation_sent_at",
+    "follow_up_due_at",
+    "ppk",
+    "bkn_recommended_at",
+    "bkn_sanction",
+    "ppk_response",
     "sanction",
+    "ppk_decree",
+    "ppk_decree_date",
+    "ppk_reason",
     "followed_up_at",
 )
 # Columns holding a stable key, written as the label the caller gives for it.
@@ -68,6 +76,8 @@ LABELLED_COLUMNS: tuple[str, ...] = (
     "election",
     "category",
     "party_kind",
+    "bkn_sanction",
+    "ppk_response",
     "sanction",
 )
 # Rows fetched from the database per round trip while streaming.
@@ -124,7 +134,20 @@ def _query() -> Select[Any]:
         "assignee": func.coalesce(col(StaffName.name), cast(col(Case.assignee_id), String)),
         "recommendation_to": col(Case.recommendation_to),
         "recommendation_sent_at": col(Case.recommendation_sent_at),
+        "follow_up_due_at": col(Case.follow_up_due_at),
+        "ppk": col(Case.ppk),
+        "bkn_recommended_at": col(Case.bkn_recommended_at),
+        "bkn_sanction": col(Case.bkn_sanction),
+        # No response by the due date is written as such: it is not an empty cell.
+        "ppk_response": case(
+            (col(Case.ppk_response).is_not(None), col(Case.ppk_response)),
+            (col(Case.follow_up_due_at) < utcnow(), "no_response"),
+            else_=None,
+        ),
         "sanction": col(Case.sanction),
+        "ppk_decree": col(Case.ppk_decree),
+        "ppk_decree_date": col(Case.ppk_decree_date),
+        "ppk_reason": col(Case.ppk_reason),
         "followed_up_at": col(Case.followed_up_at),
     }
     return (

@@ -92,11 +92,16 @@ NOT_REGISTERED_REASONS = ("formal", "material", "late", "not_competent", "not_co
 # Moves that need a text: the missing items for completion, the reason handling stops.
 NEEDS_NOTE: tuple[Status, ...] = (Status.COMPLETION, Status.STOPPED)
 
-# What the civil servant's staffing authority (PPK) did with a recommendation.
-SANCTIONS = ("none", "moral", "moderate", "severe")
+# Sanctions for a civil servant's breach of neutrality: moral (PP 42/2004 Pasal 15), or
+# discipline, light / moderate / severe (PP 94/2021 Pasal 8). BKN recommends one; the PPK
+# imposes it, or another, or declines.
+SANCTIONS = ("moral", "light", "moderate", "severe")
+# What the PPK did with BKN's recommendation; no response by the due date is not a response
+# but the lack of one (services/follow_up.py).
+PPK_RESPONSES = ("imposed", "declined")
 
 # Who the reported person is: the neutrality of each is supervised (UU 7/2017 Pasal 280(2)-(3),
-# 282; UU 10/2016 Pasal 70-71), but the sanction comes from a different authority for each
+# 283; UU 10/2016 Pasal 70-71), but the sanction comes from a different authority for each
 # (bot/ui/labels.py forwarding_authority, docs/domain.md).
 PARTY_KINDS = ("asn", "village_head", "tni", "polri", "other")
 

@@ -38,10 +38,10 @@ class RelatedCases:
 
 
 async def link_related(session: AsyncSession, case: Case, image_hashes: Sequence[str]) -> list[int]:
-    """Link a new case to earlier ones naming a look-alike civil servant at the same agency,
-    or carrying a copy of one of its pictures (`image_hashes`, kept for later cases), the
-    newest `LINKS_PER_CASE` of them. Returns the ids of the cases linked (their cards now
-    have a case to mention)."""
+    """Link a new case to earlier ones naming the same civil servant (the same NIP, or a
+    look-alike name at the same agency), or carrying a copy of one of its pictures
+    (`image_hashes`, kept for later cases), the newest `LINKS_PER_CASE` of them. Returns the
+    ids of the cases linked (their cards now have a case to mention)."""
     found: dict[int, str] = {}
     same_agency = (
         await session.exec(
@@ -56,6 +56,17 @@ async def link_related(session: AsyncSession, case: Case, image_hashes: Sequence
             fuzz.token_sort_ratio(case.asn_name.casefold(), other_name.casefold())
             >= NAME_MATCH_SCORE
         ):
+            found[other_id] = "same_person"
+    if case.asn_nip:
+        # A NIP names one civil servant wherever they serve now: a repeat offender who
+        # moved agency is still the same person.
+        same_nip = await session.exec(
+            select(Case.id)
+            .where(Case.asn_nip == case.asn_nip, Case.id != case.id)
+            .order_by(col(Case.id).desc())
+            .limit(LINKS_PER_CASE)
+        )
+        for other_id in same_nip.all():
             found[other_id] = "same_person"
     if image_hashes:
         copies = await similar_images.cases_with_copies(

@@ -63,6 +63,12 @@ class StaffFeed:
         for evidence_id in evidence_ids:
             self._stage(session, chat, ANSWER_FILE, {"evidence_id": evidence_id}, case.id)
 
+    async def document(self, session: AsyncSession, case: Case, evidence_id: int) -> None:
+        """A file the office made, posted under the case's card."""
+        self._stage(
+            session, await self.chat_for(case), ANSWER_FILE, {"evidence_id": evidence_id}, case.id
+        )
+
     def notice(self, session: AsyncSession, chat_id: int, text: str) -> None:
         """A message already rendered (an office's daily overdue reminder)."""
         self._stage(session, chat_id, NOTICE, {"text": text}, None)

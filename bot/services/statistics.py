@@ -13,16 +13,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, and_, case, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import regions
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import WIB
+from bot.services.follow_up import DECLINED, IMPOSED
 from bot.services.lifecycle import STATUSES, Status
 from bot.services.offices import RI, in_scope
-from storage.models import Case
+from storage.models import Case, utcnow
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,15 @@ class Headline:
     received: int  # reports and findings, each event once (merged duplicates left out)
     findings: int
     proven: int
+    # The follow-up chain of established violations (services/follow_up.py): forwarded
+    # with a recommendation; due (answered, or past the date the answer was due); of
+    # those, the sanction imposed (followed up), declined, or no response.
+    forwarded: int
+    due: int
     followed_up: int
-    follow_up_rate: float | None  # followed_up / proven; None while nothing is proven
+    declined: int
+    no_response: int
+    follow_up_rate: float | None  # followed_up / due; None while nothing is due
     provinces_with_proven: int
     provinces_total: int
     province_share: float  # provinces_with_proven / provinces_total
@@ -50,7 +58,12 @@ class CaseStatistics:
 
 
 async def case_statistics(
-    session: AsyncSession, *, today: date, weeks: int = 12, scope: str = RI
+    session: AsyncSession,
+    *,
+    today: date,
+    weeks: int = 12,
+    scope: str = RI,
+    now: datetime | None = None,
 ) -> CaseStatistics:
     """Counts over the cases of office `scope` and the offices below it (all of them for
     RI). `today` is the date in Indonesia (WIB); weeks are ISO weeks (Monday first) in WIB,
@@ -73,11 +86,18 @@ async def case_statistics(
     # afterwards still counts, since closing does not undo the decision, while one closed
     # after not_established does not (the current status alone cannot tell those two
     # apart). Answered from the partial index ix_case_proven_province alone.
-    proven, followed_up, proven_provinces = (
+    now = now or utcnow()
+    answered = col(Case.ppk_response).is_not(None)
+    overdue = and_(col(Case.ppk_response).is_(None), col(Case.follow_up_due_at) < now)
+    proven, forwarded, due, followed_up, declined, no_response, proven_provinces = (
         await session.exec(
             select(
                 func.count(),
-                func.count(col(Case.followed_up_at)),
+                func.count(col(Case.recommendation_sent_at)),
+                func.count(case((or_(answered, overdue), 1))),
+                func.count(case((col(Case.ppk_response) == IMPOSED, 1))),
+                func.count(case((col(Case.ppk_response) == DECLINED, 1))),
+                func.count(case((overdue, 1))),
                 func.count(func.distinct(col(Case.province))),
             ).where(col(Case.proven_at).is_not(None), *scoped)
         )
@@ -88,8 +108,12 @@ async def case_statistics(
         received=sum(by_status.values()) - by_status.get(Status.MERGED, 0),
         findings=int(findings),
         proven=proven,
+        forwarded=forwarded,
+        due=due,
         followed_up=followed_up,
-        follow_up_rate=followed_up / proven if proven else None,
+        declined=declined,
+        no_response=no_response,
+        follow_up_rate=followed_up / due if due else None,
         provinces_with_proven=proven_provinces,
         provinces_total=provinces_total,
         province_share=proven_provinces / provinces_total if provinces_total else 0.0,

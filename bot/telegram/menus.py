@@ -47,7 +47,9 @@ def staff_commands(role: str) -> list[BotCommand]:
         BotCommand(command="assign", description=_("Assign: /assign CODE me|USER_ID")),
         BotCommand(command="find", description=_("Find by name, agency or code")),
         BotCommand(command="overdue", description=_("Cases past their deadlines")),
-        BotCommand(command="recommend", description=_("Forward with a recommendation")),
+        BotCommand(command="forward", description=_("Forward to BKN with the document")),
+        BotCommand(command="ppk", description=_("Correct the PPK: /ppk CODE name")),
+        BotCommand(command="bkn", description=_("BKN's recommendation: /bkn CODE SANCTION")),
         BotCommand(
             command="followup", description=_("Record what the Pejabat Pembina Kepegawaian did")
         ),

@@ -4,6 +4,8 @@ when the caller passes it. Staff members appear by name where it is known."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -30,7 +32,7 @@ from bot.ui.labels import (
     status_label,
 )
 from bot.ui.text import bold, code, quote, shorten
-from storage.models import Case
+from storage.models import Case, utcnow
 
 EXCERPT_CHARS = 280
 # Decisions asked twice: a mis-tap would tell a reporter their case was decided.
@@ -97,6 +99,7 @@ def case_card(
         lines.append(
             "⏱ " + deadline_line(case.status, case.deadline_at, zone, extended=case.extended)
         )
+    lines += follow_up_lines(case)
     lines += [
         _("Evidence: {count} file(s)").format(count=evidence_count),
         _("Assigned to: {who}").format(who=staff_name(case.assignee_id, names)),
@@ -329,9 +332,17 @@ def case_detail(detail: CaseDetail) -> str:
                 when=show_datetime(case.recommendation_sent_at, zone),  # type: ignore[arg-type]
             )
         )
-    if case.followed_up_at:
+    lines += follow_up_lines(case)
+    if detail.same_person:
         lines.append(
-            _("Follow-up: {sanction}").format(sanction=sanction_label(case.sanction or ""))
+            "🔁 "
+            + _("Other cases of this civil servant: {cases}").format(
+                cases="; ".join(
+                    f"{code(other)} ({status_label(status)}"
+                    + (f", {sanction_label(sanction)})" if sanction else ")")
+                    for other, status, sanction in detail.same_person
+                )
+            )
         )
     if detail.failed_notifications:
         lines.append(
@@ -376,9 +387,51 @@ def case_line(case: Case) -> str:
     )
 
 
+def follow_up_lines(case: Case) -> list[str]:
+    """Where the follow-up of a forwarded violation stands: the PPK, BKN's
+    recommendation, the PPK's response or the date it is due."""
+    if case.recommendation_sent_at is None:
+        return []
+    zone = zone_of(case.region_code)
+    lines = [_("PPK: {ppk}").format(ppk=quote(case.ppk or "-"))]
+    if case.bkn_sanction:
+        lines.append(
+            _("BKN recommends: {sanction}").format(sanction=sanction_label(case.bkn_sanction))
+        )
+    if case.ppk_response == "imposed":
+        lines.append(
+            _("PPK imposed {sanction} (decree {decree} of {date})").format(
+                sanction=sanction_label(case.sanction or ""),
+                decree=quote(case.ppk_decree or "-"),
+                date=show_date(case.ppk_decree_date) if case.ppk_decree_date else "-",
+            )
+        )
+    elif case.ppk_response == "declined":
+        lines.append(
+            _("PPK decided no sanction: {reason}").format(reason=quote(case.ppk_reason or "-"))
+        )
+    elif case.follow_up_due_at is not None:
+        due = show_local_date(case.follow_up_due_at, zone)
+        overdue = _as_utc(case.follow_up_due_at) < utcnow()
+        lines.append(
+            ("🚩 " + _("No response from the PPK since {date}: flag for a records block")).format(
+                date=due
+            )
+            if overdue
+            else _("PPK's response due by {date}").format(date=due)
+        )
+    return lines
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _overdue_line(case: Case) -> str:
     zone = zone_of(case.region_code)
     late = f" · ⏱ {show_local_date(case.deadline_at, zone)}" if case.deadline_at else ""
+    if case.deadline_at is None and case.follow_up_due_at is not None:
+        late = f" · {quote(case.ppk or '-')} · ⏱ {show_local_date(case.follow_up_due_at, zone)}"
     return case_line(case) + late
 
 
@@ -390,7 +443,8 @@ def overdue_text(overdue: OverdueCases) -> str:
         (_("Initial review not done in time"), overdue.review),
         (_("Completion period over (not registered at the next sweep)"), overdue.completion),
         (_("No decision in time"), overdue.decision),
-        (_("Follow-up of the recommendation overdue"), overdue.follow_up),
+        (_("No response from the PPK: flag for a records block"), overdue.follow_up),
+        (_("PPK's response due within a week"), overdue.follow_up_soon),
     )
     for title, cases in sections:
         if cases:

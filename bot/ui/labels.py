@@ -177,10 +177,19 @@ def kind_label(key: str) -> str:
 
 def sanction_label(key: str) -> str:
     labels = {
-        "none": _("no sanction"),
         "moral": _("moral sanction"),
+        "light": _("light discipline"),
         "moderate": _("moderate discipline"),
         "severe": _("severe discipline"),
+    }
+    return labels.get(key, key)
+
+
+def ppk_response_label(key: str) -> str:
+    labels = {
+        "imposed": _("sanction imposed"),
+        "declined": _("decided no sanction"),
+        "no_response": _("no response by the due date"),
     }
     return labels.get(key, key)
 

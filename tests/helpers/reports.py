@@ -138,10 +138,9 @@ async def file_report(
     return code
 
 
-async def finish_report_after_position(user: FakeUser, position_question: dict[str, Any]) -> str:
-    """From the (answered) position question of step 2 to submission, without evidence;
-    returns the tracking code."""
-    question = await press(user, position_question, "Lewati", "Langkah 3/9")
+async def summary_from_agency(user: FakeUser) -> dict[str, Any]:
+    """Steps 3 to 9 answered, from the agency question just asked, without evidence: the
+    summary."""
     question = await say(user, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
     question = await press(user, question, "Jawa Barat", "Langkah 3/9")
     question = await say(user, "Kota Bandung", "Langkah 4/9")
@@ -152,7 +151,14 @@ async def finish_report_after_position(user: FakeUser, position_question: dict[s
     question = await say(user, "Kantor dinas", "Langkah 7/9")
     question = await say(user, "Pak Budi membagikan stiker calon kepada para guru.", "Langkah 8/9")
     question = await press(user, question, "Lewati", "Langkah 9/9")
-    summary = await summary_after_evidence(user, question)
+    return await summary_after_evidence(user, question)
+
+
+async def finish_report_after_position(user: FakeUser, position_question: dict[str, Any]) -> str:
+    """From the (answered) position question of step 2 to submission, without evidence;
+    returns the tracking code."""
+    await press(user, position_question, "Lewati", "Langkah 3/9")
+    summary = await summary_from_agency(user)
     assert "Budi Santoso" in text_of(summary) and "Guru SD" in text_of(summary)
     _confirmation, code = await submit(user, summary)
     return code
