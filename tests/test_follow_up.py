@@ -8,6 +8,7 @@ import io
 from datetime import date, datetime, timedelta
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -153,6 +154,9 @@ async def test_the_follow_up_rate_matches_a_hand_count(
             session.add(reporter)
             await session.flush()
             case = Case(
+                created_at=now - timedelta(days=70),
+                # Two cases of one civil servant: a repeat offender.
+                asn_nip="198001012005011001" if number in (0, 5) else None,
                 code=f"ASN-RATE{number:02d}-XXXX",
                 status="forwarded" if outcome != "not_forwarded" else "established",
                 category="social_media",
@@ -173,7 +177,7 @@ async def test_the_follow_up_rate_matches_a_hand_count(
                 )
             if outcome in ("imposed", "declined"):
                 case.ppk_response = outcome
-                case.followed_up_at = now - timedelta(days=25)
+                case.followed_up_at = now - timedelta(days=25 + number)
                 case.sanction = "moral" if outcome == "imposed" else None
             session.add(case)
         await session.commit()
@@ -183,6 +187,24 @@ async def test_the_follow_up_rate_matches_a_hand_count(
         "Tingkat tindak lanjut: 43% (sanksi dijatuhkan 3 dari 7 rekomendasi yang jatuh tempo; "
         "tidak dijatuhi sanksi 2, tanpa tanggapan 2)"
     ) in stats
+    # Sanctions recorded 45, 44 and 43 days after their reports.
+    assert "Dari laporan sampai sanksi: 44 hari (median)" in stats
+    assert "ASN dengan lebih dari satu pelanggaran terbukti: 1" in stats
+
+    await admin.next()  # the chart
+    exported = await say(admin, "/export bkn", "Rekomendasi")
+    sheet = load_workbook(io.BytesIO(exported["_upload"])).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header = rows[0]
+    responses = [row[header.index("Tanggapan PPK")] for row in rows[1:]]
+    assert len(rows) - 1 == 8, "every recommendation, no case not forwarded"
+    assert sorted(responses, key=str) == sorted(
+        ["sanksi dijatuhkan"] * 3
+        + ["memutuskan tidak menjatuhkan sanksi"] * 2
+        + ["tidak ada tanggapan sampai batas waktu"] * 2
+        + [None],
+        key=str,
+    )
 
 
 # --- rules, on their own --------------------------------------------------------------

@@ -283,6 +283,8 @@ async def test_empty_database(sessions: SessionFactory) -> None:
         declined=0,
         no_response=0,
         follow_up_rate=None,
+        days_to_sanction=None,
+        repeat_offenders=0,
         provinces_with_proven=0,
         provinces_total=38,
         province_share=0.0,
@@ -414,7 +416,7 @@ def _statistics(
         by_province={},
         by_region={},
         by_week=[(first + timedelta(weeks=index), n) for index, n in enumerate(weekly)],
-        headline=Headline(0, 0, 0, 0, 0, 0, 0, 0, None, 0, 38, 0.0),
+        headline=Headline(0, 0, 0, 0, 0, 0, 0, 0, None, None, 0, 0, 38, 0.0),
     )
 
 

@@ -218,15 +218,19 @@ def _import_problem(reason: str) -> str:
     return reasons.get(reason, reason)
 
 
+EXPORT_OPTIONS = ("xlsx", "csv", "bkn")
+
+
 async def _office_asked(message: Message, command: CommandObject, staff: StaffMember) -> str | None:
     """The office a /stats or /export names (the staff member's own without one), or None
     when it is unknown or outside theirs (answered here)."""
-    asked = (command.args or "").strip()
-    if asked.lower() in ("", "xlsx", "csv"):
+    # Leading words that choose what to export, not where: a format, "bkn".
+    words = (command.args or "").split()
+    while words and words[0].lower() in EXPORT_OPTIONS:
+        words = words[1:]
+    asked = " ".join(words)
+    if not asked:
         return staff.office
-    words = asked.split()
-    if words[0].lower() in ("xlsx", "csv"):
-        asked = " ".join(words[1:])
     target = find_office(asked)
     if target is None:
         await message.answer(_("There is no office {office}.").format(office=quote(asked)))
@@ -262,6 +266,12 @@ async def stats(
             due=headline.due,
             declined=headline.declined,
             silent=headline.no_response,
+        ),
+        _("From report to sanction: {days} days (median)").format(
+            days=f"{headline.days_to_sanction:g}" if headline.days_to_sanction is not None else "–"
+        ),
+        _("Civil servants with more than one established violation: {count}").format(
+            count=headline.repeat_offenders
         ),
         _("Provinces with an established violation: {count} of {total} ({share:.0%})").format(
             count=headline.provinces_with_proven,
@@ -310,8 +320,12 @@ async def stats(
 async def export(
     message: Message, command: CommandObject, desk_reports: DeskReports, staff: StaffMember
 ) -> None:
-    words = (command.args or "").split()
-    fmt = words[0].lower() if words and words[0].lower() in ("xlsx", "csv") else "xlsx"
+    """/export [bkn] [xlsx|csv] [OFFICE]: the office's cases; with "bkn", only those
+    forwarded, by PPK, with where each follow-up stands (the list BKN asks for, and the
+    records blocks to ask of it)."""
+    options = {word.lower() for word in (command.args or "").split()[:2]}
+    fmt = "csv" if "csv" in options else "xlsx"
+    recommendations = "bkn" in options
     scope = await _office_asked(message, command, staff)
     if scope is None:
         return
@@ -321,13 +335,21 @@ async def export(
         labels=_export_labels(),
         actor_id=staff.user_id,
         scope=scope,
+        recommendations=recommendations,
     )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
+    name = "rekomendasi-bkn" if recommendations else "lapor-netral"
+    caption = (
+        _(
+            "The recommendations of {office}, by PPK, with each follow-up's state; without "
+            "reporter identity. Times are in WIB."
+        )
+        if recommendations
+        else _("The cases of {office}, without reporter identity. Times are in WIB.")
+    )
     await message.answer_document(
-        BufferedInputFile(content, filename=f"lapor-netral-{scope}-{stamp}.{fmt}"),
-        caption=_("The cases of {office}, without reporter identity. Times are in WIB.").format(
-            office=office_name(scope)
-        ),
+        BufferedInputFile(content, filename=f"{name}-{scope}-{stamp}.{fmt}"),
+        caption=caption.format(office=office_name(scope)),
     )
 
 

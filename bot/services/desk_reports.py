@@ -29,6 +29,7 @@ class DeskReports:
         labels: dict[str, dict[str, str]],
         actor_id: int,
         scope: str = RI,
+        recommendations: bool = False,
     ) -> bytes:
         async with self._sessions() as session, session.begin():
             content = await export_cases(
@@ -37,6 +38,8 @@ class DeskReports:
                 columns=columns,
                 labels=labels,
                 scope=scope,
+                recommendations=recommendations,
             )
-            audit(session, None, actor_id=actor_id, action="export", detail=f"{fmt} {scope}")
+            what = f"{fmt} {scope}" + (" bkn" if recommendations else "")
+            audit(session, None, actor_id=actor_id, action="export", detail=what)
         return content

@@ -273,8 +273,10 @@ async def export_cases(
     columns: dict[str, str],
     labels: dict[str, dict[str, str]],
     scope: str = RI,
+    recommendations: bool = False,
 ) -> bytes:
-    """The cases of office `scope` and those below it (all for RI), oldest first, one row
+    """The cases of office `scope` and those below it (all for RI), oldest first (with
+    `recommendations`, only the cases forwarded, by PPK, then by when), one row
     each, columns in EXPORT_COLUMNS order with the headers `columns` gives (it must name
     exactly those keys). Times are converted to WIB and written without a zone. The
     LABELLED_COLUMNS appear as the labels `labels` gives for their keys, the regency/city
@@ -299,6 +301,12 @@ async def export_cases(
             sheet.append(_cells(record, labels))
 
     query = _query()
+    if recommendations:
+        query = (
+            query.where(col(Case.recommendation_sent_at).is_not(None))
+            .order_by(None)
+            .order_by(col(Case.ppk), col(Case.recommendation_sent_at), col(Case.id))
+        )
     if (within := in_scope(scope)) is not None:
         query = query.where(within)
     result = await session.stream(query.execution_options(yield_per=BATCH))

@@ -1,14 +1,16 @@
 """The figures staff and the public ask for, aggregated in SQL (never row by row).
 
-Seven queries whatever the number of cases: a GROUP BY each for status, category, province
+Nine queries whatever the number of cases: a GROUP BY each for status, category, province
 and region (each answered from its index), one for the weekly trend (a range count per
-week), one counting findings and one for the headline. Each is limited to an office's
-cases when one is asked for.
+week), one counting findings, one for the headline, and two reading the established
+cases alone (few beside the rest) for the time to a sanction and repeat offenders. Each
+is limited to an office's cases when one is asked for.
 """
 
 from __future__ import annotations
 
 import itertools
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,6 +42,11 @@ class Headline:
     declined: int
     no_response: int
     follow_up_rate: float | None  # followed_up / due; None while nothing is due
+    # Median days from the report to the PPK's recorded sanction; None before the first.
+    days_to_sanction: float | None
+    # Civil servants (one NIP, or one name at one agency) with more than one established
+    # violation.
+    repeat_offenders: int
     provinces_with_proven: int
     provinces_total: int
     province_share: float  # provinces_with_proven / provinces_total
@@ -103,6 +110,29 @@ async def case_statistics(
         )
     ).one()
 
+    sanctioned = (
+        await session.exec(
+            select(Case.created_at, Case.followed_up_at).where(
+                col(Case.proven_at).is_not(None), col(Case.ppk_response) == IMPOSED, *scoped
+            )
+        )
+    ).all()
+    durations = [
+        (_aware(done) - _aware(filed)).total_seconds() / 86400
+        for filed, done in sanctioned
+        if done is not None
+    ]
+    offenders = Counter(
+        nip or (name.casefold(), agency)
+        for nip, name, agency in (
+            await session.exec(
+                select(Case.asn_nip, Case.asn_name, Case.agency_key).where(
+                    col(Case.proven_at).is_not(None), *scoped
+                )
+            )
+        ).all()
+    )
+
     provinces_total = len(regions.provinces()) if scope == RI else 1
     headline = Headline(
         received=sum(by_status.values()) - by_status.get(Status.MERGED, 0),
@@ -114,6 +144,8 @@ async def case_statistics(
         declined=declined,
         no_response=no_response,
         follow_up_rate=followed_up / due if due else None,
+        days_to_sanction=round(statistics.median(durations), 1) if durations else None,
+        repeat_offenders=sum(1 for count in offenders.values() if count > 1),
         provinces_with_proven=proven_provinces,
         provinces_total=provinces_total,
         province_share=proven_provinces / provinces_total if provinces_total else 0.0,
@@ -168,3 +200,8 @@ async def _by_week(
     ]
     counts = (await session.exec(select(*weekly))).one()
     return list(zip(mondays[:-1], (int(count) for count in counts), strict=True))
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands stored moments back without their zone; they are UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
