@@ -9,11 +9,25 @@ from datetime import UTC, datetime
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, select
 
 from storage.db import create_engine
 from storage.migrate import upgrade_to_head_async
 from storage.models import Case  # the tables register themselves in SQLModel.metadata
+
+
+async def insert_reporter(connection: AsyncConnection, now: datetime) -> None:
+    """Reporter 1, anonymous, as raw SQL at an older revision than the models'."""
+    from sqlalchemy import text
+
+    await connection.execute(
+        text(
+            "INSERT INTO reporter (id, identity, locale, created_at) "
+            "VALUES (1, 'anonymous', 'id', :now)"
+        ),
+        {"now": now},
+    )
 
 
 async def test_migrations_match_the_models(database_url: str) -> None:
@@ -51,13 +65,7 @@ async def test_cases_proven_before_proven_at_existed_still_count(database_url: s
     }
     try:
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO reporter (id, identity, locale, created_at) "
-                    "VALUES (1, 'anonymous', 'id', :now)"
-                ),
-                {"now": proven_on},
-            )
+            await insert_reporter(connection, proven_on)
             for number, (code, path) in enumerate(paths.items(), start=1):
                 await connection.execute(
                     text(
@@ -119,13 +127,7 @@ async def test_pictures_stored_before_0008_are_still_found_by_their_copies(
     picture = process_image(plain_jpeg(color=(200, 40, 40)))
     try:
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO reporter (id, identity, locale, created_at) "
-                    "VALUES (1, 'anonymous', 'id', :now)"
-                ),
-                {"now": now},
-            )
+            await insert_reporter(connection, now)
             await connection.execute(
                 text(
                     'INSERT INTO "case" (id, code, status, category, asn_name, agency, '
@@ -166,13 +168,7 @@ async def test_a_follow_up_of_none_becomes_a_declined_response(database_url: str
     now = datetime(2026, 10, 1, tzinfo=UTC)
     try:
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO reporter (id, identity, locale, created_at) "
-                    "VALUES (1, 'anonymous', 'id', :now)"
-                ),
-                {"now": now},
-            )
+            await insert_reporter(connection, now)
             for number, sanction in enumerate(("none", "moral", None), start=1):
                 await connection.execute(
                     text(
