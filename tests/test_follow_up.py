@@ -107,6 +107,11 @@ async def test_a_declined_sanction_is_told_plainly(
 ) -> None:
     code = await established_case(citizen, admin)
     await say(admin, f"/forward {code}", code)
+    due = (await stored(desk_app, code)).follow_up_due_at
+    await say(admin, f"/forward {code} BKN Kantor Regional III", code)  # the document again
+    again = await stored(desk_app, code)
+    assert again.follow_up_due_at == due, "forwarding again does not restart the clock"
+    assert again.recommendation_to == "BKN Kantor Regional III"
     refusal = await say(admin, f"/followup {code} declined")
     assert "alasan" in text_of(refusal).lower()
     await say(admin, f"/followup {code} declined ASN telah pensiun", code)

@@ -573,8 +573,11 @@ class Desk:
             if case.status not in (Status.ESTABLISHED, Status.FORWARDED):
                 raise DeskError("not_established")
             case.recommendation_to = recipient
-            case.recommendation_sent_at = now
-            case.follow_up_due_at = now + timedelta(days=self.follow_up_days)
+            # Forwarded again (the document made anew, another recipient): the clock keeps
+            # running from the first time.
+            if case.recommendation_sent_at is None:
+                case.recommendation_sent_at = now
+                case.follow_up_due_at = now + timedelta(days=self.follow_up_days)
             case.ppk = (
                 ppk or case.ppk or derive_ppk(case.agency, case.asn_position, case.region_code)
             )
