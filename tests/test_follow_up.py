@@ -294,3 +294,31 @@ async def test_a_repeat_offender_shows_their_earlier_cases_and_sanctions(
     detail = text_of(await say(admin, f"/case {code}", code))
     assert "Perkara lain ASN yang sama: <code>ASN-EARL-IER0</code>" in detail
     assert "hukuman disiplin ringan" in detail
+
+
+async def test_the_morning_reminder_and_the_card_flag_a_ppk_past_its_date(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
+) -> None:
+    from bot.jobs.reminders import remind_zone
+    from bot.services.regions import WIB
+
+    code = await established_case(citizen, admin)
+    await say(admin, f"/forward {code}", code)
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+        case.follow_up_due_at = utcnow() - timedelta(days=2)
+        session.add(case)
+        await session.commit()
+    services = desk_app.services
+    await remind_zone(WIB, services.desk, services.cases, services.offices, desk_app.i18n, "id")
+    reminder = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "pemblokiran" in text_of(m) and m["_kind"] == "message"
+    )
+    assert code in text_of(reminder) and "Wali Kota Bandung" in text_of(reminder)
+    # The card was drawn again before the reminder went out (both queue for the group).
+    flagged = [
+        text_of(m)
+        for m in telegram.sent_to(STAFF_CHAT)
+        if m["_kind"] == "edit" and code in text_of(m) and "🚩" in text_of(m)
+    ]
+    assert flagged and "Wali Kota Bandung" in flagged[-1]

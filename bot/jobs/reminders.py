@@ -66,11 +66,16 @@ async def remind_zone(
     in_zone = {chat for code, chat in groups.items() if office_zone(code) == zone}
     per_group: dict[int, OverdueCases] = defaultdict(OverdueCases)
     overdue = await cases.overdue()
-    for section in ("review", "decision", "follow_up"):
+    for section in ("review", "completion", "decision", "follow_up", "follow_up_soon"):
         for case in getattr(overdue, section):
             chat = await _carded_in(case, offices)
             if chat in in_zone:
                 getattr(per_group[chat], section).append(case)
+                if section.startswith("follow_up"):
+                    # The card shows the warning as well: drawn again, it says the PPK's
+                    # response is due soon or overdue (a card changes only when its case
+                    # does, and the date passing is no change).
+                    await desk.refresh_card(case.id)  # type: ignore[arg-type]
     for chat, listed in per_group.items():
         with i18n.context(), i18n.use_locale(locale):
             text = overdue_text(listed)
