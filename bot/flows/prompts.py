@@ -383,7 +383,11 @@ def summary_text(data: Mapping[str, Any]) -> str:
     not_given = _("(not given)")
 
     def field(label: str, value: str | None) -> str:
-        return f"{bold(label)}: {quote(value) if value else not_given}"
+        return shown(label, quote(value) if value else not_given)
+
+    def shown(label: str, markup: str) -> str:
+        """A line whose value is already markup (a label, a date)."""
+        return f"{bold(label)}: {markup}"
 
     def day(key: str) -> str:
         value = data.get(key)
@@ -401,8 +405,8 @@ def summary_text(data: Mapping[str, Any]) -> str:
             data.get("reporter_phone"),
         ]
         identity += f" ({', '.join(quote(part) for part in details if part)})"
-    lines.append(f"{bold(_('Reporting as'))}: {identity}")
-    lines.append(f"{bold(_('Who'))}: {party_kind_label(data.get('party_kind', 'asn'))}")
+    lines.append(shown(_("Reporting as"), identity))
+    lines.append(shown(_("Who"), party_kind_label(data.get("party_kind", "asn"))))
     lines.append(field(_("Name"), data.get("asn_name")))
     lines.append(field(_("Position"), data.get("asn_position")))
     if data.get("party_kind", "asn") == "asn":
@@ -412,19 +416,17 @@ def summary_text(data: Mapping[str, Any]) -> str:
     if data.get("regency"):
         region = f"{data['regency']}, {region}"
     lines.append(field(_("Region"), region))
-    lines.append(f"{bold(_('Election'))}: {election_label(data.get('election') or 'unknown')}")
-    lines.append(f"{bold(_('Category'))}: {category_label(data.get('category', ''))}")
-    lines.append(f"{bold(_('Date of the incident'))}: {day('incident_date')}")
-    lines.append(f"{bold(_('Found out on'))}: {day('date_known')}")
+    lines.append(shown(_("Election"), election_label(data.get("election") or "unknown")))
+    lines.append(shown(_("Category"), category_label(data.get("category", ""))))
+    lines.append(shown(_("Date of the incident"), day("incident_date")))
+    lines.append(shown(_("Found out on"), day("date_known")))
     place = " ".join(part for part in (data.get("place"), data.get("place_url")) if part)
     lines.append(field(_("Place"), place))
     description = shorten(data.get("description", ""), SUMMARY_DESCRIPTION_CHARS)
     lines.append(field(_("Description of the incident"), description))
     lines.append(field(_("Witnesses"), data.get("witnesses")))
-    lines.append(
-        f"{bold(_('Evidence'))}: "
-        + _("{count} file(s)").format(count=len(data.get("evidence", [])))
-    )
+    evidence_count = _("{count} file(s)").format(count=len(data.get("evidence", [])))
+    lines.append(shown(_("Evidence"), evidence_count))
     formal, material = missing_requirements(data)
     if formal or material:
         lines += ["", "⚠️ " + bold(_("Not yet met for registration:"))]
