@@ -13,6 +13,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored moment with its zone: SQLite hands DateTime columns back naive, and they
+    are UTC (every one is written by utcnow)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Reporter(SQLModel, table=True):
     """Who filed one case. Anonymous reporters leave only the chat used to notify them."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 from sqlalchemy import func, or_
@@ -19,7 +19,7 @@ from bot.services.offices import RI, covers, in_scope
 from bot.services.related import RelatedCases, related_cases
 from bot.services.staff import staff_names
 from storage.db import SessionFactory
-from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
+from storage.models import Case, CaseEvent, Evidence, Reporter, as_utc, utcnow
 
 INBOX_PAGE = 10
 # A PPK's response due this soon is shown ahead of time (the early warning).
@@ -291,8 +291,8 @@ class CaseQueries:
             review=[case for case in late if case.status in REVIEW_PENDING],
             completion=[case for case in late if case.status == Status.COMPLETION],
             decision=[case for case in late if case.status in DECISION_PENDING],
-            follow_up=[case for case in follow_up if _utc(case.follow_up_due_at) < now],
-            follow_up_soon=[case for case in follow_up if _utc(case.follow_up_due_at) >= now],
+            follow_up=[case for case in follow_up if _due(case) < now],
+            follow_up_soon=[case for case in follow_up if _due(case) >= now],
         )
 
     async def answerable_case(self, code_text: str, *, chat_id: int) -> Case:
@@ -303,7 +303,5 @@ class CaseQueries:
             return await answerable(session, own)
 
 
-def _utc(moment: datetime | None) -> datetime:
-    """SQLite hands stored moments back without their zone; they are UTC."""
-    assert moment is not None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+def _due(case: Case) -> datetime:
+    return as_utc(case.follow_up_due_at)  # type: ignore[arg-type]  # only cases that have one

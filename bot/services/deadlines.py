@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from bot.services.elections import Regime, regime_of
+from storage.models import as_utc
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ def end_of_day(day: date, zone: tzinfo) -> datetime:
 
 
 def _local_day(moment: datetime, zone: tzinfo) -> date:
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(zone).date()
+    return as_utc(moment).astimezone(zone).date()
 
 
 def period_end(start: datetime, days: int, *, working_days: bool, zone: tzinfo) -> datetime:

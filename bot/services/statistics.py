@@ -25,7 +25,7 @@ from bot.services.dates import WIB
 from bot.services.follow_up import DECLINED, IMPOSED
 from bot.services.lifecycle import STATUSES, Status
 from bot.services.offices import RI, in_scope
-from storage.models import Case, utcnow
+from storage.models import Case, as_utc, utcnow
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ async def case_statistics(
         )
     ).all()
     durations = [
-        (_aware(done) - _aware(filed)).total_seconds() / 86400
+        (as_utc(done) - as_utc(filed)).total_seconds() / 86400
         for filed, done in sanctioned
         if done is not None
     ]
@@ -200,8 +200,3 @@ async def _by_week(
     ]
     counts = (await session.exec(select(*weekly))).one()
     return list(zip(mondays[:-1], (int(count) for count in counts), strict=True))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands stored moments back without their zone; they are UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -4,8 +4,6 @@ when the caller passes it. Staff members appear by name where it is known."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
@@ -32,7 +30,7 @@ from bot.ui.labels import (
     status_label,
 )
 from bot.ui.text import bold, code, quote, shorten
-from storage.models import Case, utcnow
+from storage.models import Case, as_utc, utcnow
 
 EXCERPT_CHARS = 280
 # Decisions asked twice: a mis-tap would tell a reporter their case was decided.
@@ -412,7 +410,7 @@ def follow_up_lines(case: Case) -> list[str]:
         )
     elif case.follow_up_due_at is not None:
         due = show_local_date(case.follow_up_due_at, zone)
-        overdue = _as_utc(case.follow_up_due_at) < utcnow()
+        overdue = as_utc(case.follow_up_due_at) < utcnow()
         lines.append(
             ("🚩 " + _("No response from the PPK since {date}: flag for a records block")).format(
                 date=due
@@ -421,10 +419,6 @@ def follow_up_lines(case: Case) -> list[str]:
             else _("PPK's response due by {date}").format(date=due)
         )
     return lines
-
-
-def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _overdue_line(case: Case) -> str:

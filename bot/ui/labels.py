@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime, format_timedelta
 
 from bot.services import regions
 from bot.services.dates import WIB
+from storage.models import as_utc
 
 
 def category_label(key: str) -> str:
@@ -220,8 +221,7 @@ def show_datetime(moment: datetime, zone: tzinfo = WIB) -> str:
 def show_local_date(moment: datetime, zone: tzinfo = WIB) -> str:
     """The day a moment fell on in the time of a place. Stored moments are UTC; SQLite
     hands them back without their zone."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return show_date(aware.astimezone(zone).date())
+    return show_date(as_utc(moment).astimezone(zone).date())
 
 
 def show_duration(seconds: float) -> str:

@@ -39,17 +39,16 @@ def upgrade() -> None:
     # Earlier cases of the same civil servant, by NIP (services/related.py).
     op.create_index("ix_case_asn_nip", "case", ["asn_nip"])
     op.execute(
-        'UPDATE "case" SET ppk_response = \'declined\', sanction = NULL '
-        "WHERE sanction = 'none'"
+        "UPDATE \"case\" SET ppk_response = 'declined', sanction = NULL WHERE sanction = 'none'"
     )
     op.execute(
-        'UPDATE "case" SET ppk_response = \'imposed\' '
+        "UPDATE \"case\" SET ppk_response = 'imposed' "
         "WHERE sanction IS NOT NULL AND ppk_response IS NULL"
     )
 
 
 def downgrade() -> None:
     op.drop_index("ix_case_asn_nip", table_name="case")
-    op.execute('UPDATE "case" SET sanction = \'none\' WHERE ppk_response = \'declined\'')
+    op.execute("UPDATE \"case\" SET sanction = 'none' WHERE ppk_response = 'declined'")
     for name, _kind in reversed(COLUMNS):
         op.drop_column("case", name)
