@@ -15,6 +15,7 @@ from bot.app import Application
 from bot.config import Settings
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import TEST_TOKEN, running_bot
+from tests.helpers.browser import headless_chromium
 from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
 
 
@@ -162,3 +163,10 @@ def admin(telegram: FakeTelegram) -> FakeUser:
 def officer(telegram: FakeTelegram) -> FakeUser:
     """An officer (once an admin has added them: helpers.staff.make_officer), privately."""
     return FakeUser(telegram, user_id=OFFICER, first_name="Petugas", language_code="id")
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium from Debian's package, driven by Playwright (tests/helpers/browser.py)."""
+    async with headless_chromium() as chromium:
+        yield chromium
