@@ -6,15 +6,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, Row, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
 from bot.services.codes import normalize_code
 from bot.services.lifecycle import DECISION_PENDING, OPEN, REVIEW_PENDING, Status
+from bot.services.name_search import indexed_words, newest_matching
 from bot.services.offices import RI, covers, in_scope
 from bot.services.related import RelatedCases, related_cases
 from bot.services.staff import staff_names
@@ -26,6 +28,8 @@ INBOX_PAGE = 10
 FOLLOW_UP_WARNING = timedelta(days=7)
 # /inbox counts the cases it lists only this far past the page shown ("more than …").
 INBOX_COUNT_LIMIT = 1000
+# /find ranks this many of the newest cases that contain a typed word.
+FIND_CANDIDATES = 500
 
 
 class CaseNotFound(LookupError):
@@ -219,7 +223,8 @@ class CaseQueries:
 
     async def find(self, text: str, limit: int = 10, *, scope: str = RI) -> list[Case]:
         """By code, or by civil-servant name or agency (fuzzy on names), among the cases
-        staff of `scope` see."""
+        staff of `scope` see: the newest FIND_CANDIDATES with any typed word in the name or
+        agency, ranked by how alike the names are."""
         code = normalize_code(text, self._prefix)
         within = in_scope(scope)
         async with self._sessions() as session:
@@ -231,37 +236,28 @@ class CaseQueries:
             if not term:
                 return []
             words = term.split()[:5]
-            # Narrow in SQL by any typed word, then rank by how alike the names are. Typed
-            # % and _ are letters, not LIKE wildcards (`/find %` listed every case).
-            candidates = (
-                await session.exec(
-                    select(Case)
-                    .where(
-                        *(() if within is None else (within,)),
-                        or_(
-                            *(
-                                func.lower(Case.asn_name).contains(word, autoescape=True)
-                                for word in words
-                            ),
-                            *(
-                                col(Case.agency_key).contains(word, autoescape=True)
-                                for word in words
-                            ),
-                        ),
-                    )
-                    .order_by(col(Case.created_at).desc())
-                    .limit(500)
+            if indexed := indexed_words(words):
+                # Through the trigram index; words too short for it only rank.
+                candidates = await newest_matching(
+                    session, indexed, within=within, limit=FIND_CANDIDATES
                 )
-            ).all()
-        ranked = sorted(
-            candidates,
-            key=lambda case: max(
-                fuzz.token_set_ratio(term, case.asn_name.casefold()),
-                fuzz.token_set_ratio(term, case.agency_key),
-            ),
-            reverse=True,
-        )
-        return ranked[:limit]
+            else:
+                candidates = await _newest_containing(session, words, within)
+            ranked = sorted(
+                candidates,
+                key=lambda row: max(
+                    fuzz.token_set_ratio(term, row.asn_name.casefold()),
+                    fuzz.token_set_ratio(term, row.agency_key),
+                ),
+                reverse=True,
+            )
+            # Only the few shown are read whole: building 500 cases took most of the time.
+            chosen = [row.id for row in ranked[:limit]]
+            cases = {
+                case.id: case
+                for case in (await session.exec(select(Case).where(col(Case.id).in_(chosen)))).all()
+            }
+        return [cases[case_id] for case_id in chosen if case_id in cases]
 
     async def overdue(self, now: datetime | None = None, *, scope: str = RI) -> OverdueCases:
         """Open cases past their stage's statutory deadline (services/deadlines.py), and
@@ -301,6 +297,27 @@ class CaseQueries:
         async with self._sessions() as session:
             own = await reporters_case(session, code_text, self._prefix, chat_id)
             return await answerable(session, own)
+
+
+async def _newest_containing(
+    session: AsyncSession, words: list[str], within: ColumnElement[bool] | None
+) -> Sequence[Row[Any]]:
+    """Without a word long enough for the index (/find "Li"): LIKE over the newest cases.
+    Typed % and _ are letters, not LIKE wildcards (`/find %` listed every case)."""
+    return (
+        await session.exec(
+            select(col(Case.id), col(Case.asn_name), col(Case.agency_key))  # type: ignore[call-overload]
+            .where(
+                *(() if within is None else (within,)),
+                or_(
+                    *(func.lower(Case.asn_name).contains(word, autoescape=True) for word in words),
+                    *(col(Case.agency_key).contains(word, autoescape=True) for word in words),
+                ),
+            )
+            .order_by(col(Case.id).desc())
+            .limit(FIND_CANDIDATES)
+        )
+    ).all()
 
 
 def _due(case: Case) -> datetime:
