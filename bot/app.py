@@ -169,7 +169,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             on_enqueued=sender.wake,
         ),
         cases=CaseQueries(sessions, settings.code_prefix),
-        desk_reports=DeskReports(sessions),
+        desk_reports=DeskReports(sessions, part_limit=settings.export_part_bytes),
         lookup=StatusLookup(sessions, settings.code_prefix),
         staff_directory=StaffDirectory(sessions, settings.admin_ids),
         status_limiter=state.status_limiter,

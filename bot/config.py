@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.services.export import PART_LIMIT
 from bot.services.register import DEFAULT_FORMAT as DEFAULT_REGISTER_FORMAT
 from bot.services.register import BadRegisterFormat, check_format
 
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     # down: far above a person's pace (an album is 10 photos), far below a script's.
     flood_updates: int = Field(default=30, ge=1)
     flood_window_seconds: float = Field(default=10.0, gt=0)
+    # /export cuts its file into parts of at most this many bytes: Telegram refuses a bot's
+    # document over 50 MB, and an XLSX part's size is an estimate until it is written.
+    export_part_bytes: int = Field(default=PART_LIMIT, ge=64 * 1024, le=PART_LIMIT)
     # Reporter chat ids and identities of closed cases are erased after this many days.
     retention_days: int = Field(default=365, ge=1)
 

@@ -9,7 +9,7 @@ import logging
 from aiogram import Bot
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, Message
+from aiogram.types import BufferedInputFile, FSInputFile, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -19,7 +19,8 @@ from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import today_in_indonesia
 from bot.services.desk_reports import DeskReports
 from bot.services.elections import ELECTIONS
-from bot.services.export import EXPORT_COLUMNS
+from bot.services.export import EXPORT_COLUMNS, ExportFilters
+from bot.services.export_request import ExportRequestRejected, parse_export_request
 from bot.services.follow_up import NO_RESPONSE
 from bot.services.lifecycle import (
     NOT_REGISTERED_REASONS,
@@ -218,17 +219,13 @@ def _import_problem(reason: str) -> str:
     return reasons.get(reason, reason)
 
 
-EXPORT_OPTIONS = ("xlsx", "csv", "bkn")
-
-
 async def _office_asked(message: Message, command: CommandObject, staff: StaffMember) -> str | None:
-    """The office a /stats or /export names (the staff member's own without one), or None
-    when it is unknown or outside theirs (answered here)."""
-    # Leading words that choose what to export, not where: a format, "bkn".
-    words = (command.args or "").split()
-    while words and words[0].lower() in EXPORT_OPTIONS:
-        words = words[1:]
-    asked = " ".join(words)
+    """The office a /stats names (the staff member's own without one), or None when it is
+    unknown or outside theirs (answered here)."""
+    return await _office_named(message, (command.args or "").strip(), staff)
+
+
+async def _office_named(message: Message, asked: str, staff: StaffMember) -> str | None:
     if not asked:
         return staff.office
     target = find_office(asked)
@@ -320,36 +317,84 @@ async def stats(
 async def export(
     message: Message, command: CommandObject, desk_reports: DeskReports, staff: StaffMember
 ) -> None:
-    """/export [bkn] [xlsx|csv] [OFFICE]: the office's cases; with "bkn", only those
-    forwarded, by PPK, with where each follow-up stands (the list BKN asks for, and the
-    records blocks to ask of it)."""
-    options = {word.lower() for word in (command.args or "").split()[:2]}
-    fmt = "csv" if "csv" in options else "xlsx"
-    recommendations = "bkn" in options
-    scope = await _office_asked(message, command, staff)
+    """/export [bkn] [xlsx|csv] [status=KEY,…] [from=DATE] [to=DATE] [OFFICE]: the office's
+    cases (services/export_request.py reads the words); with "bkn", only those forwarded,
+    by PPK, with where each follow-up stands (the list BKN asks for). A file larger than a
+    Telegram document may be arrives as numbered parts."""
+    try:
+        request = parse_export_request(command.args or "")
+    except ExportRequestRejected as rejected:
+        await message.answer(_export_refusal(rejected))
+        return
+    scope = await _office_named(message, request.office, staff)
     if scope is None:
         return
-    content = await desk_reports.export(
-        fmt=fmt,  # type: ignore[arg-type]
+    filters = ExportFilters(
+        scope=scope,
+        statuses=request.statuses,
+        filed_from=request.filed_from,
+        filed_to=request.filed_to,
+        recommendations=request.recommendations,
+    )
+    files = await desk_reports.export(
+        fmt=request.fmt,  # type: ignore[arg-type]
         columns=_export_headers(),
         labels=_export_labels(),
         actor_id=staff.user_id,
-        scope=scope,
-        recommendations=recommendations,
+        filters=filters,
     )
     stamp = utcnow().strftime("%Y%m%d-%H%M")
-    name = "rekomendasi-bkn" if recommendations else "lapor-netral"
+    name = "rekomendasi-bkn" if request.recommendations else "lapor-netral"
     caption = (
         _(
             "The recommendations of {office}, by PPK, with each follow-up's state; without "
             "reporter identity. Times are in WIB."
         )
-        if recommendations
+        if request.recommendations
         else _("The cases of {office}, without reporter identity. Times are in WIB.")
-    )
-    await message.answer_document(
-        BufferedInputFile(content, filename=f"{name}-{scope}-{stamp}.{fmt}"),
-        caption=caption.format(office=office_name(scope)),
+    ).format(office=office_name(scope))
+    if chosen := _filters_shown(filters):
+        caption += "\n" + chosen
+    with files as paths:
+        for number, path in enumerate(paths, start=1):
+            shown = caption
+            filename = f"{name}-{scope}-{stamp}.{request.fmt}"
+            if len(paths) > 1:
+                shown += "\n" + _("Part {number} of {total}.").format(
+                    number=number, total=len(paths)
+                )
+                filename = f"{name}-{scope}-{stamp}-{number}-of-{len(paths)}.{request.fmt}"
+            await message.answer_document(FSInputFile(path, filename=filename), caption=shown)
+
+
+def _filters_shown(filters: ExportFilters) -> str:
+    """The filters an export was made with, in its caption."""
+    lines = []
+    if filters.statuses:
+        lines.append(
+            _("Status: {statuses}").format(
+                statuses=", ".join(status_label(key) for key in filters.statuses)
+            )
+        )
+    if filters.filed_from or filters.filed_to:
+        lines.append(
+            _("Filed from {start} to {end} (WIB)").format(
+                start=filters.filed_from.strftime("%d/%m/%Y") if filters.filed_from else "…",
+                end=filters.filed_to.strftime("%d/%m/%Y") if filters.filed_to else "…",
+            )
+        )
+    return "\n".join(lines)
+
+
+def _export_refusal(rejected: ExportRequestRejected) -> str:
+    if rejected.reason == "unknown_status":
+        return _("There is no status {status}; the statuses are: {statuses}.").format(
+            status=quote(rejected.value), statuses=", ".join(code(key) for key in STATUSES)
+        )
+    if rejected.reason == "reversed_period":
+        return _("The period ends before it starts: from= must come before to=.")
+    return _("{date} is not a date: write it as DD/MM/YYYY, e.g. from=01/03/2024.").format(
+        date=quote(rejected.value)
     )
 
 

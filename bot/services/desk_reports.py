@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from bot.services.export import export_cases
+from bot.services.export import PART_LIMIT, ExportFiles, ExportFilters, export_files
 from bot.services.lifecycle import audit
 from bot.services.offices import RI
 from bot.services.statistics import CaseStatistics, case_statistics
@@ -14,8 +14,9 @@ from storage.db import SessionFactory
 
 
 class DeskReports:
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(self, session_factory: SessionFactory, *, part_limit: int = PART_LIMIT) -> None:
         self._sessions = session_factory
+        self._part_limit = part_limit
 
     async def statistics(self, *, today: date, scope: str = RI) -> CaseStatistics:
         async with self._sessions() as session:
@@ -28,18 +29,39 @@ class DeskReports:
         columns: dict[str, str],
         labels: dict[str, dict[str, str]],
         actor_id: int,
-        scope: str = RI,
-        recommendations: bool = False,
-    ) -> bytes:
-        async with self._sessions() as session, session.begin():
-            content = await export_cases(
-                session,
-                fmt=fmt,
-                columns=columns,
-                labels=labels,
-                scope=scope,
-                recommendations=recommendations,
-            )
-            what = f"{fmt} {scope}" + (" bkn" if recommendations else "")
-            audit(session, None, actor_id=actor_id, action="export", detail=what)
-        return content
+        filters: ExportFilters,
+    ) -> ExportFiles:
+        """The export's files (services/export.py), each at most the part limit; the caller
+        removes them by leaving `with`."""
+        files: ExportFiles | None = None
+        try:
+            async with self._sessions() as session, session.begin():
+                files = await export_files(
+                    session,
+                    fmt=fmt,
+                    columns=columns,
+                    labels=labels,
+                    filters=filters,
+                    part_limit=self._part_limit,
+                )
+                what = _described(fmt, filters)
+                audit(session, None, actor_id=actor_id, action="export", detail=what)
+        except BaseException:
+            if files is not None:
+                files.__exit__()
+            raise
+        return files
+
+
+def _described(fmt: str, filters: ExportFilters) -> str:
+    """What was exported, for the audit trail: format, office and each filter given."""
+    words = [fmt, filters.scope]
+    if filters.recommendations:
+        words.append("bkn")
+    if filters.statuses:
+        words.append("status=" + ",".join(filters.statuses))
+    if filters.filed_from:
+        words.append(f"from={filters.filed_from.isoformat()}")
+    if filters.filed_to:
+        words.append(f"to={filters.filed_to.isoformat()}")
+    return " ".join(words)

@@ -8,11 +8,17 @@ whatever is added to the tables later.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import csv
 import io
 import re
+import shutil
+import tempfile
+import zlib
 from collections.abc import Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, String, Subquery, case, cast, func, select
@@ -82,6 +88,9 @@ LABELLED_COLUMNS: tuple[str, ...] = (
 )
 # Rows fetched from the database per round trip while streaming.
 BATCH = 1000
+# The largest file an export is cut into: Telegram refuses a bot's document over 50 MB,
+# and the margin covers an XLSX file's estimate (_XlsxPart).
+PART_LIMIT = 45 * 1024 * 1024
 # Spreadsheet programs run a cell starting with one of these as a formula (CSV injection);
 # reporters write most cells, so none may start with one unescaped.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -202,20 +211,34 @@ def _cells(record: Sequence[Any], labels: dict[str, dict[str, str]]) -> list[Any
     return row
 
 
-class _CsvSheet:
-    def __init__(self, headers: list[str]) -> None:
-        self._output = io.BytesIO()
-        # utf-8-sig writes the byte-order mark Excel needs to read the file as UTF-8.
-        self._text = io.TextIOWrapper(self._output, encoding="utf-8-sig", newline="")
-        self._writer = csv.writer(self._text)
-        self._writer.writerow(headers)
+class _CsvPart:
+    """One CSV file on disk; its size is counted as each row is encoded."""
 
-    def append(self, row: list[Any]) -> None:
+    def __init__(self, path: Path, headers: list[str]) -> None:
+        self._file = path.open("wb")
+        # The byte-order mark Excel needs to read the file as UTF-8.
+        self._file.write(codecs.BOM_UTF8)
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line)
+        self.size = len(codecs.BOM_UTF8)
+        self.rows = 0
+        self.write(self.prepare(headers))
+
+    def prepare(self, row: list[Any]) -> tuple[int, bytes]:
+        """The row as written, and what it adds to the file."""
+        self._line.seek(0)
+        self._line.truncate()
         self._writer.writerow([_csv_value(value) for value in row])
+        encoded = self._line.getvalue().encode("utf-8")
+        return len(encoded), encoded
 
-    def finish(self) -> bytes:
-        self._text.flush()
-        return self._output.getvalue()
+    def write(self, prepared: tuple[int, Any]) -> None:
+        self._file.write(prepared[1])
+        self.size += prepared[0]
+        self.rows += 1
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _csv_value(value: Any) -> Any:
@@ -228,33 +251,99 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
-class _XlsxSheet:
-    def __init__(self, headers: list[str]) -> None:
+# An XLSX file is zipped XML: its size is known only once openpyxl has written it. Each row
+# is also deflated here, as XML much like openpyxl's, to follow the size as it grows. Deflate
+# holds input back before its output shows, counted here at full size until it does; the
+# package's other files (styles, workbook, zip directory) are about 5 KB.
+_XLSX_PACKAGE = 8 * 1024
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+class _XlsxPart:
+    def __init__(self, path: Path, headers: list[str]) -> None:
         # Imported here: openpyxl costs every bot process 5 MB, and only admins export.
         from openpyxl import Workbook
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
+        self._path = path
         # Write-only mode spools rows to a temporary file instead of keeping cells in memory.
         self._workbook = Workbook(write_only=True)
         self._sheet = self._workbook.create_sheet("Cases")
         self._sheet.freeze_panes = "A2"
+        self._deflate = zlib.compressobj(6)
+        self._deflated = _XLSX_PACKAGE
+        self._held_back = 0
+        self.size = _XLSX_PACKAGE
+        self.rows = 0
         bold = Font(bold=True)
         header_cells = []
         for header in headers:
             cell = WriteOnlyCell(self._sheet, value=header)
             cell.font = bold
             header_cells.append(cell)
-        self._sheet.append(header_cells)
+        self.write((self.prepare(headers)[0], header_cells))
+
+    def prepare(self, row: list[Any]) -> tuple[int, list[Any]]:
+        number = self.rows + 1
+        xml = "".join(
+            f'<c r="{index}{number}" t="inlineStr"><is><t>{value.translate(_XML_ESCAPES)}'
+            "</t></is></c>"
+            if isinstance(value, str)
+            else f'<c r="{index}{number}" s="1"><v>{value}</v></c>'
+            for index, value in enumerate(row)
+            if value is not None
+        )
+        given = f'<row r="{number}">{xml}</row>'.encode()
+        deflated = len(self._deflate.compress(given))
+        self._held_back = 0 if deflated else self._held_back + len(given)
+        self._deflated += deflated
+        # What the file grows by with this row: the estimate after it less the one before.
+        return self._deflated + self._held_back - self.size, row
+
+    def write(self, prepared: tuple[int, Any]) -> None:
+        # Dates and datetimes become real Excel dates, in openpyxl's default formats.
+        self._sheet.append(prepared[1])
+        self.size += prepared[0]
+        self.rows += 1
+
+    def close(self) -> None:
+        self._workbook.save(self._path)
+
+
+class _Parts:
+    """Rows written into numbered files, a new one (with the headers again) before a row
+    would take the current one past `limit` bytes."""
+
+    def __init__(self, directory: Path, fmt: str, headers: list[str], limit: int | None):
+        self._directory = directory
+        self._fmt = fmt
+        self._headers = headers
+        self._limit = limit
+        self.paths: list[Path] = []
+        self._current = self._open()
+
+    def _open(self) -> _CsvPart | _XlsxPart:
+        path = self._directory / f"part-{len(self.paths) + 1:03d}.{self._fmt}"
+        self.paths.append(path)
+        return (
+            _CsvPart(path, self._headers) if self._fmt == "csv" else _XlsxPart(path, self._headers)
+        )
 
     def append(self, row: list[Any]) -> None:
-        # Dates and datetimes become real Excel dates, in openpyxl's default formats.
-        self._sheet.append(row)
+        prepared = self._current.prepare(row)
+        if (
+            self._limit is not None
+            and self._current.rows > 1  # a part holds at least one case, whatever its size
+            and self._current.size + prepared[0] > self._limit
+        ):
+            self._current.close()
+            self._current = self._open()
+            prepared = self._current.prepare(row)
+        self._current.write(prepared)
 
-    def finish(self) -> bytes:
-        output = io.BytesIO()
-        self._workbook.save(output)
-        return output.getvalue()
+    def close(self) -> None:
+        self._current.close()
 
 
 def _headers(columns: dict[str, str]) -> list[str]:
@@ -266,6 +355,104 @@ def _headers(columns: dict[str, str]) -> list[str]:
     return [_text(columns[key]) for key in EXPORT_COLUMNS]
 
 
+@dataclass(frozen=True)
+class ExportFilters:
+    """Which cases an export holds: those of office `scope` and the offices below it, in
+    `statuses` (any when empty), filed from `filed_from` to `filed_to` (WIB days, both
+    included; open-ended when None); with `recommendations`, only the cases forwarded."""
+
+    scope: str = RI
+    statuses: tuple[str, ...] = ()
+    filed_from: date | None = None
+    filed_to: date | None = None
+    recommendations: bool = False
+
+
+def _wib_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=WIB).astimezone(UTC)
+
+
+def _filtered(query: Select[Any], filters: ExportFilters) -> Select[Any]:
+    if filters.recommendations:
+        query = (
+            query.where(col(Case.recommendation_sent_at).is_not(None))
+            .order_by(None)
+            .order_by(col(Case.ppk), col(Case.recommendation_sent_at), col(Case.id))
+        )
+    if (within := in_scope(filters.scope)) is not None:
+        query = query.where(within)
+    if filters.statuses:
+        query = query.where(col(Case.status).in_(filters.statuses))
+    if filters.filed_from is not None:
+        query = query.where(col(Case.created_at) >= _wib_midnight(filters.filed_from))
+    if filters.filed_to is not None:
+        following = filters.filed_to + timedelta(days=1)
+        query = query.where(col(Case.created_at) < _wib_midnight(following))
+    return query
+
+
+class ExportFiles:
+    """The files an export was written to, in order; removed from disk on leaving `with`."""
+
+    def __init__(self, directory: Path, paths: list[Path]) -> None:
+        self.directory = directory
+        self.paths = paths
+
+    def __enter__(self) -> list[Path]:
+        return self.paths
+
+    def __exit__(self, *_: object) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+async def export_files(
+    session: AsyncSession,
+    *,
+    fmt: Literal["xlsx", "csv"],
+    columns: dict[str, str],
+    labels: dict[str, dict[str, str]],
+    filters: ExportFilters = ExportFilters(),
+    part_limit: int | None = PART_LIMIT,
+) -> ExportFiles:
+    """The cases `filters` chooses, oldest first (with `recommendations`, by PPK, then by
+    when), one row each, columns in EXPORT_COLUMNS order with the headers `columns` gives
+    (it must name exactly those keys), in temporary files of at most `part_limit` bytes
+    each (one file when None), every file with the headers. Times are converted to WIB and
+    written without a zone. The LABELLED_COLUMNS appear as the labels `labels` gives for
+    their keys, the regency/city and the office by their names.
+
+    Rows are streamed from the database BATCH at a time (a server-side cursor on
+    PostgreSQL) and each batch is written to disk in a worker thread: an export of a
+    million cases holds one batch in memory and does not stall the event loop the bot's
+    other chats run on (bench/RESULTS.md has its peak memory).
+    """
+    headers = _headers(columns)
+    if missing := [key for key in LABELLED_COLUMNS if key not in labels]:
+        raise ValueError(f"export labels missing for {missing}")
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"unknown export format {fmt!r}")
+    directory = Path(tempfile.mkdtemp(prefix="lapor-export-"))
+    try:
+        parts = await asyncio.to_thread(_Parts, directory, fmt, headers, part_limit)
+
+        def write(batch: Sequence[Sequence[Any]]) -> None:
+            for record in batch:
+                parts.append(_cells(record, labels))
+
+        query = _filtered(_query(), filters)
+        result = await session.stream(query.execution_options(yield_per=BATCH))
+        try:
+            async for batch in result.partitions():
+                await asyncio.to_thread(write, batch)
+        finally:
+            await result.close()
+        await asyncio.to_thread(parts.close)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+    return ExportFiles(directory, parts.paths)
+
+
 async def export_cases(
     session: AsyncSession,
     *,
@@ -275,44 +462,15 @@ async def export_cases(
     scope: str = RI,
     recommendations: bool = False,
 ) -> bytes:
-    """The cases of office `scope` and those below it (all for RI), oldest first (with
-    `recommendations`, only the cases forwarded, by PPK, then by when), one row
-    each, columns in EXPORT_COLUMNS order with the headers `columns` gives (it must name
-    exactly those keys). Times are converted to WIB and written without a zone. The
-    LABELLED_COLUMNS appear as the labels `labels` gives for their keys, the regency/city
-    and the office by their names.
-
-    Rows are streamed from the database BATCH at a time, and each batch is formatted in a
-    worker thread: a large export neither holds every case in memory nor stalls the event
-    loop the bot's other chats run on.
-    """
-    headers = _headers(columns)
-    if missing := [key for key in LABELLED_COLUMNS if key not in labels]:
-        raise ValueError(f"export labels missing for {missing}")
-    if fmt == "csv":
-        sheet: _CsvSheet | _XlsxSheet = _CsvSheet(headers)
-    elif fmt == "xlsx":
-        sheet = await asyncio.to_thread(_XlsxSheet, headers)
-    else:
-        raise ValueError(f"unknown export format {fmt!r}")
-
-    def write(batch: Sequence[Sequence[Any]]) -> None:
-        for record in batch:
-            sheet.append(_cells(record, labels))
-
-    query = _query()
-    if recommendations:
-        query = (
-            query.where(col(Case.recommendation_sent_at).is_not(None))
-            .order_by(None)
-            .order_by(col(Case.ppk), col(Case.recommendation_sent_at), col(Case.id))
-        )
-    if (within := in_scope(scope)) is not None:
-        query = query.where(within)
-    result = await session.stream(query.execution_options(yield_per=BATCH))
-    try:
-        async for batch in result.partitions():
-            await asyncio.to_thread(write, batch)
-    finally:
-        await result.close()
-    return await asyncio.to_thread(sheet.finish)
+    """The whole export as one file's bytes (export_files without a part limit): for
+    exports known to be small, and tests."""
+    files = await export_files(
+        session,
+        fmt=fmt,
+        columns=columns,
+        labels=labels,
+        filters=ExportFilters(scope=scope, recommendations=recommendations),
+        part_limit=None,
+    )
+    with files as paths:
+        return await asyncio.to_thread(paths[0].read_bytes)

@@ -61,7 +61,13 @@ def staff_commands(role: str) -> list[BotCommand]:
         commands += [
             BotCommand(command="staff", description=_("Add, remove or list staff")),
             BotCommand(command="office", description=_("Link this group to an office, list")),
-            BotCommand(command="export", description=_("All cases as XLSX or CSV")),
+            BotCommand(
+                command="export",
+                description=_(
+                    "Cases as XLSX or CSV: [csv] [status=KEY] [from=DD/MM/YYYY] "
+                    "[to=DD/MM/YYYY] [OFFICE]"
+                ),
+            ),
         ]
     return commands
 
