@@ -25,6 +25,7 @@ SECTIONS = (
     "fanout",
     "growth",
     "search",
+    "export",
     "memory",
 )
 
