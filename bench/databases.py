@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,11 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def available_backends(context: BenchContext) -> list[str]:
-    return ["sqlite", *(["postgresql"] if context.postgres_url else [])]
+    """SQLite, and PostgreSQL when a server is given; BENCH_BACKENDS=postgresql (or sqlite)
+    runs one alone, to measure again on one engine without loading both."""
+    backends = ["sqlite", *(["postgresql"] if context.postgres_url else [])]
+    chosen = os.environ.get("BENCH_BACKENDS")
+    return [name for name in backends if not chosen or name in chosen.split(",")]
 
 
 @contextlib.asynccontextmanager

@@ -18,6 +18,7 @@ from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
 from bot.services.case_queries import CaseQueries
+from bot.services.offices import covers
 from storage.db import create_engine, create_session_factory
 
 SECTION = "search"
@@ -82,15 +83,20 @@ async def run(context: BenchContext) -> list[Result]:
                     f"rare name ({size // every} cases)": (RARE_NAME.lower(), "RI"),
                     "rare surname alone": ("pandjaitan", "RI"),
                     f"common name ({common})": (common.lower(), "RI"),
-                    "common name, a regency's desk": (common.lower(), "32.04"),
                     "one common word (budi)": ("budi", "RI"),
+                    "common name, a regency's desk (32.04)": (common.lower(), "32.04"),
+                    "rare name, a regency's desk": ("pandjaitan", "32.04"),
+                    "common name, the largest province's desk (32)": (common.lower(), "32"),
+                    "rare name, the largest province's desk": ("pandjaitan", "32"),
+                    "common name, a small province's desk (94)": (common.lower(), "94"),
                 }
                 for name, (typed, scope) in queries.items():
 
                     async def find(
                         typed: str = typed, scope: str = scope, cases: CaseQueries = cases
                     ) -> None:
-                        await cases.find(typed, scope=scope)
+                        found = await cases.find(typed, scope=scope)
+                        assert all(covers(scope, case.office_code) for case in found)
 
                     milliseconds = await median_ms(find, repeat)
                     results.append(

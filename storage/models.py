@@ -47,6 +47,9 @@ class Case(SQLModel, table=True):
         Index("ix_case_status_created", "status", "created_at"),
         # A regency's desk lists its own few cases without scanning the country's.
         Index("ix_case_office_created", "office_code", "created_at"),
+        # /find at a regency's desk reads its cases' names from this index alone
+        # (bot/services/name_search.py).
+        Index("ix_case_office_names", "office_code", "asn_name", "agency_key", "id"),
         # /overdue and the reminders: the open cases past their stage's deadline.
         Index("ix_case_deadline", "deadline_at"),
         Index(

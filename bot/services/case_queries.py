@@ -6,17 +6,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, Row, func, or_
+from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
 from bot.services.codes import normalize_code
 from bot.services.lifecycle import DECISION_PENDING, OPEN, REVIEW_PENDING, Status
-from bot.services.name_search import indexed_words, newest_matching
+from bot.services.name_search import indexed_words, newest_containing, newest_matching
 from bot.services.offices import RI, covers, in_scope
 from bot.services.related import RelatedCases, related_cases
 from bot.services.staff import staff_names
@@ -242,7 +241,10 @@ class CaseQueries:
                     session, indexed, within=within, limit=FIND_CANDIDATES
                 )
             else:
-                candidates = await _newest_containing(session, words, within)
+                # Words too short for the index: LIKE over the newest cases.
+                candidates = await newest_containing(
+                    session, words, within=within, limit=FIND_CANDIDATES
+                )
             ranked = sorted(
                 candidates,
                 key=lambda row: max(
@@ -297,27 +299,6 @@ class CaseQueries:
         async with self._sessions() as session:
             own = await reporters_case(session, code_text, self._prefix, chat_id)
             return await answerable(session, own)
-
-
-async def _newest_containing(
-    session: AsyncSession, words: list[str], within: ColumnElement[bool] | None
-) -> Sequence[Row[Any]]:
-    """Without a word long enough for the index (/find "Li"): LIKE over the newest cases.
-    Typed % and _ are letters, not LIKE wildcards (`/find %` listed every case)."""
-    return (
-        await session.exec(
-            select(col(Case.id), col(Case.asn_name), col(Case.agency_key))  # type: ignore[call-overload]
-            .where(
-                *(() if within is None else (within,)),
-                or_(
-                    *(func.lower(Case.asn_name).contains(word, autoescape=True) for word in words),
-                    *(col(Case.agency_key).contains(word, autoescape=True) for word in words),
-                ),
-            )
-            .order_by(col(Case.id).desc())
-            .limit(FIND_CANDIDATES)
-        )
-    ).all()
 
 
 def _due(case: Case) -> datetime:
