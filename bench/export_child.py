@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import resource
 import sys
 import time
 
@@ -17,9 +15,15 @@ from bot.services.export import EXPORT_COLUMNS, LABELLED_COLUMNS, ExportFilters,
 from storage.db import create_engine, create_session_factory
 
 
-def _resident_mb() -> float:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _status_mb(field: str) -> float:
+    """VmRSS (resident now) or VmHWM (its peak) of this process, in MB. Not getrusage's
+    ru_maxrss: Linux carries that across exec from the forked parent, so a child of the
+    benchmark (holding a million generated cases) would report the parent's size."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(field)
 
 
 async def main(url: str, fmt: str) -> dict[str, object]:
@@ -27,7 +31,7 @@ async def main(url: str, fmt: str) -> dict[str, object]:
     sessions = create_session_factory(engine)
     async with sessions() as session:  # connected, so the baseline holds the driver
         await session.connection()
-    before = _resident_mb()
+    before = _status_mb("VmRSS")
     started = time.perf_counter()
     try:
         async with sessions() as session:
@@ -50,7 +54,7 @@ async def main(url: str, fmt: str) -> dict[str, object]:
         await engine.dispose()
     return {
         "before_mb": before,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": _status_mb("VmHWM"),
         "seconds": seconds,
         "sizes": sizes,
         "rows": rows,
