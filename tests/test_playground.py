@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import signal
 import socket
 import sys
@@ -133,8 +132,6 @@ async def test_a_citizen_files_a_report_and_staff_take_it_in_the_web_chat(
         photo = citizen.chat.locator("li.mine img")
         await photo.wait_for()
         assert await photo.evaluate("img => img.naturalWidth") == 640, "the photo, shown"
-        if os.environ.get("PLAYGROUND_SCREENSHOT"):  # docs/screenshots/playground.png
-            await page.screenshot(path=os.environ["PLAYGROUND_SCREENSHOT"])
         summary = await citizen.click(received, "Selesai", "Ringkasan")
         assert "Budi Santoso" in await summary.inner_text()
         confirmation = await citizen.click(summary, "Kirim laporan", "diterima")
@@ -157,6 +154,9 @@ async def test_a_citizen_files_a_report_and_staff_take_it_in_the_web_chat(
         assert "Petugas Andi" in await edited.inner_text(), "taken by the staff member"
         assert await group.chat.locator("li.bot", has_text=code).count() == 1, "edited in place"
         await citizen.answer("Kajian awal", timeout=GROUP_WAIT_MS)
+        if shot := os.environ.get("PLAYGROUND_SCREENSHOT"):  # docs/screenshots/playground.png
+            await citizen.chat.locator("li.mine img").scroll_into_view_if_needed()
+            await page.screenshot(path=shot)
         await page.close()
 
 
@@ -220,13 +220,22 @@ async def test_the_command_serves_the_page_and_stops_cleanly(tmp_path: Path) -> 
 
 
 @pytest.mark.slow
-async def test_a_port_in_use_is_one_line_and_status_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("trouble", ["port in use", "data is a file"])
+async def test_a_bad_start_is_one_line_and_status_2(tmp_path: Path, trouble: str) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        process = await _playground_process(tmp_path, taken.getsockname()[1])
+        port = taken.getsockname()[1]
+        if trouble == "port in use":
+            taken.listen()
+        else:
+            taken.close()
+            (tmp_path / "data").write_text("not a directory")
+        process = await _playground_process(tmp_path, port)
         _, error = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 2
     lines = error.decode().strip().splitlines()
-    assert len(lines) == 1 and "PORT" in lines[0] and "Traceback" not in lines[0], lines
-    assert re.search(r"127\.0\.0\.1:\d+", lines[0])
+    assert len(lines) == 1 and "Traceback" not in lines[0], lines
+    if trouble == "port in use":
+        assert f"127.0.0.1:{port}" in lines[0] and "PORT" in lines[0]
+    else:
+        assert "data/playground" in lines[0] and "write to" in lines[0]

@@ -96,7 +96,7 @@ def playground_routes(
 
     async def send_text(request: web.Request) -> web.StreamResponse:
         chat = chat_of(request)
-        text = str((await request.json()).get("text", "")).strip()
+        text = str((await _json_body(request)).get("text", "")).strip()
         if not text or len(text) > TEXT_LIMIT:
             raise web.HTTPBadRequest(text="empty or too long")
         await chat.person.send(text)
@@ -127,8 +127,9 @@ def playground_routes(
 
     async def press(request: web.Request) -> web.StreamResponse:
         chat = chat_of(request)
-        body = await request.json()
-        message = stand_in.message(chat.person.chat_id, int(body.get("message_id", 0)))
+        body = await _json_body(request)
+        message_id = body.get("message_id")
+        message = stand_in.message(chat.person.chat_id, message_id)
         data = body.get("data")
         # Only a button the message carries now, as in Telegram.
         if message is None or data not in _callback_data(message):
@@ -199,6 +200,16 @@ def describe(entry: dict[str, Any]) -> dict[str, Any]:
     if markup.get("remove_keyboard"):
         shown["remove_keyboard"] = True
     return shown
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        raise web.HTTPBadRequest(text="not JSON") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="not a JSON object")
+    return body
 
 
 def _callback_data(message: dict[str, Any]) -> set[str]:
