@@ -178,6 +178,17 @@ async def test_bot_html_is_rendered_safely(tmp_path: Path, browser: Any) -> None
         assert "<img" not in shown and "<script" not in shown and "javascript:" not in shown
         assert 'href="https://example.org"' in shown
         assert await page.evaluate("() => window.hit") is None
+        sent = await page.evaluate(
+            """() => {
+                const into = document.createElement('div');
+                const sent = [];
+                renderText('Ketik /lapor, bukan https://example.org/lapor atau <code>/x</code>',
+                    true, into, (command) => sent.push(command));
+                into.querySelectorAll('a.command').forEach((link) => link.click());
+                return sent;
+            }"""
+        )
+        assert sent == ["/lapor"], "a command in the bot's text is pressed as in Telegram"
         await page.close()
 
 

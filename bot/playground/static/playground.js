@@ -20,10 +20,32 @@ function el(tag, attributes = {}, ...children) {
   return node;
 }
 
-function copySafe(from, to) {
+// A /command in the bot's text, as Telegram marks one: pressing it sends it.
+const COMMAND = /(^|[\s(])(\/[a-zA-Z_]{2,32})(?=$|[\s.,;:!?)])/g;
+
+function appendText(text, to, onCommand) {
+  if (!onCommand) {
+    to.append(document.createTextNode(text));
+    return;
+  }
+  let last = 0;
+  for (const match of text.matchAll(COMMAND)) {
+    const start = match.index + match[1].length;
+    to.append(document.createTextNode(text.slice(last, start)));
+    const command = match[2];
+    to.append(el("a", { href: "#", class: "command", onclick: (event) => {
+      event.preventDefault();
+      onCommand(command);
+    } }, command));
+    last = start + command.length;
+  }
+  to.append(document.createTextNode(text.slice(last)));
+}
+
+function copySafe(from, to, onCommand) {
   for (const node of from.childNodes) {
     if (node.nodeType === Node.TEXT_NODE) {
-      to.append(document.createTextNode(node.data));
+      appendText(node.data, to, onCommand);
       continue;
     }
     if (node.nodeType !== Node.ELEMENT_NODE) continue;
@@ -31,7 +53,7 @@ function copySafe(from, to) {
     const spoiler = node.tagName === "TG-SPOILER" ||
       (node.tagName === "SPAN" && node.classList.contains("tg-spoiler"));
     if (!tag || (tag === "span" && !spoiler)) {
-      copySafe(node, to);  // an unknown tag keeps only its text
+      copySafe(node, to, onCommand);  // an unknown tag keeps only its text
       continue;
     }
     const made = document.createElement(tag);
@@ -47,12 +69,12 @@ function copySafe(from, to) {
       made.className = "spoiler";
       made.addEventListener("click", () => made.classList.add("open"));
     }
-    copySafe(node, made);
+    copySafe(node, made, ["a", "code", "pre"].includes(tag) ? null : onCommand);
     to.append(made);
   }
 }
 
-function renderText(text, html, into) {
+function renderText(text, html, into, onCommand = null) {
   if (!html) {
     into.append(document.createTextNode(text));
     return;
@@ -60,7 +82,7 @@ function renderText(text, html, into) {
   // A document of its own: nothing in it runs or loads; only its nodes' text and allowed
   // tags are copied out.
   const parsed = new DOMParser().parseFromString(`<body>${text}</body>`, "text/html");
-  copySafe(parsed.body, into);
+  copySafe(parsed.body, into, onCommand);
 }
 
 async function post(path, body) {
@@ -162,7 +184,7 @@ class ChatView {
       }, `📄 ${event.document.name}`), document.createTextNode("\n"));
     }
     const text = el("span", { class: "text" });
-    renderText(event.text || "", event.html, text);
+    renderText(event.text || "", event.html, text, (command) => this.sendText(command));
     bubble.append(text);
     if (edited) bubble.append(el("span", { class: "edited" }, "diedit / edited"));
     const parts = [bubble];
@@ -194,7 +216,7 @@ class ChatView {
       (button) => el("button", {
         type: "button",
         onclick: () => (button.contact ? post(`${this.base}/contact`) : this.sendText(button.text)),
-      }, button.contact ? `📞 ${button.text}` : button.text),
+      }, button.text),
     ))));
   }
 }
