@@ -157,6 +157,13 @@ async def test_a_citizen_files_a_report_and_staff_take_it_in_the_web_chat(
         if shot := os.environ.get("PLAYGROUND_SCREENSHOT"):  # docs/screenshots/playground.png
             await citizen.chat.locator("li.mine img").scroll_into_view_if_needed()
             await page.screenshot(path=shot)
+
+        await page.locator('[data-show="officer"]').click()
+        export = await Pane(page, "officer").type("/export", "lapor-netral-")
+        link = export.locator("a.document")
+        assert (await link.get_attribute("download") or "").endswith(".xlsx")
+        download = await page.request.get(url + (await link.get_attribute("href") or ""))
+        assert download.ok and (await download.body()).startswith(b"PK"), "the workbook"
         await page.close()
 
 

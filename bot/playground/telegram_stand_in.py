@@ -46,6 +46,12 @@ JSON_FIELDS = {
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 
 
+class Upload(bytes):
+    """A file's bytes as the bot uploaded them, with the name it gave the file."""
+
+    filename: str | None = None
+
+
 @dataclass
 class ChatLog:
     outputs: list[dict[str, Any]] = field(default_factory=list)
@@ -222,7 +228,8 @@ class TelegramStandIn:
             form = await request.post()
             for key, value in form.items():
                 if hasattr(value, "file"):
-                    files[key] = value.file.read()
+                    files[key] = upload = Upload(value.file.read())
+                    upload.filename = value.filename
                 else:
                     params[key] = value
         params.update(request.query)
@@ -347,6 +354,9 @@ class TelegramStandIn:
 
     @staticmethod
     def _upload_name(reference: Any, files: dict[str, bytes]) -> str:
+        if isinstance(reference, str) and reference.startswith("attach://"):
+            uploaded = files.get(reference.removeprefix("attach://"))
+            return getattr(uploaded, "filename", None) or "upload.bin"
         return "upload.bin"
 
     async def _record_message(self, params: dict[str, Any], content: dict[str, Any]) -> dict:
