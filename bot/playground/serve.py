@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from pathlib import Path
 
 from aiohttp import web
@@ -16,8 +15,6 @@ from bot.config import Settings
 from bot.playground.cast import playground_chats, playground_settings
 from bot.playground.transcript import PlaygroundTelegram
 from bot.playground.web import playground_routes
-
-log = logging.getLogger("bot")
 
 HOST = "127.0.0.1"  # the playground is for the person at this machine only
 
