@@ -57,6 +57,9 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         "bot/data/agencies.json",
         "storage/alembic.ini",
         "storage/migrations/env.py",
+        "bot/playground/static/index.html",
+        "bot/playground/static/playground.js",
+        "bot/playground/static/playground.css",
     ):
         assert needed in names, needed
     assert any(name.startswith("storage/migrations/versions/0001") for name in names)
@@ -96,12 +99,15 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
     )
     assert helped.returncode == 0, helped.stderr
     assert "purge" in helped.stdout and "check" in helped.stdout
+    assert "playground" in helped.stdout
     translated = subprocess.run(
         [
             sys.executable,
             "-c",
             "import bot; from bot.dispatch.i18n import create_i18n;"
-            "print(bot.__file__); print(create_i18n('id').gettext('Help'))",
+            "print(bot.__file__); print(create_i18n('id').gettext('Help'));"
+            "from bot.playground.web import _static;"
+            "print(b'playground.js' in _static('index.html', 'text/html').body)",
         ],
         cwd=elsewhere,
         env=env,
@@ -110,6 +116,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         timeout=60,
     )
     assert translated.returncode == 0, translated.stderr
-    where, word = translated.stdout.split()
+    where, word, page_found = translated.stdout.split()
     assert where.startswith(str(target)), "the installed copy, not the source tree"
     assert word == "Bantuan"
+    assert page_found == "True", "the playground's page is read from the installed package"

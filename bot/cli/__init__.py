@@ -24,6 +24,9 @@ COMMANDS = {
     "(run it daily, e.g. from cron)",
     "check": "check the configuration and reach the database, Redis, the evidence store and "
     "Telegram, one line each",
+    "playground": "try the bot without Telegram: no token, no network; a web chat at "
+    "http://127.0.0.1:PORT where you are a citizen and the staff (data in data/playground/, "
+    "emptied at each start)",
 }
 
 
@@ -62,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.purge import purge
 
             return purge(settings)
+        if command == "playground":
+            from bot.cli.playground import playground
+
+            return playground(settings)
         from bot.cli.run import run
 
         return run(settings)
