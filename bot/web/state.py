@@ -1,0 +1,17 @@
+"""What the site's handlers share, as typed application keys (aiohttp's AppKey)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.config import Settings
+from bot.services.public_figures import PublicFigures
+from bot.services.ratelimit import RateLimiter
+from bot.web.cache import TtlCache
+from storage.db import SessionFactory
+
+SETTINGS = web.AppKey("settings", Settings)
+SESSIONS = web.AppKey("sessions", SessionFactory)
+FIGURES = web.AppKey("figures", TtlCache[PublicFigures])
+STATUS_LIMITER = web.AppKey("status_limiter", RateLimiter)
+DEFAULT_LOCALE = web.AppKey("default_locale", str)
