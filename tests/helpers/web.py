@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.services.desk import Desk
 from bot.services.intake import IntakeService, ReportDraft
 from bot.services.offices import OfficeDirectory
-from bot.services.register import DEFAULT_FORMAT
 from bot.services.regions import province_of, regency
+from bot.services.register import DEFAULT_FORMAT
 from bot.services.staff_feed import StaffFeed
 from bot.web.app import open_site
 from storage.db import SessionFactory
@@ -65,7 +65,9 @@ class Seeder:
     def __post_init__(self) -> None:
         feed = StaffFeed(OfficeDirectory(self.sessions, None), "id")
         self.intake = IntakeService(self.sessions, self.prefix, staff_feed=feed)
-        self.desk = Desk(self.sessions, self.prefix, staff_feed=feed, register_format=DEFAULT_FORMAT)
+        self.desk = Desk(
+            self.sessions, self.prefix, staff_feed=feed, register_format=DEFAULT_FORMAT
+        )
         self._chats = 900_000
 
     async def case(
