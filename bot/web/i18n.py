@@ -19,9 +19,7 @@ from bot.config import SUPPORTED_LOCALES
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
-_current: ContextVar[gettext.NullTranslations | None] = ContextVar(
-    "web_translations", default=None
-)
+_current: ContextVar[gettext.NullTranslations | None] = ContextVar("web_translations", default=None)
 _locale: ContextVar[str] = ContextVar("web_locale", default="id")
 
 

@@ -19,14 +19,15 @@ def url(request: web.Request, path: str | None = None, **changes: str | None) ->
     """`path` with only `changes`, or this page with its query changed by `changes`
     (None removes a parameter), the language kept."""
     query = dict(request.query) if path is None else {}
-    query["lang"] = current_locale()
+    language = changes.pop("lang", None) or query.pop("lang", None) or current_locale()
+    query.pop("lang", None)
     for key, value in changes.items():
         if value is None:
             query.pop(key, None)
         else:
             query[key] = value
-    if query.get("lang") == request.app[DEFAULT_LOCALE]:
-        del query["lang"]
+    if language != request.app[DEFAULT_LOCALE]:
+        query["lang"] = language  # last: the address reads as what it shows, then how
     target = path or request.path
     return f"{target}?{urlencode(query)}" if query else target
 
@@ -44,8 +45,7 @@ def page(request: web.Request, title: str, body: str, *, status: int = 200) -> w
         )
     )
     footer = _(
-        "No one's personal data is published here: not the reporter's, not the reported "
-        "person's."
+        "No one's personal data is published here: not the reporter's, not the reported person's."
     )
     html = f"""<!doctype html>
 <html lang="{locale}">
@@ -54,6 +54,7 @@ def page(request: web.Request, title: str, body: str, *, status: int = 200) -> w
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · Lapor Netral</title>
 <link rel="stylesheet" href="/static/style.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <header>
