@@ -159,7 +159,8 @@ def _figure(request: web.Request, office: str, dataset: Dataset) -> str:
         chart = columns(dataset.title, rows)
     elif dataset.name == "by-region":
         names = {province.code: province.name for province in regions.provinces()}
-        chart = tile_map(dataset.title, {key: count for key, _l, count in dataset.rows}, names)
+        tiles = tile_map(dataset.title, {key: count for key, _l, count in dataset.rows}, names)
+        chart = f'<div class="scroll">{tiles}</div>'  # 16 columns: scrolled on a phone
     else:
         chart = bars(dataset.title, rows)
     table_rows = (

@@ -64,10 +64,10 @@ TILES: dict[str, tuple[str, int, int]] = {
 }
 
 
-def _svg(width: int, height: int, title: str, body: list[str]) -> str:
+def _svg(kind: str, width: int, height: int, title: str, body: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" class="chart"><title>{escape(title)}</title>{"".join(body)}</svg>'
+        f'role="img" class="chart {kind}"><title>{escape(title)}</title>{"".join(body)}</svg>'
     )
 
 
@@ -76,27 +76,27 @@ def number(value: float) -> str:
     return format_decimal(value, locale=current_locale())
 
 
-def bars(title: str, rows: Sequence[tuple[str, int]], width: int = 640) -> str:
+def bars(title: str, rows: Sequence[tuple[str, int]], width: int = 460) -> str:
     """Horizontal bars, the label above each: long category names need the whole width."""
     row_height, bar_height = 46, 18
     most = max((value for _, value in rows), default=0) or 1
     body: list[str] = []
     for index, (label, value) in enumerate(rows):
         top = index * row_height
-        length = round((width - 90) * value / most)
+        length = round((width - 80) * value / most)
         body += [
-            f'<text x="0" y="{top + 15}" font-size="14" fill="{INK}">{escape(label)}</text>',
-            f'<rect x="0" y="{top + 22}" width="{width - 90}" height="{bar_height}" '
+            f'<text x="0" y="{top + 15}" font-size="13" fill="{INK}">{escape(label)}</text>',
+            f'<rect x="0" y="{top + 22}" width="{width - 80}" height="{bar_height}" '
             f'fill="{TRACK}"/>',
             f'<rect x="0" y="{top + 22}" width="{length}" height="{bar_height}" fill="{BAR}" '
             'class="bar"/>',
-            f'<text x="{width - 80}" y="{top + 37}" font-size="15" font-weight="bold" '
+            f'<text x="{width - 72}" y="{top + 37}" font-size="15" font-weight="bold" '
             f'fill="{INK}">{number(value)}</text>',
         ]
-    return _svg(width, max(row_height, len(rows) * row_height), title, body)
+    return _svg("bars", width, max(row_height, len(rows) * row_height), title, body)
 
 
-def columns(title: str, rows: Sequence[tuple[str, int]], width: int = 640) -> str:
+def columns(title: str, rows: Sequence[tuple[str, int]], width: int = 480) -> str:
     """Vertical columns, one per week, oldest on the left, each with its count on top."""
     height, base, top_room = 240, 205, 22
     most = max((value for _, value in rows), default=0) or 1
@@ -114,7 +114,7 @@ def columns(title: str, rows: Sequence[tuple[str, int]], width: int = 640) -> st
             f'<text x="{middle:.1f}" y="{base + 20}" font-size="12" text-anchor="middle" '
             f'fill="{MUTED}">{escape(label)}</text>',
         ]
-    return _svg(width, height, title, body)
+    return _svg("columns", width, height, title, body)
 
 
 def tile_map(title: str, counts: dict[str, int], names: dict[str, str]) -> str:
@@ -136,4 +136,4 @@ def tile_map(title: str, counts: dict[str, int], names: dict[str, str]) -> str:
             f'<text x="{x + size / 2}" y="{y + 39}" font-size="14" font-weight="bold" '
             f'text-anchor="middle" fill="{ink}">{number(value)}</text></g>',
         ]
-    return _svg(16 * (size + gap), 6 * (size + gap), title, body)
+    return _svg("tiles", 16 * (size + gap), 6 * (size + gap), title, body)
