@@ -11,7 +11,6 @@ published only if its region has enough cases over all time, as in the unfiltere
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -94,22 +93,22 @@ def _wib_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=WIB).astimezone(UTC)
 
 
-async def small_regions(
+async def published_regions(
     session: AsyncSession, start: date | None = None, end: date | None = None
-) -> set[str]:
-    """The regions with fewer than SMALL_AREA listable cases filed in the period."""
-    counts = Counter(
-        dict(
-            (
-                await session.exec(
-                    select(col(Case.region_code), func.count())
-                    .where(*_period(start, end))
-                    .group_by(col(Case.region_code))
-                )
-            ).all()
+) -> frozenset[str]:
+    """The regions with at least SMALL_AREA listable cases filed in the period: only their
+    cases are listed. The big ones, not the small ones, so that a copy kept for a while
+    (bot/web caches it) errs on the safe side: a region whose first case was registered
+    since is not in it, and its case is withheld rather than published."""
+    rows = (
+        await session.exec(
+            select(col(Case.region_code))
+            .where(*_period(start, end))
+            .group_by(col(Case.region_code))
+            .having(func.count() >= SMALL_AREA)
         )
-    )
-    return {region for region, count in counts.items() if count < SMALL_AREA}
+    ).all()
+    return frozenset(rows)
 
 
 def _filters(query: Query) -> list[ColumnElement[bool]]:
@@ -136,37 +135,45 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
     return where
 
 
-async def public_cases(session: AsyncSession, query: Query) -> CasePage:
-    """Newest first. Three queries: the small regions, the page, and what was withheld."""
-    small = await small_regions(session, query.start, query.end)
+async def public_cases(
+    session: AsyncSession, query: Query, published: frozenset[str] | None = None
+) -> CasePage:
+    """Newest first: the page, and how many matching cases were withheld. `published` is
+    published_regions() for the query's period, if the caller has it at hand."""
+    if published is None:
+        published = await published_regions(session, query.start, query.end)
     where = _filters(query)
-    shown = [*where, col(Case.region_code).not_in(small)] if small else where
     size = max(1, min(query.page_size, MAX_PAGE_SIZE))
     rows = (
         await session.exec(
             select(*_COLUMNS)
-            .where(*shown)
+            .where(*where, col(Case.region_code).in_(published))
             .order_by(col(Case.created_at).desc(), col(Case.id).desc())
             .offset((max(1, query.page) - 1) * size)
             .limit(size)
         )
     ).all()
-    withheld = 0
-    if small:
-        withheld = (
-            await session.exec(select(func.count()).where(*where, col(Case.region_code).in_(small)))
-        ).one()
+    withheld = (
+        await session.exec(
+            select(func.count()).where(*where, col(Case.region_code).not_in(published))
+        )
+    ).one()
     return CasePage([_public(row) for row in rows], int(withheld))
 
 
-async def public_case(session: AsyncSession, code: str) -> PublicCase | None:
-    """The case with this (canonical) code if the unfiltered list would show it."""
+async def public_case(
+    session: AsyncSession, code: str, published: frozenset[str] | None = None
+) -> PublicCase | None:
+    """The case with this (canonical) code if the unfiltered list would show it: its region
+    has enough cases over all time (`published`: published_regions() without a period)."""
     row = (
         await session.exec(select(*_COLUMNS).where(col(Case.code) == code, *_period(None, None)))
     ).first()
-    if row is None or row.region_code in await small_regions(session):
+    if row is None:
         return None
-    return _public(row)
+    if published is None:
+        published = await published_regions(session)
+    return _public(row) if row.region_code in published else None
 
 
 def _public(row: tuple) -> PublicCase:  # type: ignore[type-arg]

@@ -13,5 +13,7 @@ from storage.db import SessionFactory
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", SessionFactory)
 FIGURES = web.AppKey("figures", TtlCache[PublicFigures])
+# The regions whose cases the open data lists, per period (services/open_data.py).
+REGIONS = web.AppKey("published_regions", TtlCache[frozenset[str]])
 STATUS_LIMITER = web.AppKey("status_limiter", RateLimiter)
 DEFAULT_LOCALE = web.AppKey("default_locale", str)
