@@ -17,7 +17,15 @@ from bot.web.cache import TtlCache
 from bot.web.i18n import choose_locale, use_locale
 from bot.web.layout import POLICY_PATH
 from bot.web.policy import policy_page
-from bot.web.state import DEFAULT_LOCALE, FIGURES, REGIONS, SESSIONS, SETTINGS, STATUS_LIMITER
+from bot.web.state import (
+    DEFAULT_LOCALE,
+    FIGURES,
+    PAGES,
+    REGIONS,
+    SESSIONS,
+    SETTINGS,
+    STATUS_LIMITER,
+)
 from bot.web.status_page import status_page
 from storage.db import SessionFactory, create_engine, create_session_factory
 
@@ -65,6 +73,7 @@ def create_app(
     app[STATUS_LIMITER] = status_limiter
     app[FIGURES] = TtlCache(settings.web_cache_seconds)
     app[REGIONS] = TtlCache(settings.web_cache_seconds)
+    app[PAGES] = TtlCache(settings.web_cache_seconds)
     app[DEFAULT_LOCALE] = settings.default_locale
     app.on_response_prepare.append(_secure)
     app.router.add_get("/", dashboard.dashboard)

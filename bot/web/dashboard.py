@@ -19,7 +19,7 @@ from bot.services.public_figures import SMALL_AREA, PublicFigures, public_figure
 from bot.web.i18n import _, current_locale
 from bot.web.labels import category_label
 from bot.web.layout import page, url
-from bot.web.state import DEFAULT_LOCALE, FIGURES, SESSIONS
+from bot.web.state import DEFAULT_LOCALE, FIGURES, PAGES, SESSIONS
 from bot.web.svg import bars, columns, number, tile_map
 
 DATASETS = ("summary", "by-week", "by-category", "by-region")
@@ -102,26 +102,28 @@ def datasets(figures: PublicFigures) -> list[Dataset]:
 
 async def dashboard(request: web.Request) -> web.Response:
     office = requested_office(request)
-    figures = await figures_for(request, office)
     title = _("Reports of breaches of civil-servant neutrality")
+    # Drawing the page (552 offices to choose from, four charts) takes longer than the
+    # cached figures are to read: the page is kept as long as they are, per language.
+    key = (office, current_locale(), today_in_indonesia())
+    body = await request.app[PAGES].get(key, lambda: _body(request, office))
+    return page(request, title, body)
+
+
+async def _body(request: web.Request, office: str) -> str:
+    figures = await figures_for(request, office)
     parts = [f'<p class="office">{escape(office_name(office))}</p>', _office_form(request, office)]
     if figures.too_few:
-        parts.append(
-            '<p class="notice">'
-            + escape(
-                _(
-                    "This office has fewer than {count} reports: its figures are counted in "
-                    "those of the offices above it, not shown on their own, so that no one "
-                    "can be recognised in them."
-                ).format(count=SMALL_AREA)
-            )
-            + "</p>"
-        )
-        return page(request, title, "\n".join(parts))
+        notice = _(
+            "This office has fewer than {count} reports: its figures are counted in "
+            "those of the offices above it, not shown on their own, so that no one "
+            "can be recognised in them."
+        ).format(count=SMALL_AREA)
+        parts.append(f'<p class="notice">{escape(notice)}</p>')
+        return "\n".join(parts)
     parts.append(_headline(figures))
-    for dataset in datasets(figures):
-        parts.append(_figure(request, office, dataset))
-    return page(request, title, "\n".join(parts))
+    parts += [_figure(request, office, dataset) for dataset in datasets(figures)]
+    return "\n".join(parts)
 
 
 def _headline(figures: PublicFigures) -> str:

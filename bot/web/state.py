@@ -13,6 +13,8 @@ from storage.db import SessionFactory
 SETTINGS = web.AppKey("settings", Settings)
 SESSIONS = web.AppKey("sessions", SessionFactory)
 FIGURES = web.AppKey("figures", TtlCache[PublicFigures])
+# The dashboard's drawn page, per office, language and day.
+PAGES = web.AppKey("pages", TtlCache[str])
 # The regions whose cases the open data lists, per period (services/open_data.py).
 REGIONS = web.AppKey("published_regions", TtlCache[frozenset[str]])
 STATUS_LIMITER = web.AppKey("status_limiter", RateLimiter)
