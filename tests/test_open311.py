@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import today_in_indonesia
+from bot.web.app import SECURITY_HEADERS
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
 from storage.models import Case
@@ -50,18 +51,27 @@ class Site:
     async def json(self, path: str, status: int = 200) -> tuple[object, dict[str, str]]:
         async with self.http.get(self.url + path) as response:
             assert response.status == status, (path, response.status, await response.text())
+            assert_secured(path, response)
             assert response.content_type == "application/json"
             return await response.json(), dict(response.headers)
 
     async def text(self, path: str) -> str:
         async with self.http.get(self.url + path) as response:
             assert response.status in (200, 404), (path, response.status)
+            assert_secured(path, response)
             return await response.text()
 
     async def listed(self, query: str = "") -> list[str]:
         records, _ = await self.json(f"/open311/v2/requests.json{query}")
         assert isinstance(records, list)
         return [record["service_request_id"] for record in records]
+
+
+def assert_secured(path: str, response: aiohttp.ClientResponse) -> None:
+    """Every answer, a CSV, an API error or a page, carries the headers and no cookie."""
+    for name, value in SECURITY_HEADERS.items():
+        assert response.headers.get(name) == value, (path, name)
+    assert "Set-Cookie" not in response.headers, path
 
 
 @contextlib.asynccontextmanager
@@ -259,6 +269,7 @@ async def test_no_personal_data_in_any_page_or_response(site: Site) -> None:
         f"/open311/v2/requests/{identified}.json",
         f"/status?code={identified}",
         "/kebijakan-data",
+        "/?office=99.99",  # no such office: a 404, with the headers all the same
     ]
     for office in ("", "office=32&", "office=32.73&"):
         paths.append(f"/?{office}")
