@@ -76,6 +76,7 @@ def create_app(
     app[PAGES] = TtlCache(settings.web_cache_seconds)
     app[DEFAULT_LOCALE] = settings.default_locale
     app.on_response_prepare.append(_secure)
+    app.on_cleanup.append(_close_caches)
     app.router.add_get("/", dashboard.dashboard)
     app.router.add_get("/office/{office}", _office_redirect)
     app.router.add_get("/data/{name}.csv", dashboard.dataset_csv)
@@ -87,6 +88,11 @@ def create_app(
     app.router.add_get("/open311/v2/requests/{code}.json", open311.single_request)
     app.router.add_static("/static", STATIC_DIR)
     return app
+
+
+async def _close_caches(app: web.Application) -> None:
+    for cache in (app[FIGURES], app[REGIONS], app[PAGES]):
+        await cache.close()
 
 
 async def _office_redirect(request: web.Request) -> web.StreamResponse:
