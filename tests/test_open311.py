@@ -218,10 +218,9 @@ async def test_a_region_counted_a_moment_ago_errs_towards_withholding(
         bandung = [await site.seed.case("registered", region=BANDUNG) for _ in range(5)]
         assert sorted(await site.listed()) == sorted(bandung)
         fresh = [await site.seed.case("registered", region=GUNUNG_MAS) for _ in range(5)]
-        records, headers = await site.json("/open311/v2/requests.json")
-        assert sorted(record["service_request_id"] for record in records) == sorted(bandung)
-        assert headers["X-Withheld-Count"] == "5"
-        await site.json(f"/open311/v2/requests/{fresh[0]}.json", status=404)
+        assert sorted(await site.listed()) == sorted(bandung)
+        for code in fresh:
+            await site.json(f"/open311/v2/requests/{code}.json", status=404)
 
 
 async def test_an_office_with_few_reports_shows_no_figures(site: Site) -> None:

@@ -93,22 +93,33 @@ def _wib_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=WIB).astimezone(UTC)
 
 
+@dataclass(frozen=True)
+class Regions:
+    """The regions with listable cases in a period: `big` (at least SMALL_AREA, whose cases
+    are listed) and `small` (the rest, whose cases are withheld and counted)."""
+
+    big: frozenset[str]
+    small: frozenset[str]
+
+
 async def published_regions(
     session: AsyncSession, start: date | None = None, end: date | None = None
-) -> frozenset[str]:
-    """The regions with at least SMALL_AREA listable cases filed in the period: only their
-    cases are listed. The big ones, not the small ones, so that a copy kept for a while
-    (bot/web caches it) errs on the safe side: a region whose first case was registered
-    since is not in it, and its case is withheld rather than published."""
-    rows = (
+) -> Regions:
+    """Cases are listed when their region is in `big`, not when it is missing from
+    `small`: a copy kept for a while (bot/web caches it) then errs on the safe side, since
+    a region whose first case was registered since is in neither, and its case is withheld
+    rather than published."""
+    counts = (
         await session.exec(
-            select(col(Case.region_code))
+            select(col(Case.region_code), func.count())
             .where(*_period(start, end))
             .group_by(col(Case.region_code))
-            .having(func.count() >= SMALL_AREA)
         )
     ).all()
-    return frozenset(rows)
+    return Regions(
+        big=frozenset(region for region, count in counts if count >= SMALL_AREA),
+        small=frozenset(region for region, count in counts if count < SMALL_AREA),
+    )
 
 
 def _filters(query: Query) -> list[ColumnElement[bool]]:
@@ -136,44 +147,47 @@ def _filters(query: Query) -> list[ColumnElement[bool]]:
 
 
 async def public_cases(
-    session: AsyncSession, query: Query, published: frozenset[str] | None = None
+    session: AsyncSession, query: Query, regions: Regions | None = None
 ) -> CasePage:
-    """Newest first: the page, and how many matching cases were withheld. `published` is
+    """Newest first: the page, and how many matching cases were withheld (counted in the
+    small regions only, a few rows each, rather than over every case). `regions` is
     published_regions() for the query's period, if the caller has it at hand."""
-    if published is None:
-        published = await published_regions(session, query.start, query.end)
+    if regions is None:
+        regions = await published_regions(session, query.start, query.end)
     where = _filters(query)
     size = max(1, min(query.page_size, MAX_PAGE_SIZE))
     rows = (
         await session.exec(
             select(*_COLUMNS)
-            .where(*where, col(Case.region_code).in_(published))
+            .where(*where, col(Case.region_code).in_(regions.big))
             .order_by(col(Case.created_at).desc(), col(Case.id).desc())
             .offset((max(1, query.page) - 1) * size)
             .limit(size)
         )
     ).all()
-    withheld = (
-        await session.exec(
-            select(func.count()).where(*where, col(Case.region_code).not_in(published))
-        )
-    ).one()
+    withheld = 0
+    if regions.small:
+        withheld = (
+            await session.exec(
+                select(func.count()).where(*where, col(Case.region_code).in_(regions.small))
+            )
+        ).one()
     return CasePage([_public(row) for row in rows], int(withheld))
 
 
 async def public_case(
-    session: AsyncSession, code: str, published: frozenset[str] | None = None
+    session: AsyncSession, code: str, regions: Regions | None = None
 ) -> PublicCase | None:
     """The case with this (canonical) code if the unfiltered list would show it: its region
-    has enough cases over all time (`published`: published_regions() without a period)."""
+    has enough cases over all time (`regions`: published_regions() without a period)."""
     row = (
         await session.exec(select(*_COLUMNS).where(col(Case.code) == code, *_period(None, None)))
     ).first()
     if row is None:
         return None
-    if published is None:
-        published = await published_regions(session)
-    return _public(row) if row.region_code in published else None
+    if regions is None:
+        regions = await published_regions(session)
+    return _public(row) if row.region_code in regions.big else None
 
 
 def _public(row: tuple) -> PublicCase:  # type: ignore[type-arg]

@@ -15,7 +15,12 @@ from aiohttp import web
 from bot.services import regions
 from bot.services.dates import today_in_indonesia
 from bot.services.offices import RI, is_office, office_name
-from bot.services.public_figures import SMALL_AREA, PublicFigures, public_figures
+from bot.services.public_figures import (
+    DECISION_SAMPLE,
+    SMALL_AREA,
+    PublicFigures,
+    public_figures,
+)
 from bot.web.i18n import _, current_locale
 from bot.web.labels import category_label
 from bot.web.layout import page, url
@@ -152,7 +157,14 @@ def _headline(figures: PublicFigures) -> str:
         "Follow-up rate: sanctions carried out over the recommendations whose answer is due; "
         "no sanction and no answer are not counted as followed up."
     )
-    return f'<dl class="headline">{items}</dl><p class="note">{escape(note)}</p>'
+    median = _(
+        "Median days: from the report to the first decision on it (established, not "
+        "established or stopped), over the latest {count} decided reports."
+    ).format(count=number(DECISION_SAMPLE))
+    return (
+        f'<dl class="headline">{items}</dl>'
+        f'<p class="note">{escape(note)}</p><p class="note">{escape(median)}</p>'
+    )
 
 
 def _figure(request: web.Request, office: str, dataset: Dataset) -> str:

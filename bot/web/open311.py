@@ -23,6 +23,7 @@ from bot.services.open_data import (
     MAX_PAGE_SIZE,
     PublicCase,
     Query,
+    Regions,
     public_case,
     public_cases,
     published_regions,
@@ -145,11 +146,11 @@ async def single_request(request: web.Request) -> web.Response:
     return web.json_response([_record(case)])
 
 
-async def _published(request: web.Request, start: date | None, end: date | None) -> frozenset[str]:
+async def _published(request: web.Request, start: date | None, end: date | None) -> Regions:
     """Counting every region's cases is the slow part at a million: kept for a while, like
     the figures (a stale copy only withholds more, services/open_data.py)."""
 
-    async def compute() -> frozenset[str]:
+    async def compute() -> Regions:
         async with request.app[SESSIONS]() as session:
             return await published_regions(session, start, end)
 
