@@ -18,7 +18,7 @@ from bench.context import BenchContext
 from bench.report import Result, table
 
 # Section modules, each with `async def run(context) -> list[Result]`, in the order printed.
-SECTIONS = ("intake", "evidence", "similar_images", "fanout", "growth", "memory")
+SECTIONS = ("intake", "evidence", "similar_images", "fanout", "growth", "web", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         "bot/data/regions.json",
         "bot/data/agencies.json",
         "storage/alembic.ini",
+        "bot/web/static/style.css",
         "storage/migrations/env.py",
         "bot/playground/static/index.html",
         "bot/playground/static/playground.js",

@@ -22,6 +22,8 @@ COMMANDS = {
     "when WEBHOOK_URL is set); the default",
     "purge": "erase what ties cases closed more than RETENTION_DAYS ago to their reporters "
     "(run it daily, e.g. from cron)",
+    "web": "serve the public site on PORT: the figures, a status look-up by code and the "
+    "Open311 open data API, from the database the bot writes (no token needed)",
     "check": "check the configuration and reach the database, Redis, the evidence store and "
     "Telegram, one line each",
     "playground": "try the bot without Telegram: no token, no network; a web chat at "
@@ -61,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.check import check
 
             return check(settings)
+        if command == "web":
+            from bot.cli.web import web_site
+
+            return web_site(settings)
         if command == "purge":
             from bot.cli.purge import purge
 
