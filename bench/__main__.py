@@ -26,6 +26,7 @@ SECTIONS = (
     "growth",
     "search",
     "export",
+    "web",
     "memory",
 )
 

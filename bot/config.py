@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     export_part_bytes: int = Field(default=PART_LIMIT, ge=64 * 1024, le=PART_LIMIT)
     # Reporter chat ids and identities of closed cases are erased after this many days.
     retention_days: int = Field(default=365, ge=1)
+    # The public site (`python -m bot web`, bot/web): how long its figures are kept before
+    # they are counted again, and whether it sits behind a reverse proxy whose
+    # X-Forwarded-For names the client (the status look-up's limit is per client).
+    web_cache_seconds: float = Field(default=60.0, ge=0)
+    web_trust_forwarded_for: bool = False
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -4,6 +4,7 @@ translations, data files and migrations, and a working `lapor-netral` command.""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,6 +17,20 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Path) -> None:
+    # Built from a copy: setuptools writes build/ and *.egg-info into the tree it builds,
+    # and CI runs the suite twice at once on one checkout.
+    source = tmp_path / "source"
+    left_out = shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".pytest_cache"
+    )
+    shutil.copytree(
+        ROOT,
+        source,
+        # The root's data/ is a developer's local database and evidence, not the package's.
+        ignore=lambda folder, names: (
+            left_out(folder, names) | ({"data"} if Path(folder) == ROOT else set())
+        ),
+    )
     built = subprocess.run(
         [
             sys.executable,
@@ -26,7 +41,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
             "-q",
             "-w",
             str(tmp_path / "dist"),
-            str(ROOT),
+            str(source),
         ],
         capture_output=True,
         text=True,
@@ -41,7 +56,11 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         "bot/data/regions.json",
         "bot/data/agencies.json",
         "storage/alembic.ini",
+        "bot/web/static/style.css",
         "storage/migrations/env.py",
+        "bot/playground/static/index.html",
+        "bot/playground/static/playground.js",
+        "bot/playground/static/playground.css",
     ):
         assert needed in names, needed
     assert any(name.startswith("storage/migrations/versions/0001") for name in names)
@@ -81,12 +100,15 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
     )
     assert helped.returncode == 0, helped.stderr
     assert "purge" in helped.stdout and "check" in helped.stdout
+    assert "playground" in helped.stdout
     translated = subprocess.run(
         [
             sys.executable,
             "-c",
             "import bot; from bot.dispatch.i18n import create_i18n;"
-            "print(bot.__file__); print(create_i18n('id').gettext('Help'))",
+            "print(bot.__file__); print(create_i18n('id').gettext('Help'));"
+            "from bot.playground.web import _static;"
+            "print(b'playground.js' in _static('index.html', 'text/html').body)",
         ],
         cwd=elsewhere,
         env=env,
@@ -95,6 +117,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         timeout=60,
     )
     assert translated.returncode == 0, translated.stderr
-    where, word = translated.stdout.split()
+    where, word, page_found = translated.stdout.split()
     assert where.startswith(str(target)), "the installed copy, not the source tree"
     assert word == "Bantuan"
+    assert page_found == "True", "the playground's page is read from the installed package"

@@ -22,8 +22,13 @@ COMMANDS = {
     "when WEBHOOK_URL is set); the default",
     "purge": "erase what ties cases closed more than RETENTION_DAYS ago to their reporters "
     "(run it daily, e.g. from cron)",
+    "web": "serve the public site on PORT: the figures, a status look-up by code and the "
+    "Open311 open data API, from the database the bot writes (no token needed)",
     "check": "check the configuration and reach the database, Redis, the evidence store and "
     "Telegram, one line each",
+    "playground": "try the bot without Telegram: no token, no network; a web chat at "
+    "http://127.0.0.1:PORT where you are a citizen and the staff (data in data/playground/, "
+    "emptied at each start)",
 }
 
 
@@ -58,10 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli.check import check
 
             return check(settings)
+        if command == "web":
+            from bot.cli.web import web_site
+
+            return web_site(settings)
         if command == "purge":
             from bot.cli.purge import purge
 
             return purge(settings)
+        if command == "playground":
+            from bot.cli.playground import playground
+
+            return playground(settings)
         from bot.cli.run import run
 
         return run(settings)

@@ -41,7 +41,7 @@ def run(settings: Settings) -> int:
     if status := migration.wait():
         return status
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(_until_signalled(serve(settings)))
+        asyncio.run(until_signalled(serve(settings)))
     return 0
 
 
@@ -115,7 +115,7 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def _until_signalled(main: Coroutine[Any, Any, None]) -> None:
+async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
     """Run `main`; SIGTERM or SIGINT cancel it, so everything is closed on the way out.
     A StartupError raised inside (Telegram refused the token) ends the process with its
     message, through bot/cli."""

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.dispatch.locks import PerUserLocks
 from bot.outbound.pacing import SharedSlots
-from bot.services.ratelimit import MemoryRateLimiter, RateLimiter
+from bot.services.ratelimit import STATUS_LOOKUPS_PER_MINUTE, MemoryRateLimiter, RateLimiter
 from storage.conversations import SqlStorage
 from storage.db import is_sqlite
 
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 
     from storage.redis_state import TrackedRedisStorage
 
-STATUS_LOOKUPS_PER_MINUTE = 10
 REPORTS_STARTED_PER_HOUR = 6
 REDIS_CONNECTIONS = 100
 # A per-user lock held by an instance that died is freed after this long; it must outlast

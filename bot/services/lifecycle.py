@@ -80,6 +80,16 @@ DECIDED: tuple[Status, ...] = (
 )
 # Nothing more happens: the card loses its buttons, retention counts from here.
 FINAL: tuple[Status, ...] = (Status.NOT_REGISTERED, Status.CLOSED, Status.MERGED)
+# Registered or later: a case the public site may list one by one (bot/web). Before
+# registration a report is only a claim; not registered or merged away, it never was a case.
+REGISTERED_OR_LATER: tuple[Status, ...] = (
+    Status.REGISTERED,
+    Status.EXAMINATION,
+    *DECIDED,
+    Status.CLOSED,
+)
+# The decisions that end an examination: the time to one is what the public is shown.
+DECISIONS: tuple[Status, ...] = (Status.ESTABLISHED, Status.NOT_ESTABLISHED, Status.STOPPED)
 # Each status's deadline, where it has one (services/deadlines.py computes it).
 REVIEW_PENDING: tuple[Status, ...] = (Status.RECEIVED, Status.INITIAL_REVIEW)
 DECISION_PENDING: tuple[Status, ...] = (Status.REGISTERED, Status.EXAMINATION)

@@ -12,6 +12,9 @@ class RateLimiter(Protocol):
     async def allow(self, key: str) -> bool: ...
 
 
+# /status in the bot and on the public site (bot/web): the same limit for both.
+STATUS_LOOKUPS_PER_MINUTE = 10
+
 _SWEEP_EVERY = 5_000
 
 

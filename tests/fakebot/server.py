@@ -1,45 +1,24 @@
-"""A fake Telegram Bot API server over real HTTP, for driving the real bot in tests.
-
-The bot reaches it through TELEGRAM_API_URL like the real API: it long-polls getUpdates,
-sends messages, downloads files. Tests push updates, read what the bot sent, and inject
-faults (429 with retry_after, 5xx, dropped connections, blocked users)."""
+"""The fake Telegram Bot API the tests drive the real bot through: the package's stand-in
+(bot/playground/telegram_stand_in.py, which answers the Bot API methods) plus what only
+tests need. Tests push updates, wait for and read what the bot sent, and inject faults (429
+with retry_after, 5xx, dropped connections, cut answers, blocked users, a refused token,
+flood limits, files that lie about their size), or deliver updates by webhook."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import itertools
 import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from bot.playground.telegram_stand_in import TelegramStandIn, int_param
 from tests.fakebot.limits import TelegramLimits
 
-BOT_USER = {
-    "id": 7_000_000_001,
-    "is_bot": True,
-    "first_name": "Lapor Netral",
-    "username": "lapor_netral_bot",
-    "can_join_groups": True,
-    "can_read_all_group_messages": False,
-    "supports_inline_queries": False,
-}
-JSON_FIELDS = {
-    "reply_markup",
-    "media",
-    "entities",
-    "caption_entities",
-    "reply_parameters",
-    "link_preview_options",
-    "commands",
-    "scope",
-    "allowed_updates",
-}
 SEND_METHODS = {
     "sendmessage",
     "sendphoto",
@@ -72,36 +51,11 @@ class _Fault:
     cut_at: int | None = None  # the real answer, cut short after this many characters
 
 
-@dataclass
-class _ChatLog:
-    outputs: list[dict[str, Any]] = field(default_factory=list)
-    cursor: int = 0
-
-
-class _ChangeSignal:
-    """Wakes every waiter when something changed. Not an asyncio.Condition: a waiter cut
-    off by a test's timeout while re-acquiring a Condition's lock leaves the lock held,
-    and closing the event loop then waits forever for the other waiters."""
-
+class FakeTelegram(TelegramStandIn):
     def __init__(self) -> None:
-        self._event = asyncio.Event()
-
-    def notify(self) -> None:
-        self._event.set()
-        self._event = asyncio.Event()
-
-    async def wait(self, timeout: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), timeout)
-
-
-class FakeTelegram:
-    def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self.blocked_chats: set[int] = set()
-        # Called with (chat_id, output) for every message the bot sends: benchmarks follow
-        # thousands of chats without waking every waiter on each message.
-        self.output_listener: Callable[[int, dict[str, Any]], None] | None = None
         # Called with the update ids of every getUpdates answer as it is sent: benchmarks
         # tell the time an update waited to be fetched from the time the bot took on it.
         self.fetch_listener: Callable[[list[int]], None] | None = None
@@ -109,24 +63,12 @@ class FakeTelegram:
         self.refused_token: str | None = None
         # Telegram's flood limits, off unless a test sets them (tests/fakebot/limits.py).
         self.limits: TelegramLimits | None = None
-        self.files: dict[str, bytes] = {}  # file_path -> bytes
         # file_path -> size of the body served when it is more than the file (add_file's
         # served_size), and how many bytes of it were written before the client went away.
         self.served_sizes: dict[str, int] = {}
         self.bytes_served: dict[str, int] = {}
         self.downloads_finished: set[str] = set()
-        self.uploads: dict[str, bytes] = {}  # file_id -> bytes the bot uploaded
-        self._file_meta: dict[str, dict[str, Any]] = {}  # file_id -> File object
-        self._updates: list[dict[str, Any]] = []
-        self._pushed: dict[int, dict[str, Any]] = {}  # update_id -> update, for redelivery
-        self._update_ids = itertools.count(1)
-        self._message_ids: dict[int, itertools.count] = defaultdict(lambda: itertools.count(1))
-        self._messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self._chats: dict[int, _ChatLog] = defaultdict(_ChatLog)
         self._faults: dict[str, list[_Fault]] = defaultdict(list)
-        self._changed = _ChangeSignal()
-        self._file_counter = itertools.count(1)
-        self.confirmed_offset = 0
         # Webhook delivery, as Telegram behind a load balancer: each update is posted to the
         # next instance in turn; a refused connection or an error moves on to the next.
         self.webhook_targets: list[str] = []
@@ -135,41 +77,13 @@ class FakeTelegram:
         self._webhook_queue: asyncio.Queue[dict[str, Any]] | None = None
         self._webhook_task: asyncio.Task[None] | None = None
         self._next_target = 0
-        self._runner: web.AppRunner | None = None
-        self._stopping = False
-        self._port = 0
-
-    # --- lifecycle ---------------------------------------------------------------------
-
-    async def start(self, port: int = 0) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
-        self._stopping = True  # pending long polls answer at once instead of at their timeout
         if self._webhook_task is not None:
             self._webhook_task.cancel()
-        self._changed.notify()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
+        await super().stop()
 
     # --- what tests do -----------------------------------------------------------------
-
-    def push_update(self, update: dict[str, Any]) -> int:
-        update_id = next(self._update_ids)
-        self._pushed[update_id] = {"update_id": update_id, **update}
-        self._queue(self._pushed[update_id])
-        return update_id
 
     def redeliver(self, update_id: int) -> None:
         """Offer an update again, as Telegram does after a bot died before confirming it."""
@@ -179,8 +93,7 @@ class FakeTelegram:
         if self._webhook_queue is not None:
             self._webhook_queue.put_nowait(update)
             return
-        self._updates.append(update)
-        asyncio.get_running_loop().create_task(self._notify())
+        super()._queue(update)
 
     def deliver_by_webhook(self, targets: list[str], secret: str) -> None:
         """From now on, post updates to `targets` (round robin) instead of getUpdates."""
@@ -228,19 +141,9 @@ class FakeTelegram:
         """A file users can send. `declared_size` is what messages and getFile claim;
         `served_size`, when larger than `content`, is how much the download really sends
         (`content`, then zeros), as a server that lies about a file's size would."""
-        number = next(self._file_counter)
-        file_id = f"file-{number}-{len(content)}"
-        path = f"documents/file_{number}.{suffix}"
-        self.files[path] = content
+        meta = super().add_file(content, suffix, declared_size)
         if served_size is not None:
-            self.served_sizes[path] = served_size
-        meta = {
-            "file_id": file_id,
-            "file_unique_id": f"uniq{number}",
-            "file_size": declared_size if declared_size is not None else len(content),
-            "file_path": path,
-        }
-        self._file_meta[file_id] = meta
+            self.served_sizes[meta["file_path"]] = served_size
         return meta
 
     def fail_next(
@@ -335,10 +238,7 @@ class FakeTelegram:
             lines.append(f"  {call.method} {json.dumps(shown, ensure_ascii=False)[:300]}")
         return "\n".join(lines)
 
-    # --- HTTP --------------------------------------------------------------------------
-
-    async def _notify(self) -> None:
-        self._changed.notify()
+    # --- HTTP, with faults -------------------------------------------------------------
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         faults = self._faults.get("file")  # fail_next("file", ...) / drop_next("file")
@@ -350,10 +250,8 @@ class FakeTelegram:
             return web.Response(status=fault.status or 500)
         path = request.match_info["path"]
         content = self.files.get(path)
-        if content is None:
-            return web.Response(status=404)
-        if path not in self.served_sizes:
-            return web.Response(body=content)
+        if content is None or path not in self.served_sizes:
+            return await super()._file(request)
         return await self._serve_oversized(request, path, content)
 
     async def _serve_oversized(
@@ -386,7 +284,7 @@ class FakeTelegram:
         params, files = await self._read_params(request)
         call = Call(method, params, files, time.monotonic())
         self.calls.append(call)
-        chat_id = _int(params.get("chat_id"))
+        chat_id = int_param(params.get("chat_id"))
         faults = [
             fault
             for fault in self._faults.get(method, [])
@@ -419,226 +317,12 @@ class FakeTelegram:
                 call.ok = False
                 text = f"Too Many Requests: retry after {retry_after}"
                 return self._error(429, text, retry_after)
-        handler = getattr(self, f"_m_{method}", None)
-        if handler is None:
+        if getattr(self, f"_m_{method}", None) is None:
             call.ok = False
-            return self._error(404, "Not Found: method not found")
-        result = await handler(params, files)
-        return web.json_response({"ok": True, "result": result})
-
-    @staticmethod
-    def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
-        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-        if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
-        return web.json_response(body, status=status)
-
-    @staticmethod
-    async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
-        params: dict[str, Any] = {}
-        files: dict[str, bytes] = {}
-        if request.content_type == "application/json":
-            params = await request.json()
-        elif request.can_read_body:
-            form = await request.post()
-            for key, value in form.items():
-                if hasattr(value, "file"):
-                    files[key] = value.file.read()
-                else:
-                    params[key] = value
-        params.update(request.query)
-        for key in JSON_FIELDS & params.keys():
-            if isinstance(params[key], str):
-                params[key] = json.loads(params[key])
-        return params, files
-
-    # --- methods -----------------------------------------------------------------------
-
-    async def _m_getme(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return BOT_USER
+        return await self._dispatch(method, params, files)
 
     async def _m_getupdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        offset = _int(params.get("offset")) or 0
-        limit = _int(params.get("limit")) or 100
-        timeout = float(params.get("timeout") or 0)
-        if offset:
-            self.confirmed_offset = max(self.confirmed_offset, offset)
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        deadline = time.monotonic() + timeout
-        while True:
-            pending = [u for u in self._updates if u["update_id"] >= offset]
-            remaining = deadline - time.monotonic()
-            if pending or remaining <= 0 or self._stopping:
-                answer = pending[:limit]
-                if answer and self.fetch_listener is not None:
-                    self.fetch_listener([update["update_id"] for update in answer])
-                return answer
-            await self._changed.wait(remaining)
-
-    async def _m_deletewebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return True
-
-    _m_setwebhook = _m_deletewebhook
-    _m_setmycommands = _m_deletewebhook
-    _m_deletemycommands = _m_deletewebhook
-    _m_sendchataction = _m_deletewebhook
-    _m_close = _m_deletewebhook
-    _m_logout = _m_deletewebhook
-
-    async def _m_answercallbackquery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return True
-
-    async def _m_getfile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        meta = self._file_meta.get(params.get("file_id", ""))
-        if meta is None:
-            return {"file_id": params.get("file_id"), "file_unique_id": "missing"}
-        if meta["file_size"] > 20 * 1024 * 1024:
-            # What the real API does for files over its download limit.
-            raise web.HTTPBadRequest(
-                text=json.dumps(
-                    {"ok": False, "error_code": 400, "description": "Bad Request: file is too big"}
-                ),
-                content_type="application/json",
-            )
-        return meta
-
-    async def _m_sendmessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return await self._record_message(params, {"text": params.get("text", "")})
-
-    async def _m_sendphoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        content = self._uploaded(params.get("photo"), files)
-        meta = self.add_file(content, "jpg")
-        self.uploads[meta["file_id"]] = content
-        photo = [
-            {
-                "file_id": meta["file_id"],
-                "file_unique_id": meta["file_unique_id"],
-                "width": 320,
-                "height": 240,
-                "file_size": len(content),
-            }
-        ]
-        return await self._record_message(
-            params, {"photo": photo, "caption": params.get("caption"), "_upload": content}
-        )
-
-    async def _m_senddocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        reference = params.get("document")
-        content = self._uploaded(reference, files)
-        meta = self.add_file(content, "bin")
-        self.uploads[meta["file_id"]] = content
-        document = {
-            "file_id": meta["file_id"],
-            "file_unique_id": meta["file_unique_id"],
-            "file_size": len(content),
-            "file_name": self._upload_name(reference, files),
-        }
-        return await self._record_message(
-            params, {"document": document, "caption": params.get("caption"), "_upload": content}
-        )
-
-    _m_sendvideo = _m_senddocument
-
-    async def _m_sendmediagroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        sent = []
-        for item in params.get("media", []):
-            single = {**params, "caption": item.get("caption")}
-            if item.get("type") == "photo":
-                sent.append(await self._m_sendphoto({**single, "photo": item["media"]}, files))
-            else:
-                sent.append(
-                    await self._m_senddocument({**single, "document": item["media"]}, files)
-                )
-        return sent
-
-    async def _m_editmessagetext(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return await self._edit(params, {"text": params.get("text", "")})
-
-    async def _m_editmessagecaption(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return await self._edit(params, {"caption": params.get("caption")})
-
-    async def _m_editmessagereplymarkup(
-        self, params: dict[str, Any], files: dict[str, bytes]
-    ) -> Any:
-        return await self._edit(params, {})
-
-    async def _m_deletemessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return True
-
-    # --- helpers -----------------------------------------------------------------------
-
-    def _uploaded(self, reference: Any, files: dict[str, bytes]) -> bytes:
-        if isinstance(reference, str) and reference.startswith("attach://"):
-            return files[reference.removeprefix("attach://")]
-        if isinstance(reference, str):  # a file_id the bot re-sends
-            path = self._file_meta.get(reference, {}).get("file_path")
-            return self.files.get(path, b"") if path else b""
-        return b""
-
-    @staticmethod
-    def _upload_name(reference: Any, files: dict[str, bytes]) -> str:
-        return "upload.bin"
-
-    async def _record_message(self, params: dict[str, Any], content: dict[str, Any]) -> dict:
-        chat_id = _int(params.get("chat_id"))
-        assert chat_id is not None, f"no chat_id in {params}"
-        message_id = next(self._message_ids[chat_id])
-        message: dict[str, Any] = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": {
-                "id": chat_id,
-                "type": "private" if chat_id > 0 else "supergroup",
-                **({"title": "Staff"} if chat_id < 0 else {"first_name": "User"}),
-            },
-            "from": BOT_USER,
-        }
-        message.update({k: v for k, v in content.items() if v is not None and k != "_upload"})
-        markup = params.get("reply_markup")
-        # A Message carries only inline keyboards; reply keyboards stay visible to tests.
-        if markup and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        self._messages[(chat_id, message_id)] = message
-        output = {**message, "_kind": "message", "_params": params}
-        if markup:
-            output["reply_markup"] = markup
-        if "_upload" in content:
-            output["_upload"] = content["_upload"]
-        self._chats[chat_id].outputs.append(output)
-        if self.output_listener is not None:
-            self.output_listener(chat_id, output)
-        await self._notify()
-        return message
-
-    async def _edit(self, params: dict[str, Any], change: dict[str, Any]) -> Any:
-        chat_id = _int(params.get("chat_id"))
-        message_id = _int(params.get("message_id"))
-        if chat_id is None or message_id is None:
-            return True  # inline message
-        message = self._messages.get((chat_id, message_id))
-        if message is None:
-            raise web.HTTPBadRequest(
-                text=json.dumps(
-                    {
-                        "ok": False,
-                        "error_code": 400,
-                        "description": "Bad Request: message to edit not found",
-                    }
-                ),
-                content_type="application/json",
-            )
-        message.update({k: v for k, v in change.items() if v is not None})
-        if params.get("reply_markup"):
-            message["reply_markup"] = params["reply_markup"]
-        else:
-            message.pop("reply_markup", None)
-        message["edit_date"] = int(time.time())
-        self._chats[chat_id].outputs.append({**message, "_kind": "edit"})
-        await self._notify()
-        return message
-
-
-def _int(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    return int(value)
+        answer = await super()._m_getupdates(params, files)
+        if answer and self.fetch_listener is not None:
+            self.fetch_listener([update["update_id"] for update in answer])
+        return answer

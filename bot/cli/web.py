@@ -1,0 +1,66 @@
+"""`lapor-netral web`: the public site (bot/web) on PORT, from the database the bot writes.
+No token needed: it never speaks to Telegram. Several may run side by side on PostgreSQL
+(and Redis for the status look-up's shared limit)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.cli.startup import StartupError, require_extras
+from bot.config import Settings
+
+log = logging.getLogger("bot")
+
+
+def web_site(settings: Settings) -> int:
+    require_extras(settings)
+    from bot.cli.migration import Migration
+
+    # The schema the site reads is the bot's newest: a site started before the bot on a
+    # fresh database still finds its tables.
+    if status := Migration(settings.database_url).wait():
+        return status
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_until_signalled(settings))
+    return 0
+
+
+async def _until_signalled(settings: Settings) -> None:
+    """Serve until SIGTERM or SIGINT, which cancel the site so it closes its database."""
+    task = asyncio.ensure_future(serve_site(settings))
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signal_number, task.cancel)
+    await task
+
+
+async def serve_site(settings: Settings, host: str = "0.0.0.0") -> None:
+    from bot.web.app import open_site
+
+    async with open_site(settings) as app:
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, settings.port)
+            try:
+                await site.start()
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    raise StartupError(
+                        f"Port {settings.port} is already in use: stop what is listening "
+                        "there, or set PORT to a free one."
+                    ) from None
+                raise StartupError(
+                    f"Cannot listen on port {settings.port}: {error.strerror or error}. Set "
+                    "PORT to a port this user may open (above 1024)."
+                ) from None
+            log.info("web site serving", extra={"port": settings.port})
+            await asyncio.Event().wait()
+        finally:
+            await runner.cleanup()
