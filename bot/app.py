@@ -30,6 +30,7 @@ from bot.services.agencies import AgencyDirectory
 from bot.services.case_queries import CaseQueries
 from bot.services.desk import Desk
 from bot.services.desk_reports import DeskReports
+from bot.services.download_links import DownloadLinks, download_links
 from bot.services.evidence_intake import EvidenceIntake
 from bot.services.intake import IntakeService
 from bot.services.languages import LanguageChoices
@@ -73,6 +74,8 @@ class Services:
     update_limiter: RateLimiter
     language_choices: LanguageChoices
     agencies: AgencyDirectory
+    # None unless PUBLIC_URL and DOWNLOAD_LINK_SECRET are set: large exports then go as parts.
+    download_links: DownloadLinks | None
 
 
 def build_dispatcher(
@@ -177,6 +180,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         update_limiter=state.update_limiter,
         language_choices=LanguageChoices(sessions),
         agencies=AgencyDirectory(),
+        download_links=download_links(
+            settings.public_url, settings.download_link_secret, settings.export_dir
+        ),
     )
     dispatcher = build_dispatcher(services, i18n, state.fsm_storage, state.isolation)
     application = Application(

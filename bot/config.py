@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     # X-Forwarded-For names the client (the status look-up's limit is per client).
     web_cache_seconds: float = Field(default=60.0, ge=0)
     web_trust_forwarded_for: bool = False
+    # An export too large for one Telegram document goes to an admin as a signed link that
+    # expires (services/download_links.py), served by the public site at PUBLIC_URL from
+    # EXPORT_DIR, which the bot and the site must share; without both settings it arrives
+    # in numbered parts instead.
+    public_url: str | None = None
+    download_link_secret: str = Field(default="", repr=False)
+    export_dir: Path = Path("data/exports")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -92,12 +99,24 @@ class Settings(BaseSettings):
             raise ValueError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
 
+    @field_validator("download_link_secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        # Anyone who knows it can sign a link to any export: as strong as a key must be.
+        if value and len(value) < 32:
+            raise ValueError(
+                "DOWNLOAD_LINK_SECRET must be at least 32 characters; make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
     @field_validator(
         "redis_url",
         "webhook_url",
         "staff_chat_id",
         "evidence_url",
         "s3_endpoint_url",
+        "public_url",
         mode="before",
     )
     @classmethod

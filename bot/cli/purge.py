@@ -20,6 +20,13 @@ def purge(settings: Settings) -> int:
         f"Erased the identity and chat of {erased} reporter(s) of cases closed more "
         f"than {settings.retention_days} days ago."
     )
+    from bot.services.download_links import download_links
+    from storage.models import utcnow
+
+    links = download_links(settings.public_url, settings.download_link_secret, settings.export_dir)
+    if links is not None:
+        removed = links.sweep(utcnow())
+        print(f"Removed {removed} export file(s) whose download links had expired.")
     return 0
 
 

@@ -18,6 +18,7 @@ from bot.dispatch.routing import RouterTemplate
 from bot.services.catalogue import CATEGORY_KEYS
 from bot.services.dates import today_in_indonesia
 from bot.services.desk_reports import DeskReports
+from bot.services.download_links import DownloadLinks
 from bot.services.elections import ELECTIONS
 from bot.services.export import EXPORT_COLUMNS, ExportFilters
 from bot.services.export_request import ExportRequestRejected, parse_export_request
@@ -315,12 +316,17 @@ async def stats(
 
 @admin_only.message(Command("export"))
 async def export(
-    message: Message, command: CommandObject, desk_reports: DeskReports, staff: StaffMember
+    message: Message,
+    command: CommandObject,
+    desk_reports: DeskReports,
+    staff: StaffMember,
+    download_links: DownloadLinks | None,
 ) -> None:
     """/export [bkn] [xlsx|csv] [status=KEY,…] [from=DATE] [to=DATE] [OFFICE]: the office's
     cases (services/export_request.py reads the words); with "bkn", only those forwarded,
     by PPK, with where each follow-up stands (the list BKN asks for). A file larger than a
-    Telegram document may be arrives as numbered parts."""
+    Telegram document may be arrives as a signed link that expires when the deployment has
+    a public site (services/download_links.py), otherwise as numbered parts."""
     try:
         request = parse_export_request(command.args or "")
     except ExportRequestRejected as rejected:
@@ -337,6 +343,7 @@ async def export(
         recommendations=request.recommendations,
     )
     files = await desk_reports.export(
+        whole=download_links is not None,
         fmt=request.fmt,  # type: ignore[arg-type]
         columns=_export_headers(),
         labels=_export_labels(),
@@ -356,6 +363,20 @@ async def export(
     if chosen := _filters_shown(filters):
         caption += "\n" + chosen
     with files as paths:
+        if download_links is not None and paths[0].stat().st_size > desk_reports.part_limit:
+            size_mb = f"{paths[0].stat().st_size / 1_000_000:.0f}"
+            link = download_links.keep(paths[0], now=utcnow())
+            await message.answer(
+                caption
+                + "\n\n"
+                + _(
+                    "The file is {size} MB, more than Telegram carries. Download it until "
+                    "{expires} from this link, meant for you alone (do not forward it):"
+                ).format(size=size_mb, expires=show_datetime(link.expires_at))
+                + "\n"
+                + quote(link.url)
+            )
+            return
         for number, path in enumerate(paths, start=1):
             shown = caption
             filename = f"{name}-{scope}-{stamp}.{request.fmt}"

@@ -18,6 +18,10 @@ class DeskReports:
         self._sessions = session_factory
         self._part_limit = part_limit
 
+    @property
+    def part_limit(self) -> int:
+        return self._part_limit
+
     async def statistics(self, *, today: date, scope: str = RI) -> CaseStatistics:
         async with self._sessions() as session:
             return await case_statistics(session, today=today, scope=scope)
@@ -30,9 +34,11 @@ class DeskReports:
         labels: dict[str, dict[str, str]],
         actor_id: int,
         filters: ExportFilters,
+        whole: bool = False,
     ) -> ExportFiles:
-        """The export's files (services/export.py), each at most the part limit; the caller
-        removes them by leaving `with`."""
+        """The export's files (services/export.py), each at most the part limit, or one
+        file however large when `whole` (to hand over as a link); the caller removes them
+        by leaving `with`."""
         files: ExportFiles | None = None
         try:
             async with self._sessions() as session, session.begin():
@@ -42,7 +48,7 @@ class DeskReports:
                     columns=columns,
                     labels=labels,
                     filters=filters,
-                    part_limit=self._part_limit,
+                    part_limit=None if whole else self._part_limit,
                 )
                 what = _described(fmt, filters)
                 audit(session, None, actor_id=actor_id, action="export", detail=what)

@@ -11,9 +11,11 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.config import Settings
+from bot.services.download_links import DOWNLOAD_PATH, download_links
 from bot.services.ratelimit import STATUS_LOOKUPS_PER_MINUTE, MemoryRateLimiter, RateLimiter
 from bot.web import dashboard, open311
 from bot.web.cache import TtlCache
+from bot.web.downloads import DOWNLOADS, download
 from bot.web.i18n import choose_locale, use_locale
 from bot.web.layout import POLICY_PATH
 from bot.web.policy import policy_page
@@ -55,7 +57,7 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
 async def _secure(request: web.Request, response: web.StreamResponse) -> None:
     """On every response, errors and static files included."""
     response.headers.update(SECURITY_HEADERS)
-    if request.path.startswith("/status"):
+    if request.path.startswith(("/status", DOWNLOAD_PATH)):
         response.headers["Cache-Control"] = "no-store"  # one person's look-up
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "public, max-age=60"
@@ -75,6 +77,10 @@ def create_app(
     app[REGIONS] = TtlCache(settings.web_cache_seconds)
     app[PAGES] = TtlCache(settings.web_cache_seconds)
     app[DEFAULT_LOCALE] = settings.default_locale
+    if links := download_links(
+        settings.public_url, settings.download_link_secret, settings.export_dir
+    ):
+        app[DOWNLOADS] = links
     app.on_response_prepare.append(_secure)
     app.on_cleanup.append(_close_caches)
     app.router.add_get("/", dashboard.dashboard)
@@ -86,6 +92,7 @@ def create_app(
     app.router.add_get("/open311/v2/services.json", open311.services)
     app.router.add_get("/open311/v2/requests.json", open311.requests)
     app.router.add_get("/open311/v2/requests/{code}.json", open311.single_request)
+    app.router.add_get(DOWNLOAD_PATH + "/{name}", download)
     app.router.add_static("/static", STATIC_DIR)
     return app
 
