@@ -18,7 +18,16 @@ from bench.context import BenchContext
 from bench.report import Result, table
 
 # Section modules, each with `async def run(context) -> list[Result]`, in the order printed.
-SECTIONS = ("intake", "evidence", "similar_images", "fanout", "growth", "memory")
+SECTIONS = (
+    "roundtrips",
+    "intake",
+    "scaleout",
+    "evidence",
+    "similar_images",
+    "fanout",
+    "growth",
+    "memory",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
