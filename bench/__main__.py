@@ -19,7 +19,9 @@ from bench.report import Result, table
 
 # Section modules, each with `async def run(context) -> list[Result]`, in the order printed.
 SECTIONS = (
+    "roundtrips",
     "intake",
+    "scaleout",
     "evidence",
     "similar_images",
     "fanout",

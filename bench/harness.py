@@ -85,6 +85,7 @@ class Timings:
 
     replies: list[Reply] = field(default_factory=list)
     failures: int = 0
+    refused: int = 0  # reports the bot answered with an error (bench/intake.py)
 
     def record(
         self,
@@ -120,14 +121,10 @@ class Timings:
         kept = [reply for reply in self.replies if low <= reply.offered_at <= high]
         return Timings(kept, self.failures)
 
-    def sustained_rate(self) -> float:
-        """Replies a second between the 10th and 90th percentile of reply times: the steady
-        middle of the run, without the ramp-up and the tail."""
-        if len(self.replies) < 10:
-            return 0.0
-        ordered = sorted(reply.replied_at for reply in self.replies)
-        low, high = ordered[len(ordered) // 10], ordered[len(ordered) * 9 // 10]
-        return (len(ordered) * 8 // 10) / max(high - low, 1e-9)
+    def replied_between(self, low: float, high: float) -> Timings:
+        """The replies that arrived from `low` to `high` (monotonic time)."""
+        kept = [reply for reply in self.replies if low <= reply.replied_at <= high]
+        return Timings(kept, self.failures, self.refused)
 
 
 @contextlib.asynccontextmanager
@@ -149,8 +146,10 @@ async def bot_process(
     database_url: str | None = None,
     redis_url: str | None = None,
     extra_environment: dict[str, str] | None = None,
+    ready_method: str = "getupdates",
 ) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m <module>` polling the fake server; yields once it is polling."""
+    """`python -m <module>` polling the fake server; yields once it is polling (or, for a
+    webhook instance, once it has made one more `ready_method` call: "setwebhook")."""
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -165,6 +164,7 @@ async def bot_process(
         **({"REDIS_URL": redis_url} if redis_url else {}),
         **(extra_environment or {}),
     }
+    before = sum(call.method == ready_method for call in telegram.calls)
     log = (workdir / f"{module.replace('.', '-')}.log").open("ab")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -177,8 +177,8 @@ async def bot_process(
     )
     try:
         started = time.monotonic()
-        while not any(call.method == "getupdates" for call in telegram.calls):
-            if process.returncode is not None or time.monotonic() - started > 60:
+        while sum(call.method == ready_method for call in telegram.calls) <= before:
+            if process.returncode is not None or time.monotonic() - started > 180:
                 raise RuntimeError(f"{module} did not start; see {log.name}")
             await asyncio.sleep(0.05)
         yield process

@@ -41,9 +41,17 @@ from bot.services.staff import StaffDirectory
 from bot.services.staff_feed import StaffFeed
 from bot.telegram.client import create_bot
 from storage.conversations import SqlStorage
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    sqlite_path,
+    write_turn,
+)
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
 from storage.models import Outbox
+from storage.sqlite_writer import SqliteWriter
 
 if TYPE_CHECKING:
     # redis-py is imported only when REDIS_URL is set (bot/dispatch/state.py).
@@ -124,6 +132,8 @@ class Application:
     services: Services
     sender: OutboxSender
     redis: Redis | None = None
+    # SQLite: the writer that commits update claims and conversation steps together.
+    writer: SqliteWriter | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -142,10 +152,15 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     else:
         evidence_store = LocalEvidenceStore(settings.evidence_dir)
     redis: Redis | None = None
+    writer: SqliteWriter | None = None
     if settings.redis_url:
         redis, state = redis_backends(settings, settings.redis_url)
     else:
-        state = local_backends(settings, engine)
+        if (path := sqlite_path(settings.database_url)) is not None:
+            writer = SqliteWriter(
+                path, write_turn(engine), SQLITE_BUSY_TIMEOUT_MS / 1000, engine.dialect
+            )
+        state = local_backends(settings, engine, writer)
     board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale)
     sender = OutboxSender(
         bot,
@@ -196,6 +211,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         services,
         sender,
         redis,
+        writer,
     )
     try:
         yield application
@@ -204,6 +220,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             task.cancel()
         await asyncio.gather(*application.background, return_exceptions=True)
         await dispatcher.storage.close()
+        if writer is not None:
+            await writer.close()
         await bot.session.close()
         if redis is not None:
             await redis.aclose()

@@ -23,8 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 
 from storage.models import ConversationState, utcnow
+from storage.sqlite_writer import SqliteWriter
 
 _COLUMNS = ("key", "chat_id", "user_id", "state", "data", "updated_at")
+# The same upsert and delete as _upsert and _write's, for the SQLite writer's own connection.
+_SQLITE_UPSERT = (
+    "INSERT INTO conversation_state (key, chat_id, user_id, state, data, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+    "state = excluded.state, data = excluded.data, updated_at = excluded.updated_at"
+)
+_SQLITE_DELETE = "DELETE FROM conversation_state WHERE key = ?"
+_UPDATED_AT = ConversationState.__table__.c.updated_at  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,7 @@ class SqlStorage(BaseStorage):
         *,
         cache: bool = False,
         cache_size: int = 50_000,
+        writer: SqliteWriter | None = None,
     ):
         # SQLAlchemy Core on a connection, not ORM sessions: this runs several times for
         # every update, and the ORM's bookkeeping cost more than the database (bench/).
@@ -82,6 +92,9 @@ class SqlStorage(BaseStorage):
         self._cache: OrderedDict[str, _Entry] | None = OrderedDict() if cache else None
         self._cache_size = cache_size
         self._upserts: dict[str, Any] = {}
+        # With a writer (SQLite), writes are committed with other updates' writes in one
+        # transaction (storage/sqlite_writer.py) instead of one transaction each.
+        self._writer = writer
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -157,6 +170,9 @@ class SqlStorage(BaseStorage):
         return entry
 
     async def _write(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:
+        if self._writer is not None:
+            await self._write_batched(key, state, data)
+            return
         storage_key = self._keys.build(key)
         data = dict(data)  # what the JSON column and json.dumps take
         try:
@@ -185,6 +201,35 @@ class SqlStorage(BaseStorage):
         if self._cache is not None:
             # Made after the write: the JSON column has just shown that the data serialises.
             self._remember(storage_key, _Entry.of(state, data))
+
+    async def _write_batched(
+        self, key: StorageKey, state: str | None, data: Mapping[str, Any]
+    ) -> None:
+        """_write through the SQLite writer: the row as the ORM would store it (the JSON
+        column's text is json.dumps' as the cache keeps it, the moment through the
+        column's own conversion), committed together with other updates' writes."""
+        assert self._writer is not None
+        storage_key = self._keys.build(key)
+        text = json.dumps(dict(data))  # fails here, before anything is queued, if it cannot
+        statement: str
+        parameters: tuple[Any, ...]
+        if state is None and not data:
+            statement, parameters = _SQLITE_DELETE, (storage_key,)
+        else:
+            statement = _SQLITE_UPSERT
+            moment = self._writer.stored(_UPDATED_AT, utcnow())
+            parameters = (storage_key, key.chat_id, key.user_id, state, text, moment)
+        try:
+            await self._writer.run(
+                lambda connection: connection.execute(statement, parameters).close()
+            )
+        except BaseException:
+            if self._cache is not None:
+                self._cache.pop(storage_key, None)
+            raise
+        if self._cache is not None:
+            entry = _Entry(None if state is None else sys.intern(state), text)
+            self._remember(storage_key, entry)
 
     def _upsert(self, dialect: str) -> Any:
         """INSERT … ON CONFLICT DO UPDATE, built once per dialect with bound parameters:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +45,9 @@ def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
     )
-    _SqliteWriteQueue(SQLITE_BUSY_TIMEOUT_MS / 1000).attach(engine)
+    queue = _SqliteWriteQueue(SQLITE_BUSY_TIMEOUT_MS / 1000)
+    queue.attach(engine)
+    _write_queues[engine.sync_engine] = queue
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -102,6 +108,21 @@ class _SqliteWriteQueue:
         async with asyncio.timeout(self._timeout):
             await self._lock.acquire()
 
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """The turn for a writer that is not one of the engine's connections."""
+        try:
+            await self._acquire()
+        except TimeoutError:
+            raise OperationalError(
+                "write turn", None, sqlite3.OperationalError("database is locked")
+            ) from None
+        self._holder = self
+        try:
+            yield
+        finally:
+            self._release(self)
+
     def _transaction_ended(self, connection: Connection) -> None:
         if connection.invalidated:
             return  # its DBAPI connection is gone; the pool's checkin releases the turn
@@ -115,6 +136,23 @@ class _SqliteWriteQueue:
         if dbapi_connection is not None and self._holder is dbapi_connection:
             self._holder = None
             self._lock.release()
+
+
+_write_queues: weakref.WeakKeyDictionary[Any, _SqliteWriteQueue] = weakref.WeakKeyDictionary()
+
+
+def write_turn(engine: AsyncEngine) -> Callable[[], AbstractAsyncContextManager[None]]:
+    """The engine's write turn, for a writer outside the engine (storage/sqlite_writer.py):
+    entered, this process's other writers wait until it is left."""
+    return _write_queues[engine.sync_engine].turn
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a SQLite URL; None for another engine or an in-memory database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
 
 
 SessionFactory = async_sessionmaker[AsyncSession]

@@ -5,38 +5,139 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, Literal
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
-from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 
 from storage.conversations import ExpiredConversation
 from storage.send_limits import CATCH_UP, GROUP_INTERVAL, LIMIT_MARGIN, SEND_HOLD
 
 _ACTIVITY = "lapor:fsm:activity"
+_MISSING = object()
+
+
+class _HeldConversation:
+    """The conversation whose user's lock this update holds, as read or written so far in
+    this update: while the lock is held no other update (on any instance) can change it,
+    so it is read from Redis once per update instead of at every filter and handler."""
+
+    def __init__(self, key: StorageKey) -> None:
+        self.key = key
+        self.locked = True  # a task started in the update outlives it: then it reads Redis
+        self.state: Any = _MISSING
+        self.data: Any = _MISSING  # the JSON text, so every reader parses its own copy
+
+
+_held: ContextVar[_HeldConversation | None] = ContextVar("held_conversation", default=None)
+
+
+class ConversationLocks(RedisEventIsolation):
+    """aiogram's per-user Redis lock, which also marks its holder's conversation as
+    readable from memory for the rest of the update (_HeldConversation). Measured: a report
+    step read its state and data from Redis four to six times (bench/RESULTS.md)."""
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        async with super().lock(key):
+            held = _HeldConversation(key)
+            token = _held.set(held)
+            try:
+                yield None
+            finally:
+                held.locked = False
+                _held.reset(token)
+
+
+def _held_for(key: StorageKey) -> _HeldConversation | None:
+    held = _held.get()
+    return held if held is not None and held.locked and held.key == key else None
 
 
 class TrackedRedisStorage(RedisStorage):
     """aiogram's Redis storage, plus a sorted set of when each conversation last moved, so
-    idle ones can be closed with a message (a plain key TTL would drop them silently)."""
+    idle ones can be closed with a message (a plain key TTL would drop them silently).
+
+    Within an update that holds its user's lock (ConversationLocks) the conversation is
+    read once, and moving to the next step (set_state_and_data) is one round trip."""
 
     def __init__(self, redis: Redis) -> None:
         super().__init__(redis, key_builder=DefaultKeyBuilder(with_destiny=True))
 
+    async def get_state(self, key: StorageKey) -> str | None:
+        held = _held_for(key)
+        if held is not None and held.state is not _MISSING:
+            state: str | None = held.state
+            return state
+        state = await super().get_state(key)
+        if held is not None:
+            held.state = state
+        return state
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        held = _held_for(key)
+        if held is None:
+            return await super().get_data(key)
+        if held.data is _MISSING:
+            value = await self.redis.get(self.key_builder.build(key, "data"))
+            held.data = value.decode("utf-8") if isinstance(value, bytes) else value
+        data: dict[str, Any] = self.json_loads(held.data) if held.data is not None else {}
+        return data
+
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
+        self._forget(key)
         await super().set_state(key, state)
         await self._touch(key, active=state is not None)
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        self._forget(key)
         await super().set_data(key, data)
         await self._touch(key, active=None)
 
+    async def set_state_and_data(
+        self, key: StorageKey, state: str | State | None, data: Mapping[str, Any]
+    ) -> None:
+        """Both, and the activity mark, in one MULTI/EXEC: one round trip instead of four."""
+        value = state.state if isinstance(state, State) else state
+        text = self.json_dumps(dict(data)) if data else None
+        self._forget(key)
+        state_key = self.key_builder.build(key, "state")
+        data_key = self.key_builder.build(key, "data")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            if value is None:
+                pipe.delete(state_key)
+            else:
+                pipe.set(state_key, value, ex=self.state_ttl)
+            if text is None:
+                pipe.delete(data_key)
+            else:
+                pipe.set(data_key, text, ex=self.data_ttl)
+            member = self._member(key)
+            if value is None:
+                pipe.zrem(_ACTIVITY, member)
+            else:
+                pipe.zadd(_ACTIVITY, {member: time.time()})
+            await pipe.execute()
+        if (held := _held_for(key)) is not None:
+            held.state, held.data = value, text
+
+    def _forget(self, key: StorageKey) -> None:
+        """Before a write: if it fails, whether it was applied is unknown, so read afresh."""
+        if (held := _held_for(key)) is not None:
+            held.state = held.data = _MISSING
+
+    @staticmethod
+    def _member(key: StorageKey) -> str:
+        return f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.destiny}"
+
     async def _touch(self, key: StorageKey, *, active: bool | None) -> None:
-        member = f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.destiny}"
+        member = self._member(key)
         if active is False:
             await self.redis.zrem(_ACTIVITY, member)
         elif active or await self.get_state(key) is not None:

@@ -15,6 +15,7 @@ from bot.outbound.pacing import SharedSlots
 from bot.services.ratelimit import STATUS_LOOKUPS_PER_MINUTE, MemoryRateLimiter, RateLimiter
 from storage.conversations import SqlStorage
 from storage.db import is_sqlite
+from storage.sqlite_writer import SqliteWriter
 
 if TYPE_CHECKING:
     # redis-py is imported only when REDIS_URL is set (see redis_backends).
@@ -39,10 +40,12 @@ class StateBackends:
     shared_slots: SharedSlots | None
 
 
-def local_backends(settings: Settings, engine: AsyncEngine) -> StateBackends:
+def local_backends(
+    settings: Settings, engine: AsyncEngine, writer: SqliteWriter | None = None
+) -> StateBackends:
     return StateBackends(
         # One process owns SQLite conversations, so it may keep them in memory as well.
-        fsm_storage=SqlStorage(engine, cache=is_sqlite(settings.database_url)),
+        fsm_storage=SqlStorage(engine, cache=is_sqlite(settings.database_url), writer=writer),
         isolation=PerUserLocks(),
         status_limiter=MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60),
         report_limiter=MemoryRateLimiter(REPORTS_STARTED_PER_HOUR, 3600),
@@ -55,10 +58,14 @@ def redis_backends(settings: Settings, redis_url: str) -> tuple[Redis, StateBack
     """Several instances: one user's updates are serialised across all of them, and the
     limits are kept together. redis-py is imported here, not at the top: it adds about 6 MB
     to every process, and the single-process default never uses it (bench/RESULTS.md)."""
-    from aiogram.fsm.storage.redis import RedisEventIsolation
     from redis.asyncio import BlockingConnectionPool, Redis
 
-    from storage.redis_state import RedisRateLimiter, RedisSendSlots, TrackedRedisStorage
+    from storage.redis_state import (
+        ConversationLocks,
+        RedisRateLimiter,
+        RedisSendSlots,
+        TrackedRedisStorage,
+    )
 
     # A burst waits for a free connection instead of failing with "Too many connections".
     redis = Redis(
@@ -68,7 +75,7 @@ def redis_backends(settings: Settings, redis_url: str) -> tuple[Redis, StateBack
     )
     return redis, StateBackends(
         fsm_storage=TrackedRedisStorage(redis),
-        isolation=RedisEventIsolation(redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}),
+        isolation=ConversationLocks(redis, lock_kwargs={"timeout": USER_LOCK_LEASE_SECONDS}),
         status_limiter=RedisRateLimiter(redis, STATUS_LOOKUPS_PER_MINUTE, 60),
         report_limiter=RedisRateLimiter(redis, REPORTS_STARTED_PER_HOUR, 3600),
         update_limiter=RedisRateLimiter(

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from bot.logs import current_update, describe_error
 from bot.services import coordination
 from storage.db import SessionFactory
+from storage.sqlite_writer import SqliteWriter
 
 if TYPE_CHECKING:
     from bot.app import Application
@@ -87,6 +88,7 @@ class Poller:
         *,
         polling_timeout: int = 30,
         max_in_flight: int = MAX_IN_FLIGHT,
+        writer: SqliteWriter | None = None,
     ) -> None:
         self._bot = bot
         self._dispatcher = dispatcher
@@ -95,6 +97,7 @@ class Poller:
         self._slots = asyncio.Semaphore(max_in_flight)
         self._tasks: set[asyncio.Task[None]] = set()
         self._failures = 0
+        self._writer = writer
 
     async def run(self) -> None:
         """Fetch and handle updates until cancelled; then let those under way finish."""
@@ -113,7 +116,7 @@ class Poller:
                     continue
                 ids = [raw["update_id"] for raw in batch]
                 try:
-                    fresh = await coordination.claim_updates(self._sessions, ids)
+                    fresh = await coordination.claim_updates(self._sessions, ids, self._writer)
                 except Exception:
                     # The database is down or locked. Holding the updates back would leave
                     # people facing silence for as long as it lasts; handled now, they get
@@ -203,4 +206,5 @@ def poller_for(application: Application, polling_timeout: int = 30) -> Poller:
         application.dispatcher,
         application.sessions,
         polling_timeout=polling_timeout,
+        writer=application.writer,
     )

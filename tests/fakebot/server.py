@@ -75,12 +75,12 @@ class FakeTelegram(TelegramStandIn):
         self.webhook_secret = ""
         self.webhook_deliveries: list[tuple[int, str, int]] = []  # (update_id, target, status)
         self._webhook_queue: asyncio.Queue[dict[str, Any]] | None = None
-        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_tasks: list[asyncio.Task[None]] = []
         self._next_target = 0
 
     async def stop(self) -> None:
-        if self._webhook_task is not None:
-            self._webhook_task.cancel()
+        for task in self._webhook_tasks:
+            task.cancel()
         await super().stop()
 
     # --- what tests do -----------------------------------------------------------------
@@ -95,12 +95,17 @@ class FakeTelegram(TelegramStandIn):
             return
         super()._queue(update)
 
-    def deliver_by_webhook(self, targets: list[str], secret: str) -> None:
-        """From now on, post updates to `targets` (round robin) instead of getUpdates."""
+    def deliver_by_webhook(self, targets: list[str], secret: str, connections: int = 1) -> None:
+        """From now on, post updates to `targets` (round robin) instead of getUpdates, over
+        up to `connections` requests at once (Telegram's max_connections; one keeps every
+        update in order, as the tests expect; bench/scaleout.py opens more)."""
         self.webhook_targets = targets
         self.webhook_secret = secret
         self._webhook_queue = asyncio.Queue()
-        self._webhook_task = asyncio.get_running_loop().create_task(self._webhook_loop())
+        loop = asyncio.get_running_loop()
+        self._webhook_tasks = [
+            loop.create_task(self._webhook_loop()) for _ in range(max(1, connections))
+        ]
 
     async def _webhook_loop(self) -> None:
         import aiohttp
