@@ -92,7 +92,8 @@ async def case_statistics(
     # "Established" is a case whose violation was ever established (terbukti): one closed
     # afterwards still counts, since closing does not undo the decision, while one closed
     # after not_established does not (the current status alone cannot tell those two
-    # apart). Answered from the partial index ix_case_proven_province alone.
+    # apart). Answered from the partial index ix_case_proven_cover alone, as are the
+    # time to a sanction and the repeat offenders below.
     now = now or utcnow()
     answered = col(Case.ppk_response).is_not(None)
     overdue = and_(col(Case.ppk_response).is_(None), col(Case.follow_up_due_at) < now)
