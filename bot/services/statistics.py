@@ -123,16 +123,18 @@ async def case_statistics(
         for filed, done in sanctioned
         if done is not None
     ]
-    offenders = Counter(
-        nip or (name.casefold(), agency)
-        for nip, name, agency in (
-            await session.exec(
-                select(Case.asn_nip, Case.asn_name, Case.agency_key).where(
-                    col(Case.proven_at).is_not(None), *scoped
-                )
-            )
-        ).all()
-    )
+    # Grouped in SQL as stored, then by person in Python (casefold is not SQL's lower()):
+    # one row per established case crossing to Python took 1.5 s at a million cases.
+    offenders: Counter[object] = Counter()
+    person = (col(Case.asn_nip), col(Case.asn_name), col(Case.agency_key))
+    for nip, name, agency, count in (
+        await session.exec(
+            select(*person, func.count())
+            .where(col(Case.proven_at).is_not(None), *scoped)
+            .group_by(*person)
+        )
+    ).all():
+        offenders[nip or (name.casefold(), agency)] += count
 
     provinces_total = len(regions.provinces()) if scope == RI else 1
     headline = Headline(
