@@ -46,9 +46,7 @@ _FINDING = text("kind = 'finding'")
 
 class Case(SQLModel, table=True):
     __table_args__ = (
-        # Status and filing order (/inbox, the median's sample, merged cases by week); the
-        # region makes the open data's count of cases by region and status index-only.
-        Index("ix_case_status_created_region", "status", "created_at", "region_code"),
+        Index("ix_case_status_created", "status", "created_at"),
         # A regency's desk lists its own few cases without scanning the country's.
         Index("ix_case_office_created", "office_code", "created_at"),
         # /find at a regency's desk reads its cases' names from this index alone

@@ -79,7 +79,7 @@ async def case_statistics(
     # A duplicate merged into another case is the same event: counted once, by its
     # survivor (it still shows in by_status as merged).
     where = (*scoped, col(Case.status) != Status.MERGED)
-    # One GROUP BY each: status is answered from ix_case_status_created_region alone, and two
+    # One GROUP BY each: status is answered from ix_case_status_created alone, and two
     # plain scans beat one three-column grouping, which has to sort every row.
     by_status = await _counts(session, col(Case.status), scoped)
     by_category = await _unmerged_counts(session, col(Case.category), scoped)
@@ -179,7 +179,7 @@ async def _unmerged_counts(
     one GROUP BY with `status != merged`: the column's index does not hold the status, so
     that read every case's row (0.2-0.4 s a column at 100k cases on SQLite, most of the
     public site's count), while every case is counted from the column's index alone and
-    the merged few are found through ix_case_status_created_region."""
+    the merged few are found through ix_case_status_created."""
     every = select(column, func.count()).where(*scoped).group_by(column)
     merged = (
         select(column, -func.count())
@@ -215,7 +215,7 @@ async def _by_week(
     filed = col(Case.created_at)
     # A count per week, each a range of the created_at index: one pass computing twelve
     # conditions per row took 0.7 s at a million cases on SQLite, these 0.04 s. Less that
-    # week's merged cases, a range of ix_case_status_created_region: `status != merged` in the
+    # week's merged cases, a range of ix_case_status_created: `status != merged` in the
     # one count read every row of the week (0.19 s of 0.25 at 100k cases on SQLite).
     merged = col(Case.status) == Status.MERGED
     weekly = [

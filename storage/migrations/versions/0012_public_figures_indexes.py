@@ -10,11 +10,6 @@ whole table. A partial index over established cases holding what those queries r
 one over findings, answer them alone: at 100k cases on SQLite the three 0.35-0.6 s -> 0.14 s,
 the findings count 40-100 ms -> 28 ms.
 
-The open data's regions (services/open_data.py, published_regions) counted registered
-cases by region through ix_case_status_created and read each one's row for its region
-(0.3-0.5 s at 100k, 50-95 ms for a month); with the region added to that index they come
-from it alone (40-65 ms, 6.5 ms for a month). Its other readers use its first two columns.
-
 The new established index replaces ix_case_proven_province, whose columns it leads with
 after the office (so an office's figures seek their range): SQLite's planner, without
 ANALYZE statistics, kept choosing the narrower one and looking up the rows.
@@ -52,10 +47,6 @@ PROVEN_COLUMNS = [
 
 def upgrade() -> None:
     op.create_index(
-        "ix_case_status_created_region", "case", ["status", "created_at", "region_code"]
-    )
-    op.drop_index("ix_case_status_created", table_name="case")
-    op.create_index(
         "ix_case_proven_cover",
         "case",
         PROVEN_COLUMNS,
@@ -85,5 +76,3 @@ def downgrade() -> None:
         postgresql_where=_PROVEN,
     )
     op.drop_index("ix_case_proven_cover", table_name="case")
-    op.create_index("ix_case_status_created", "case", ["status", "created_at"])
-    op.drop_index("ix_case_status_created_region", table_name="case")
