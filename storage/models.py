@@ -36,10 +36,12 @@ class Reporter(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-# Established (terbukti) cases only: /stats reads its headline (how many, how many followed
-# up, in how many provinces) from this small index instead of joining the audit trail to
-# every case.
+# Established (terbukti) cases only: /stats and the public figures read their headline
+# (the follow-up chain, provinces, time to a sanction, repeat offenders) from this small
+# index alone instead of each established case's row (migration 0012).
 _PROVEN = text("proven_at IS NOT NULL")
+# Findings only: their count by office, merged ones apart, without reading the table.
+_FINDING = text("kind = 'finding'")
 
 
 class Case(SQLModel, table=True):
@@ -53,11 +55,26 @@ class Case(SQLModel, table=True):
         # /overdue and the reminders: the open cases past their stage's deadline.
         Index("ix_case_deadline", "deadline_at"),
         Index(
-            "ix_case_proven_province",
+            "ix_case_proven_cover",
+            "office_code",
             "province",
             "followed_up_at",
+            "ppk_response",
+            "recommendation_sent_at",
+            "follow_up_due_at",
+            "created_at",
+            "asn_nip",
+            "asn_name",
+            "agency_key",
             sqlite_where=_PROVEN,
             postgresql_where=_PROVEN,
+        ),
+        Index(
+            "ix_case_findings",
+            "office_code",
+            "status",
+            sqlite_where=_FINDING,
+            postgresql_where=_FINDING,
         ),
     )
 
