@@ -198,3 +198,22 @@ async def test_agencies_named_in_reports_are_never_suggested_to_others(
     question = await answer_reported_person(another, question, asn_name="Siti")
     suggestion = await say(another, "Dinas Pendidikan Provinsi Jawa Barrat")
     assert "Dinas Pendidikan Provinsi Jawa Barat" in str(suggestion.get("reply_markup", ""))
+
+
+async def test_a_note_to_the_reporter_is_not_shown_to_someone_else_holding_the_code(
+    app: Application, citizen: FakeUser
+) -> None:
+    """Codes are published in the open data (bot/web/open311.py): whoever looks one up in
+    the bot sees the status, while the office's note, written to the reporter, stays theirs
+    (a careless one might name them)."""
+    code = await file_report(citizen)
+    note = "Terima kasih Pak Joko, mohon kirim foto tambahan."
+    await app.dispatcher["desk"].set_status(
+        code, "initial_review", actor_id=ADMIN, public_note=note
+    )
+    await reply(citizen, "Kabar terbaru")  # the change, pushed to the reporter
+    stranger = FakeUser(citizen.server, user_id=5_550_998, language_code="id")
+    looked_up = text_of(await say(stranger, f"/status {code}", "Kajian awal"))
+    assert code in looked_up and "Pak Joko" not in looked_up
+    own = text_of(await say(citizen, f"/status {code}", "Kajian awal"))
+    assert "Pak Joko" in own, "the reporter still reads the office's note"

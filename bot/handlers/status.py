@@ -41,7 +41,10 @@ def render_status(view: StatusView) -> str:
         lines.append(
             _("Reason: {reason}").format(reason=not_registered_reason_label(view.outcome_reason))
         )
-    if view.public_note:
+    # The note is written to the reporter (who is also sent it with the change); a code is
+    # published in the open data, so someone else holding it sees the status alone: a
+    # careless note must not reach whoever looks a code up.
+    if view.public_note and view.filed_here:
         lines.append(
             _("Note from {office}: {note}").format(
                 office=office_name(view.office_code), note=quote(view.public_note)
