@@ -10,41 +10,16 @@ from babel.dates import format_date, format_datetime, format_timedelta
 
 from bot.services import regions
 from bot.services.dates import WIB
+from bot.ui.key_labels import category_labels, status_labels
 from storage.models import as_utc
 
 
 def category_label(key: str) -> str:
-    labels = {
-        "social_media": _("Campaigning on social media (posting, sharing, commenting, liking)"),
-        "photo_with_candidate": _("Photo with a candidate, campaign team or party symbol"),
-        "attending_event": _("Attending a declaration, campaign or socialisation event"),
-        "campaign_props": _("Putting up banners or campaign props"),
-        "partisan_activity": _("Partisan meeting, appeal, or handing out goods to voters"),
-        "party_membership": _("Party member or official, or on a winning team"),
-        "office_resources": _("Using office facilities, budget, programmes or position"),
-        "favouring_decision": _("Decision or action that favours or harms a candidate"),
-        "candidacy": _("Seeking candidacy without resigning"),
-        "other": _("Other"),
-    }
-    return labels.get(key, key)
+    return category_labels(_).get(key, key)
 
 
 def status_label(key: str) -> str:
-    labels = {
-        "received": _("Received"),
-        "initial_review": _("Initial review"),
-        "completion": _("Awaiting completion by the reporter"),
-        "registered": _("Registered"),
-        "examination": _("Clarification and examination"),
-        "established": _("Violation established"),
-        "not_established": _("Violation not established"),
-        "stopped": _("Handling stopped"),
-        "not_registered": _("Not registered"),
-        "forwarded": _("Forwarded with a recommendation"),
-        "closed": _("Closed"),
-        "merged": _("Merged with another report"),
-    }
-    return labels.get(key, key)
+    return status_labels(_).get(key, key)
 
 
 def status_meaning(key: str, office: str) -> str:

@@ -1,41 +1,15 @@
-"""Labels for the stable keys the site shows. The same English strings as the bot's
-(bot/ui/labels.py), so the catalogues hold one translation for both; repeated here because
-the bot's read aiogram's context, which the site does not have."""
+"""Labels for the stable keys the site shows: the bot's tables (bot/ui/key_labels.py),
+translated through the site's own catalogues, since the bot's read aiogram's context."""
 
 from __future__ import annotations
 
+from bot.ui.key_labels import category_labels, status_labels
 from bot.web.i18n import _
 
 
 def category_label(key: str) -> str:
-    labels = {
-        "social_media": _("Campaigning on social media (posting, sharing, commenting, liking)"),
-        "photo_with_candidate": _("Photo with a candidate, campaign team or party symbol"),
-        "attending_event": _("Attending a declaration, campaign or socialisation event"),
-        "campaign_props": _("Putting up banners or campaign props"),
-        "partisan_activity": _("Partisan meeting, appeal, or handing out goods to voters"),
-        "party_membership": _("Party member or official, or on a winning team"),
-        "office_resources": _("Using office facilities, budget, programmes or position"),
-        "favouring_decision": _("Decision or action that favours or harms a candidate"),
-        "candidacy": _("Seeking candidacy without resigning"),
-        "other": _("Other"),
-    }
-    return labels.get(key, key)
+    return category_labels(_).get(key, key)
 
 
 def status_label(key: str) -> str:
-    labels = {
-        "received": _("Received"),
-        "initial_review": _("Initial review"),
-        "completion": _("Awaiting completion by the reporter"),
-        "registered": _("Registered"),
-        "examination": _("Clarification and examination"),
-        "established": _("Violation established"),
-        "not_established": _("Violation not established"),
-        "stopped": _("Handling stopped"),
-        "not_registered": _("Not registered"),
-        "forwarded": _("Forwarded with a recommendation"),
-        "closed": _("Closed"),
-        "merged": _("Merged with another report"),
-    }
-    return labels.get(key, key)
+    return status_labels(_).get(key, key)
