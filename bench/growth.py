@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import statistics
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -17,6 +16,7 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
+from bench.timing import median_ms
 from bot.services.case_queries import CaseNotFound, CaseQueries
 from bot.services.export import EXPORT_COLUMNS, LABELLED_COLUMNS, export_cases
 from bot.services.lookup import status_by_code
@@ -35,16 +35,6 @@ TARGETS_AT_LARGEST = {
     "/overdue, a regency's desk": 20.0,
     "code look-up by a province's officer": 20.0,
 }
-
-
-async def _median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    await operation()  # warm-up: caches, compiled statements, pages in memory
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await operation()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 async def _measure(
@@ -121,7 +111,7 @@ async def _measure(
 
 
 async def _measure_one(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    return await _median_ms(operation, repeat)
+    return await median_ms(operation, repeat)
 
 
 async def run(context: BenchContext) -> list[Result]:

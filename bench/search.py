@@ -8,15 +8,13 @@ section loads them; every 100,000th is given a name nobody else has."""
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bench.cases import CaseFactory, Tables, load_postgresql, load_sqlite
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
+from bench.timing import median_ms
 from bot.services.case_queries import CaseQueries
 from bot.services.offices import covers
 from storage.db import create_engine, create_session_factory
@@ -47,16 +45,6 @@ async def load(url: str, backend: str, factory: CaseFactory, size: int, every: i
         else:
             await load_postgresql(url, tables)
         loaded += count
-
-
-async def median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    await operation()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await operation()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 async def run(context: BenchContext) -> list[Result]:

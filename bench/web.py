@@ -7,10 +7,7 @@ is the median of several requests after a warm-up."""
 from __future__ import annotations
 
 import random
-import statistics
-import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import aiohttp
 
@@ -18,22 +15,13 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
+from bench.timing import median_ms
 from bot.config import Settings
 from tests.helpers.web import running_site
 
 SECTION = "web"
 LOAD_BATCH = 50_000
 TARGETS_AT_LARGEST = {"/ (figures cached)": 50.0}
-
-
-async def _median_ms(operation: Callable[[], Awaitable[Any]], repeat: int) -> float:
-    await operation()  # warm-up
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await operation()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 async def _measure(
@@ -55,19 +43,19 @@ async def _measure(
             return run
 
         async with running_site(cached) as base:
-            timings["/ (figures cached)"] = await _median_ms(get(base, lambda: "/"), repeat)
-            timings["/?office=32 (figures cached)"] = await _median_ms(
+            timings["/ (figures cached)"] = await median_ms(get(base, lambda: "/"), repeat)
+            timings["/?office=32 (figures cached)"] = await median_ms(
                 get(base, lambda: "/?office=32"), repeat
             )
-            timings["requests.json first page"] = await _median_ms(
+            timings["requests.json first page"] = await median_ms(
                 get(base, lambda: "/open311/v2/requests.json"), repeat
             )
-            timings["requests/{code}.json"] = await _median_ms(
+            timings["requests/{code}.json"] = await median_ms(
                 get(base, lambda: f"/open311/v2/requests/{chance.choice(factory.codes)}.json"),
                 repeat,
             )
         async with running_site(uncached) as base:
-            timings["/ (figures counted: cache expired)"] = await _median_ms(
+            timings["/ (figures counted: cache expired)"] = await median_ms(
                 get(base, lambda: "/"), max(3, repeat // 3)
             )
     return timings
