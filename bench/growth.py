@@ -16,7 +16,7 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite, open_statuses
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bench.timing import median_ms
+from bench.timing import median_ms, timing_rows
 from bot.services.case_queries import CaseNotFound, CaseQueries
 from bot.services.export import EXPORT_COLUMNS, LABELLED_COLUMNS, export_cases
 from bot.services.lookup import status_by_code
@@ -138,8 +138,13 @@ async def run(context: BenchContext) -> list[Result]:
                         loaded += count
                     load_seconds += time.perf_counter() - started
                     timings = await _measure(sessions, factory, size, context.quick)
-                    results += _rows(
-                        label, size, timings, largest=size == sizes[-1], context=context
+                    results += timing_rows(
+                        SECTION,
+                        label,
+                        size,
+                        timings,
+                        TARGETS_AT_LARGEST if size == sizes[-1] else {},
+                        quick=context.quick,
                     )
             finally:
                 await engine.dispose()
@@ -153,22 +158,3 @@ async def run(context: BenchContext) -> list[Result]:
             )
         )
     return results
-
-
-def _rows(
-    label: str, size: int, timings: dict[str, float], *, largest: bool, context: BenchContext
-) -> list[Result]:
-    rows = []
-    for name, milliseconds in timings.items():
-        target = TARGETS_AT_LARGEST.get(name) if largest else None
-        rows.append(
-            Result(
-                SECTION,
-                f"{label}, {size:,} cases: {name}",
-                milliseconds,
-                "ms",
-                f"≤ {target:.0f} ms" if target else "",
-                (milliseconds <= target) if target and not context.quick else None,
-            )
-        )
-    return rows

@@ -15,7 +15,7 @@ from bench.cases import CaseFactory, load_postgresql, load_sqlite
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
 from bench.report import Result
-from bench.timing import median_ms
+from bench.timing import median_ms, timing_rows
 from bot.config import Settings
 from tests.helpers.web import running_site
 
@@ -79,16 +79,12 @@ async def run(context: BenchContext) -> list[Result]:
                         await load_postgresql(url, tables)
                     loaded += count
                 timings = await _measure(url, factory, size, context.quick)
-                for name, milliseconds in timings.items():
-                    target = TARGETS_AT_LARGEST.get(name) if size == sizes[-1] else None
-                    results.append(
-                        Result(
-                            SECTION,
-                            f"{label}, {size:,} cases: {name}",
-                            milliseconds,
-                            "ms",
-                            f"≤ {target:.0f} ms" if target else "",
-                            (milliseconds <= target) if target and not context.quick else None,
-                        )
-                    )
+                results += timing_rows(
+                    SECTION,
+                    label,
+                    size,
+                    timings,
+                    TARGETS_AT_LARGEST if size == sizes[-1] else {},
+                    quick=context.quick,
+                )
     return results
