@@ -337,6 +337,19 @@ def test_an_unforeseen_exception_cannot_echo_the_update_being_handled() -> None:
     assert NAME not in second["message"] and "[redacted]" in second["message"]
 
 
+def test_a_name_written_with_lookalike_letters_is_still_redacted() -> None:
+    # Case-insensitive matching takes the dotted capital I, the long s and the Kelvin sign
+    # for i, s and k: a library upper-casing a name the Turkish way must not slip past.
+    def action() -> None:
+        with current_update.handling(UPDATE):
+            log.info("typed %s", "WULANDARİ KUſUMAWATI")
+            log.info("nothing personal here")
+
+    first, second = logged(action)
+    assert first["message"] == "typed [redacted] [redacted]"
+    assert second["message"] == "nothing personal here"
+
+
 def test_outside_an_update_nothing_is_redacted_but_numbers() -> None:
     (entry,) = logged(lambda: log.info("migrating table %s", "reporter"))
     assert entry["message"] == "migrating table reporter"
