@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
+from bot.dispatch.routing import RouterTemplate
 from bot.handlers import (
     admin,
     answer,
@@ -32,20 +33,19 @@ def build_routers() -> list[Router]:
     before the report flow so /batal, /help and /bahasa work at any step, and the flow's
     catch-alls come last. Domain errors are answered by their own routers before the last
     resort that answers any failed update."""
-    citizen = Router(name="citizen")
+    citizen = RouterTemplate(name="citizen")
     citizen.message.filter(F.chat.type == ChatType.PRIVATE)
     citizen.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     citizen.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
-    citizen.include_routers(
-        *(module.router.build() for module in (start, cancel, answer, evidence, report))
-    )
+    for module in (start, cancel, answer, evidence, report):
+        citizen.include_router(module.router)
     return [
         status.router.build(),
         staff.router.build(),
         admin.router.build(),
         admin.offices_router.build(),
         desk_buttons.router.build(),
-        citizen,
+        citizen.build(),
         fallback.router.build(),
         desk_errors.router.build(),
         citizen_errors.router.build(),
