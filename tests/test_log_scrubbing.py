@@ -342,12 +342,25 @@ def test_a_name_written_with_lookalike_letters_is_still_redacted() -> None:
     # for i, s and k: a library upper-casing a name the Turkish way must not slip past.
     def action() -> None:
         with current_update.handling(UPDATE):
-            log.info("typed %s", "WULANDARİ KUſUMAWATI")
+            log.info("typed %s", "WULAN_SAKSİ_TPS KUſUMAWATI")
             log.info("nothing personal here")
 
     first, second = logged(action)
     assert first["message"] == "typed [redacted] [redacted]"
     assert second["message"] == "nothing personal here"
+
+
+def test_a_greek_name_is_redacted_whatever_its_sigma() -> None:
+    # Σ lowers to σ or ς by its place in the word, and re takes both for the same letter.
+    sender = {"id": 9, "is_bot": False, "first_name": "Νίκος", "last_name": "Παπαδόπουλος"}
+    update = {"update_id": 78, "message": {"message_id": 6, "from": sender, "text": "hi"}}
+
+    def action() -> None:
+        with current_update.handling(update):
+            log.info("typed %s", "ΠΑΠΑΔΌΠΟΥΛΟΣ said")
+
+    (entry,) = logged(action)
+    assert entry["message"] == "typed [redacted] said"
 
 
 def test_outside_an_update_nothing_is_redacted_but_numbers() -> None:

@@ -32,6 +32,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
+from re._casefix import _EXTRA_CASES  # the table re.IGNORECASE itself uses
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -57,10 +58,20 @@ _IDS = frozenset({"id", "user_id", "chat_id"})
 _SHORTEST = 3
 
 
-# Under re.IGNORECASE an ASCII letter also matches these four non-ASCII letters and no
-# others (the `re` module's documentation); mapping them to their ASCII letters before
-# lowering lets a plain substring test say whether an ASCII spelling can match at all.
-_ASCII_LOOKALIKES = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+# What re.IGNORECASE takes for the same letter (re/_compiler.py): two characters match if
+# their simple lowercase is the same, or if the lowercase forms are listed together in
+# re._casefix (dotless ı and i, long ſ and s, final ς and σ, …). `_fold` maps both to one
+# form, so "the folded spelling is in the folded line" holds whenever the pattern would
+# match: a spelling that fails that test can be left out of the pattern. The dotted capital
+# İ is mapped first, as the one letter whose lowercase str.lower() writes in two characters.
+_SAME_LETTER = str.maketrans(
+    {lower: chr(min(lower, *others)) for lower, others in _EXTRA_CASES.items()}
+)
+_DOTTED_CAPITAL_I = str.maketrans({"\u0130": "i"})
+
+
+def _fold(text: str) -> str:
+    return text.translate(_DOTTED_CAPITAL_I).lower().translate(_SAME_LETTER)
 
 
 class _Update:
@@ -68,36 +79,31 @@ class _Update:
         self._raw = raw
 
     @functools.cached_property
-    def spellings(self) -> tuple[list[tuple[str, str]], list[str]]:
-        """(ASCII spellings with their lowered form, the other spellings), longest first."""
-        spellings = sorted(
-            {
+    def spellings(self) -> list[tuple[str, str]]:
+        """Each spelling of the update's personal strings with its folded form."""
+        return [
+            (spelling, _fold(spelling))
+            for spelling in {
                 spelling
                 for value in _personal_values(self._raw)
                 for spelling in _spellings(value)
                 if len(spelling) >= _SHORTEST
-            },
-            key=len,
-            reverse=True,
-        )
-        ascii_ones = [(spelling, spelling.lower()) for spelling in spellings if spelling.isascii()]
-        return ascii_ones, [spelling for spelling in spellings if not spelling.isascii()]
+            }
+        ]
 
     def pattern_for(self, text: str) -> re.Pattern[str] | None:
-        """The alternation of this update's spellings that can occur in `text`.
+        """The alternation of this update's spellings that occur in `text`, if any do.
 
         Compiling one alternation of every spelling took a fifth of the bot's time under
-        load: a submission's update carries the whole summary, each line spelled five ways.
-        Most lines contain none of them, and an ASCII spelling that a substring test does
-        not find cannot match, so only the spellings found (and the non-ASCII ones, which
-        case-insensitive matching treats in ways a lowered substring test does not follow)
-        are compiled, and only for a line that has one."""
-        ascii_ones, others = self.spellings
-        lowered = text.translate(_ASCII_LOOKALIKES).lower()
-        found = [spelling for spelling, low in ascii_ones if low in lowered]
-        if not found and not others:
+        load: a submission's update carries the whole summary, each line spelled five ways,
+        and most log lines contain none of them."""
+        folded = _fold(text)
+        found = [
+            spelling for spelling, folded_spelling in self.spellings if folded_spelling in folded
+        ]
+        if not found:
             return None
-        alternatives = sorted(found + others, key=len, reverse=True)  # longest first
+        alternatives = sorted(found, key=len, reverse=True)  # longest first
         return re.compile("|".join(map(re.escape, alternatives)), re.IGNORECASE)
 
 
