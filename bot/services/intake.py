@@ -16,7 +16,7 @@ from bot.services.codes import generate_code
 from bot.services.deadlines import review_deadline
 from bot.services.elections import ELECTIONS, Election, office_for
 from bot.services.lifecycle import PARTY_KINDS
-from bot.services.related import link_related
+from bot.services.related import find_related, stage_links
 from bot.services.report_fields import agency_key
 from bot.services.staff_feed import StaffFeed
 from storage import repositories
@@ -202,7 +202,24 @@ class IntakeService:
         A finding (`found_by`, the staff member who opened it) keeps no chat: there is no
         reporter to notify, and the chat it was typed in is a staff member's.
         """
+        image_hashes = [h for item in draft.evidence for h in item.look_alike]
         for _attempt in range(_CODE_ATTEMPTS):
+            case = _case_from(draft, code)
+            # Everything read is read first, in a transaction of its own: the write
+            # transaction below holds SQLite's one write turn from its first INSERT to its
+            # commit, and every other update's writes wait for it (storage/db.py). With
+            # the reads inside it, it held the turn for 59 ms at the median under load
+            # (bench/RESULTS.md). Two reports filed at the same moment may miss each
+            # other's link; every later one finds both.
+            async with self._sessions() as session:
+                related = await find_related(session, case, image_hashes)
+                others = [
+                    other
+                    for other_id in related
+                    if (other := await session.get(Case, other_id)) is not None
+                ]
+            card_chat = await self._feed.chat_for(case)
+            other_chats = [await self._feed.chat_for(other) for other in others]
             try:
                 async with self._sessions() as session, session.begin():
                     reporter = (
@@ -213,7 +230,7 @@ class IntakeService:
                     case = await repositories.insert_case(
                         session,
                         reporter=reporter,
-                        case=_case_from(draft, code),
+                        case=case,
                         evidence=[evidence_row(item, 0) for item in draft.evidence],
                         event=CaseEvent(
                             case_id=0,
@@ -223,14 +240,11 @@ class IntakeService:
                             to_status="received",
                         ),
                     )
-                    linked = await link_related(
-                        session, case, [h for item in draft.evidence for h in item.look_alike]
-                    )
+                    stage_links(session, case, related, image_hashes)
                     # The new card, then the older cards that now have a case to mention.
-                    await self._feed.card(session, case)
-                    for other_id in linked:
-                        if (other := await session.get(Case, other_id)) is not None:
-                            await self._feed.card(session, other)
+                    self._feed.card_to(session, card_chat, case)
+                    for other, chat in zip(others, other_chats, strict=True):
+                        self._feed.card_to(session, chat, other)
                 self._on_enqueued()
                 log.info(
                     "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}

@@ -37,16 +37,21 @@ class RelatedCases:
         return self.total - len(self.shown)
 
 
-async def link_related(session: AsyncSession, case: Case, image_hashes: Sequence[str]) -> list[int]:
-    """Link a new case to earlier ones naming the same civil servant (the same NIP, or a
-    look-alike name at the same agency), or carrying a copy of one of its pictures
-    (`image_hashes`, kept for later cases), the newest `LINKS_PER_CASE` of them. Returns the
-    ids of the cases linked (their cards now have a case to mention)."""
+async def find_related(
+    session: AsyncSession, case: Case, image_hashes: Sequence[str]
+) -> dict[int, str]:
+    """Earlier cases a new, not yet stored, case is related to, by id with the reason:
+    naming the same civil servant (the same NIP, or a look-alike name at the same agency)
+    or carrying a copy of one of its pictures (`image_hashes`); the newest
+    `LINKS_PER_CASE` of them.
+
+    Only reads, so that a submission runs it before its write transaction: on SQLite that
+    transaction holds the one write turn every update's writes wait for (storage/db.py)."""
     found: dict[int, str] = {}
     same_agency = (
         await session.exec(
             select(Case.id, Case.asn_name)
-            .where(Case.agency_key == case.agency_key, Case.id != case.id)
+            .where(Case.agency_key == case.agency_key)
             .order_by(col(Case.id).desc())
             .limit(SAME_AGENCY_CANDIDATES)
         )
@@ -56,32 +61,34 @@ async def link_related(session: AsyncSession, case: Case, image_hashes: Sequence
             fuzz.token_sort_ratio(case.asn_name.casefold(), other_name.casefold())
             >= NAME_MATCH_SCORE
         ):
-            found[other_id] = "same_person"
+            found[other_id] = "same_person"  # type: ignore[index]
     if case.asn_nip:
         # A NIP names one civil servant wherever they serve now: a repeat offender who
         # moved agency is still the same person.
         same_nip = await session.exec(
             select(Case.id)
-            .where(Case.asn_nip == case.asn_nip, Case.id != case.id)
+            .where(Case.asn_nip == case.asn_nip)
             .order_by(col(Case.id).desc())
             .limit(LINKS_PER_CASE)
         )
         for other_id in same_nip.all():
-            found[other_id] = "same_person"
+            found[other_id] = "same_person"  # type: ignore[index]
     if image_hashes:
-        copies = await similar_images.cases_with_copies(
-            session,
-            image_hashes,
-            other_than=case.id,  # type: ignore[arg-type]
-        )
+        copies = await similar_images.cases_with_copies(session, image_hashes, other_than=0)
         for other_id in copies[:LINKS_PER_CASE]:
             found.setdefault(other_id, "same_image")
-        session.add_all(similar_images.hash_rows(case.id, image_hashes))  # type: ignore[arg-type]
-    newest = sorted(found, reverse=True)[:LINKS_PER_CASE]
-    for other_id in newest:
+    return {other_id: found[other_id] for other_id in sorted(found, reverse=True)[:LINKS_PER_CASE]}
+
+
+def stage_links(
+    session: AsyncSession, case: Case, related: dict[int, str], image_hashes: Sequence[str]
+) -> None:
+    """Stage the stored case's links to `related` (from find_related) and its pictures'
+    hashes, kept for later cases; no commit."""
+    session.add_all(similar_images.hash_rows(case.id, image_hashes))  # type: ignore[arg-type]
+    for other_id, reason in related.items():
         low, high = sorted((case.id, other_id))  # type: ignore[type-var]
-        session.add(CaseLink(case_id=low, other_case_id=high, reason=found[other_id]))
-    return newest
+        session.add(CaseLink(case_id=low, other_case_id=high, reason=reason))
 
 
 async def related_cases(session: AsyncSession, case: Case, limit: int = SHOWN) -> RelatedCases:

@@ -46,6 +46,11 @@ class StaffFeed:
         """The case's card, posted or brought up to date when the row is sent."""
         self._stage(session, await self.chat_for(case), CARD, {}, case.id)
 
+    def card_to(self, session: AsyncSession, chat_id: int | None, case: Case) -> None:
+        """`card` with its chat found beforehand (`chat_for`), for a transaction that must
+        not wait on the office directory while it holds SQLite's write turn."""
+        self._stage(session, chat_id, CARD, {}, case.id)
+
     def card_moved(self, session: AsyncSession, case: Case) -> None:
         """The old card of a case transferred to another office says where it went; the
         new office's group gets a card of its own (the caller stages it after this)."""
