@@ -66,14 +66,14 @@ def _counting(counts: _Counts) -> Iterator[None]:
 
     applied = SqliteWriter._apply
 
-    def batch(self: Any, writes: list[Any]) -> Any:
+    def batch(self: Any, writes: list[Any], committed: Any) -> Any:
         # The writer's batch: one hand-off to its thread and one commit for all its writes.
         counts.now["hand-offs"] += 1
         counts.now["commits"] += 1
         counts.now["statements"] += len(writes)
         counts.now["writer batches"] += 1
         counts.now["writes batched"] += len(writes)
-        return applied(self, writes)
+        return applied(self, writes, committed)
 
     SqliteWriter._apply = batch  # type: ignore[method-assign]
     event.listen(Engine, "before_cursor_execute", statement)

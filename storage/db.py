@@ -109,19 +109,23 @@ class _SqliteWriteQueue:
             await self._lock.acquire()
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        """The turn for a writer that is not one of the engine's connections."""
+    async def turn(self) -> AsyncIterator[Callable[[], None]]:
+        """The turn for a writer that is not one of the engine's connections. It yields a
+        function that gives the turn up before the block ends, for a writer whose commit
+        is over before the event loop gets round to leaving the block (the SQLite writer's
+        thread); the block's end gives it up otherwise."""
         try:
             await self._acquire()
         except TimeoutError:
             raise OperationalError(
                 "write turn", None, sqlite3.OperationalError("database is locked")
             ) from None
-        self._holder = self
+        holder = object()  # this turn: an early release must not end a later one
+        self._holder = holder
         try:
-            yield
+            yield lambda: self._release(holder)
         finally:
-            self._release(self)
+            self._release(holder)
 
     def _transaction_ended(self, connection: Connection) -> None:
         if connection.invalidated:
@@ -141,7 +145,9 @@ class _SqliteWriteQueue:
 _write_queues: weakref.WeakKeyDictionary[Any, _SqliteWriteQueue] = weakref.WeakKeyDictionary()
 
 
-def write_turn(engine: AsyncEngine) -> Callable[[], AbstractAsyncContextManager[None]]:
+def write_turn(
+    engine: AsyncEngine,
+) -> Callable[[], AbstractAsyncContextManager[Callable[[], None]]]:
     """The engine's write turn, for a writer outside the engine (storage/sqlite_writer.py):
     entered, this process's other writers wait until it is left."""
     return _write_queues[engine.sync_engine].turn

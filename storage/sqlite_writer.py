@@ -89,11 +89,19 @@ class SqliteWriter:
                     continue
                 writes = [write for write, _future in batch]
                 try:
-                    async with self._turn():
+                    async with self._turn() as give_up_turn:
                         # Shielded: once the thread has the batch, it finishes it, and the
-                        # turn is held until it has.
+                        # turn is held until it has. The thread hands the turn back as soon
+                        # as it has committed: waiting for this task to be resumed first
+                        # cost a busy event loop's turn or two, during which every other
+                        # writer of the process waited.
                         outcomes = await asyncio.shield(
-                            loop.run_in_executor(self._thread, self._apply, writes)
+                            loop.run_in_executor(
+                                self._thread,
+                                self._apply,
+                                writes,
+                                lambda: loop.call_soon_threadsafe(give_up_turn),
+                            )
                         )
                 except Exception as error:
                     for _write, future in batch:
@@ -112,8 +120,9 @@ class SqliteWriter:
         finally:
             self._flushing = None
 
-    def _apply(self, writes: list[Write]) -> list[tuple[bool, Any]]:
-        """In the writer's thread: every write in one transaction, each in a savepoint."""
+    def _apply(self, writes: list[Write], committed: Callable[[], Any]) -> list[tuple[bool, Any]]:
+        """In the writer's thread: every write in one transaction, each in a savepoint;
+        `committed` is called once the transaction has ended."""
         connection = self._connect()
         outcomes: list[tuple[bool, Any]] = []
         connection.execute("BEGIN IMMEDIATE")
@@ -131,6 +140,9 @@ class SqliteWriter:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
             raise
+        finally:
+            if not connection.in_transaction:
+                committed()
         return outcomes
 
     def _connect(self) -> sqlite3.Connection:
