@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-
-from fpdf import FPDF
+from typing import TYPE_CHECKING
 
 from bot.services.elections import Regime, regime_of
 from storage.models import Case, Evidence
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 # The rules an ASN breaches by taking sides, by the election's law; the discipline rule
 # and the joint decree apply to both.
@@ -48,6 +50,11 @@ class ForwardingDocument:
 
 
 def forwarding_pdf(document: ForwardingDocument, case: Case, evidence: list[Evidence]) -> bytes:
+    # Imported here, not at the top: fpdf2 brings fontTools, cryptography and lxml, about
+    # 30 MB resident for the bot's whole life (bench/memory.py), for a document an office
+    # makes a few times a day.
+    from fpdf import FPDF
+
     pdf = FPDF(format="A4")
     pdf.set_title(_latin(f"Penerusan {case.register_number or case.code}"))
     pdf.set_author(_latin(document.office))
