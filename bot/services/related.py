@@ -74,7 +74,9 @@ async def find_related(
         for other_id in same_nip.all():
             found[other_id] = "same_person"  # type: ignore[index]
     if image_hashes:
-        copies = await similar_images.cases_with_copies(session, image_hashes, other_than=0)
+        copies = await similar_images.cases_with_copies(
+            session, image_hashes, other_than=0, newest=LINKS_PER_CASE
+        )
         for other_id in copies[:LINKS_PER_CASE]:
             found.setdefault(other_id, "same_image")
     return {other_id: found[other_id] for other_id in sorted(found, reverse=True)[:LINKS_PER_CASE]}

@@ -26,6 +26,8 @@ MATCH_DISTANCE = 6
 BANDS = 4
 BAND_BITS = 16
 _BAND_MASK = (1 << BAND_BITS) - 1
+# Candidate rows read at a time when only the newest copies are wanted.
+_PAGE = 200
 
 
 def bands(hash_hex: str) -> tuple[int, ...]:
@@ -56,10 +58,14 @@ def hash_rows(case_id: int, hashes: Iterable[str]) -> list[ImageHash]:
 
 
 async def cases_with_copies(
-    session: AsyncSession, hashes: Sequence[str], *, other_than: int
+    session: AsyncSession, hashes: Sequence[str], *, other_than: int, newest: int | None = None
 ) -> list[int]:
     """The cases (other than `other_than`) holding a picture within MATCH_DISTANCE bits of
-    one of `hashes`, newest first."""
+    one of `hashes`, newest first; with `newest`, only that many.
+
+    With `newest`, candidates are read newest first a page at a time until enough match: a
+    picture that thousands of reports carry would otherwise bring every one of their rows
+    to Python, for each new report (bench/RESULTS.md)."""
     if not hashes:
         return []
     probes: list[set[int]] = [set() for _ in range(BANDS)]
@@ -67,20 +73,32 @@ async def cases_with_copies(
         for index, band in enumerate(bands(hash_hex)):
             probes[index] |= _within_one_bit(band)
     columns = (ImageHash.band0, ImageHash.band1, ImageHash.band2, ImageHash.band3)
-    candidates = await session.exec(
-        select(ImageHash.case_id, ImageHash.hash).where(
-            or_(
-                *(
-                    col(column).in_(sorted(values))
-                    for column, values in zip(columns, probes, strict=True)
-                )
-            ),
-            ImageHash.case_id != other_than,
-        )
+    candidates = select(ImageHash.case_id, ImageHash.hash).where(
+        or_(
+            *(
+                col(column).in_(sorted(values))
+                for column, values in zip(columns, probes, strict=True)
+            )
+        ),
+        ImageHash.case_id != other_than,
     )
-    found = {
+    if newest is None:
+        return sorted(_copies((await session.exec(candidates)).all(), hashes), reverse=True)
+    page = max(_PAGE, newest * 10)
+    ordered = candidates.order_by(col(ImageHash.case_id).desc()).limit(page)
+    found: set[int] = set()
+    offset = 0
+    while True:
+        rows = (await session.exec(ordered.offset(offset))).all()
+        found |= _copies(rows, hashes)
+        if len(found) >= newest or len(rows) < page:
+            return sorted(found, reverse=True)[:newest]
+        offset += page
+
+
+def _copies(candidates: Iterable[tuple[int, str]], hashes: Sequence[str]) -> set[int]:
+    return {
         case_id
-        for case_id, stored in candidates.all()
+        for case_id, stored in candidates
         if any(distance(stored, ours) <= MATCH_DISTANCE for ours in hashes)
     }
-    return sorted(found, reverse=True)
