@@ -38,7 +38,7 @@ from bench.harness import (
 )
 from bench.report import Result
 from tests.fakebot import FakeTelegram, FakeUser
-from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.imagegen import scene_jpeg
 
 SECTION = "intake"
 STEPS_PER_REPORT = 19  # updates a citizen sends for one report without agency suggestions
@@ -90,6 +90,15 @@ STEP_NAMES = (
 def _buttons(message: dict[str, Any]) -> list[str]:
     rows = (message.get("reply_markup") or {}).get("inline_keyboard", [])
     return [button["text"] for row in rows for button in row]
+
+
+def report_photos(context: BenchContext) -> list[bytes]:
+    """Pictures for the reports, each different from the others (1280 x 960, as Telegram
+    sends a photo). Each is shared by the reports `len(photos)` apart, as a few reporters
+    send the same picture of an event. The benchmark used eight plain one-colour JPEGs
+    before 2026-11-30, which a difference hash reads as one picture: every report was then
+    linked to the 20 before it and their 20 staff cards updated, which no real intake does."""
+    return [scene_jpeg(seed) for seed in range(context.size(256, 8))]
 
 
 async def file_report(
@@ -325,7 +334,7 @@ async def run(context: BenchContext) -> list[Result]:
     # echo bot, saturation and flood and offers just this rate, evenly paced.
     citizens = int(os.environ.get("BENCH_INTAKE_CITIZENS") or context.size(500, 4))
     fixed_rate = float(os.environ.get("BENCH_INTAKE_RATE") or 0) or None
-    photos = [plain_jpeg(1280, 960, color=(30 * n % 256, 90, 200)) for n in range(8)]
+    photos = report_photos(context)
     if fixed_rate is not None:
         results = []
         for backend, label, redis_url in _backends(context):

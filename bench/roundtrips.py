@@ -32,7 +32,7 @@ from bench.report import Result
 from bot.config import Settings
 from storage.sqlite_writer import SqliteWriter
 from tests.helpers.bot import TEST_TOKEN, running_bot
-from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.imagegen import scene_jpeg
 
 SECTION = "roundtrips"
 STAFF_CHAT_ID = -1001000000001
@@ -106,7 +106,8 @@ class _StepCounter(Timings):
 
 async def run(context: BenchContext) -> list[Result]:
     reports = context.size(6, 2)
-    photos = [plain_jpeg(640, 480, color=(40 * n % 256, 90, 200)) for n in range(3)]
+    # Pictures unlike each other, as bench/intake.py's (report_photos).
+    photos = [scene_jpeg(seed, 640, 480) for seed in range(reports)]
     counts = _Counts()
     timings = _StepCounter(counts)
     profile_path = os.environ.get("BENCH_PROFILE")

@@ -19,9 +19,8 @@ from collections.abc import AsyncIterator
 from bench.context import BenchContext
 from bench.databases import fresh_database
 from bench.harness import Inbox, bot_process, fake_telegram
-from bench.intake import STAFF_CHAT_ID, SteadyWindow, _saturate
+from bench.intake import STAFF_CHAT_ID, SteadyWindow, _saturate, report_photos
 from bench.report import Result
-from tests.helpers.imagegen import plain_jpeg
 
 SECTION = "scaleout"
 SECRET = "bench-webhook-secret"
@@ -92,7 +91,7 @@ async def _instances(
 
 
 async def _measure(context: BenchContext, count: int) -> tuple[SteadyWindow, str]:
-    photos = [plain_jpeg(1280, 960, color=(30 * n % 256, 90, 200)) for n in range(8)]
+    photos = report_photos(context)
     async with _instances(context, count) as (telegram, inbox, pids):
         cpu_before = [_cpu_seconds(pid) for pid in pids]
         harness_before = time.process_time()
