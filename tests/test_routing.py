@@ -22,8 +22,9 @@ def _callables(router: Router, path: str) -> Iterator[tuple[str, CallableObject]
         for handler in observer.handlers:
             yield f"{where} handler {handler.callback.__name__}", handler
             for handler_filter in handler.filters or []:
-                yield f"{where} {handler.callback.__name__} filter {handler_filter.callback!r}", (
-                    handler_filter
+                yield (
+                    f"{where} {handler.callback.__name__} filter {handler_filter.callback!r}",
+                    (handler_filter),
                 )
     for child in router.sub_routers:
         yield from _callables(child, f"{path}/{router.name}")
