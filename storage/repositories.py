@@ -16,6 +16,14 @@ async def case_by_code(session: AsyncSession, code: str) -> Case | None:
     return result.first()
 
 
+async def cases_by_ids(session: AsyncSession, ids: Sequence[int]) -> list[Case]:
+    """The cases with these ids that exist, newest first, in one query."""
+    result = await session.exec(
+        select(Case).where(col(Case.id).in_(ids)).order_by(col(Case.id).desc())
+    )
+    return list(result.all())
+
+
 async def reporter_chat(session: AsyncSession, case: Case | None) -> int | None:
     """The chat a case was filed from (None once erased by retention)."""
     if case is None:

@@ -5,29 +5,16 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from bot.services.similar_images import cases_with_copies, distance
+from bot.services.similar_images import cases_with_copies, distance, hash_rows
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
-from storage.models import Case, ImageHash
+from storage.models import Case
 from tests.helpers.seed import seed_cases
 
 PICTURE = "0123456789abcdef"
 COPY = "0123456789abcdec"  # two bits apart: a re-encoded copy
 # Same first band as the picture, so a candidate, but a different picture altogether.
 LOOKALIKE_BAND = "0123fedcba987654"
-
-
-def _hash_row(case_id: int, hash_hex: str) -> ImageHash:
-    value = int(hash_hex, 16)
-    bands = [(value >> (16 * (3 - index))) & 0xFFFF for index in range(4)]
-    return ImageHash(
-        case_id=case_id,
-        hash=hash_hex,
-        band0=bands[0],
-        band1=bands[1],
-        band2=bands[2],
-        band3=bands[3],
-    )
 
 
 async def test_the_newest_copies_are_found_past_a_page_of_other_pictures(
@@ -43,8 +30,10 @@ async def test_the_newest_copies_are_found_past_a_page_of_other_pictures(
         async with sessions() as session:
             ids = list((await session.exec(select(Case.id).order_by(col(Case.id)))).all())
             copies, others = ids[:30], ids[30:]
-            session.add_all(_hash_row(case_id, COPY) for case_id in copies)
-            session.add_all(_hash_row(case_id, LOOKALIKE_BAND) for case_id in others)
+            for case_id in copies:
+                session.add_all(hash_rows(case_id, [COPY]))
+            for case_id in others:
+                session.add_all(hash_rows(case_id, [LOOKALIKE_BAND]))
             await session.commit()
         async with sessions() as session:
             newest = await cases_with_copies(session, [PICTURE], other_than=0, newest=20)

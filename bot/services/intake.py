@@ -213,11 +213,7 @@ class IntakeService:
             # other's link; every later one finds both.
             async with self._sessions() as session:
                 related = await find_related(session, case, image_hashes)
-                others = [
-                    other
-                    for other_id in related
-                    if (other := await session.get(Case, other_id)) is not None
-                ]
+                others = await repositories.cases_by_ids(session, list(related))
             card_chat = await self._feed.chat_for(case)
             other_chats = [await self._feed.chat_for(other) for other in others]
             try:

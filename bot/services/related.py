@@ -61,7 +61,7 @@ async def find_related(
             fuzz.token_sort_ratio(case.asn_name.casefold(), other_name.casefold())
             >= NAME_MATCH_SCORE
         ):
-            found[other_id] = "same_person"  # type: ignore[index]
+            found[other_id] = "same_person"
     if case.asn_nip:
         # A NIP names one civil servant wherever they serve now: a repeat offender who
         # moved agency is still the same person.
@@ -72,7 +72,7 @@ async def find_related(
             .limit(LINKS_PER_CASE)
         )
         for other_id in same_nip.all():
-            found[other_id] = "same_person"  # type: ignore[index]
+            found[other_id] = "same_person"
     if image_hashes:
         copies = await similar_images.cases_with_copies(
             session, image_hashes, other_than=0, newest=LINKS_PER_CASE

@@ -44,7 +44,7 @@ class StaffFeed:
 
     async def card(self, session: AsyncSession, case: Case) -> None:
         """The case's card, posted or brought up to date when the row is sent."""
-        self._stage(session, await self.chat_for(case), CARD, {}, case.id)
+        self.card_to(session, await self.chat_for(case), case)
 
     def card_to(self, session: AsyncSession, chat_id: int | None, case: Case) -> None:
         """`card` with its chat found beforehand (`chat_for`), for a transaction that must
