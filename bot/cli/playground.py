@@ -13,7 +13,7 @@ import shutil
 import socket
 from pathlib import Path
 
-from bot.cli.run import until_signalled
+from bot.cli.signals import until_signalled
 from bot.cli.startup import StartupError, require_writable
 from bot.config import Settings
 from bot.playground.cast import DATA_DIR, playground_settings

@@ -7,9 +7,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import signal
-from collections.abc import Coroutine
-from typing import Any
 
 import aiohttp
 from aiogram import Bot
@@ -21,6 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import User
 
+from bot.cli.signals import until_signalled
 from bot.cli.startup import StartupError, require_extras, require_token, require_writable
 from bot.config import Settings
 from bot.logs import describe_error
@@ -113,14 +111,3 @@ def freeze_startup_objects() -> None:
     them would stay, and start-up objects are kept anyway."""
     gc.collect()  # what start-up left as garbage goes now rather than being kept forever
     gc.freeze()
-
-
-async def until_signalled(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main`; SIGTERM or SIGINT cancel it, so everything is closed on the way out.
-    A StartupError raised inside (Telegram refused the token) ends the process with its
-    message, through bot/cli."""
-    task = asyncio.ensure_future(main)
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, task.cancel)
-    await task

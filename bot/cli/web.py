@@ -8,10 +8,10 @@ import asyncio
 import contextlib
 import errno
 import logging
-import signal
 
 from aiohttp import web
 
+from bot.cli.signals import until_signalled
 from bot.cli.startup import StartupError, require_extras
 from bot.config import Settings
 
@@ -27,17 +27,8 @@ def web_site(settings: Settings) -> int:
     if status := Migration(settings.database_url).wait():
         return status
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(_until_signalled(settings))
+        asyncio.run(until_signalled(serve_site(settings)))
     return 0
-
-
-async def _until_signalled(settings: Settings) -> None:
-    """Serve until SIGTERM or SIGINT, which cancel the site so it closes its database."""
-    task = asyncio.ensure_future(serve_site(settings))
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signal_number, task.cancel)
-    await task
 
 
 async def serve_site(settings: Settings, host: str = "0.0.0.0") -> None:
