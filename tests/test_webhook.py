@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -21,10 +22,11 @@ from sqlmodel import select
 from bot.app import open_application
 from bot.config import Settings
 from bot.jobs import start_jobs
+from bot.services.coordination import UPDATE_LEASE
 from bot.telegram.webhook import WebhookServer
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
-from storage.models import Case
+from storage.models import Case, ProcessedUpdate, utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import TEST_TOKEN
 from tests.helpers.dialog import CODE, press, reply, say, text_of
@@ -128,6 +130,55 @@ async def test_a_redelivered_update_is_handled_once(
         async with client.post(webhook_url, json=update, headers=headers) as response:
             assert response.status == 200
     await citizen.quiet()
+
+
+async def test_an_update_left_unfinished_is_taken_over_after_its_lease(
+    webhook_url: str, database_url: str, citizen: FakeUser
+) -> None:
+    """An instance that died mid-update leaves its claim unfinished. Telegram's redelivery
+    is handled by another instance only once that claim's lease has run out; a finished
+    update is never handled again, however old."""
+    update_id = 9_000_001
+    update = {
+        "update_id": update_id,
+        "message": {
+            "message_id": 78,
+            "date": 0,
+            "text": "/start",
+            "chat": citizen.chat,
+            "from": citizen.user,
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+
+    async def claimed(ago: timedelta, *, done: bool) -> None:
+        async with sessions() as session, session.begin():
+            await session.merge(
+                ProcessedUpdate(update_id=update_id, claimed_at=utcnow() - ago, done=done)
+            )
+
+    async def deliver() -> None:
+        async with aiohttp.ClientSession() as client:
+            headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with client.post(webhook_url, json=update, headers=headers) as response:
+                assert response.status == 200
+
+    try:
+        await claimed(UPDATE_LEASE / 2, done=False)
+        await deliver()
+        await citizen.quiet()  # another instance may still be at work on it
+
+        await claimed(UPDATE_LEASE + timedelta(seconds=5), done=False)
+        await deliver()
+        await citizen.expect_text("Lapor Netral")
+
+        await claimed(UPDATE_LEASE * 10, done=True)
+        await deliver()
+        await citizen.quiet()
+    finally:
+        await engine.dispose()
 
 
 async def test_a_report_through_the_webhook(webhook_url: str, citizen: FakeUser) -> None:

@@ -31,25 +31,29 @@ async def claim_job(session_factory: SessionFactory, job: str, period: str) -> b
 
 async def claim_update(session_factory: SessionFactory, update_id: int) -> bool:
     """True if this instance should process the update: it is new, or an earlier attempt
-    neither finished nor released it within the lease (that instance died)."""
+    neither finished nor released it within the lease (that instance died).
+
+    One statement, on both engines: insert the claim, or take over a claim whose lease ran
+    out. Every webhook update pays for this, so it is not an ORM flush and a second
+    transaction after a duplicate key."""
     now = utcnow()
-    try:
-        async with session_factory() as session, session.begin():
-            session.add(ProcessedUpdate(update_id=update_id, claimed_at=now))
-        return True
-    except IntegrityError:
-        pass
+    table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
     async with session_factory() as session, session.begin():
-        result = await session.exec(
-            update(ProcessedUpdate)
-            .where(
-                col(ProcessedUpdate.update_id) == update_id,
-                col(ProcessedUpdate.done).is_(False),
-                col(ProcessedUpdate.claimed_at) < now - UPDATE_LEASE,
+        if session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        claim = (
+            insert(table)
+            .values(update_id=update_id, claimed_at=now, done=False)
+            .on_conflict_do_update(
+                index_elements=[table.c.update_id],
+                set_={"claimed_at": now},
+                where=table.c.done.is_(False) & (table.c.claimed_at < now - UPDATE_LEASE),
             )
-            .values(claimed_at=now)
+            .returning(table.c.update_id)
         )
-        return result.rowcount == 1
+        return (await session.exec(claim)).first() is not None
 
 
 async def claim_updates(
