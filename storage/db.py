@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -13,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,6 +22,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 # A writer waits this long for another to finish; beyond it the reporter is asked to try
 # again rather than left staring at a silent chat.
 SQLITE_BUSY_TIMEOUT_MS = 3_000
+# A pooled PostgreSQL connection idle this long is pinged before it is used again: at a
+# quiet hour every checkout, under load (when a round trip more costs most) almost none.
+PING_AFTER_IDLE_SECONDS = 1.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,7 +45,9 @@ def create_engine(url: str) -> AsyncEngine:
     reaches the operator's log."""
     ensure_sqlite_directory(url)
     if not is_sqlite(url):
-        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+        engine = create_async_engine(url, hide_parameters=True)
+        _ping_when_idle(engine)
+        return engine
     engine = create_async_engine(
         url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
     )
@@ -60,6 +66,36 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.close()
 
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only if it sat idle in the pool for a while.
+
+    A server restart or a firewall's idle timeout leaves pooled connections dead; a ping
+    on checkout finds them before a reporter's statement does. SQLAlchemy's pool_pre_ping
+    pings on every checkout: a round trip more for each of the two or three an update
+    makes, 5% of a webhook instance's time (bench/RESULTS.md). The price: a restart
+    within the second a connection was last used is found by a statement instead, which
+    fails (its user is asked to try again) and invalidates the whole pool, so the next
+    ones connect afresh."""
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            # The pool discards this connection and connects afresh (up to three times).
+            raise DisconnectionError() from error
+
+    event.listen(pool, "checkin", checked_in)
+    event.listen(pool, "checkout", checked_out)
 
 
 class _SqliteWriteQueue:
