@@ -17,12 +17,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import open_application
 from bot.config import Settings
 from bot.jobs import start_jobs
-from bot.services.coordination import UPDATE_LEASE
+from bot.services.coordination import UPDATE_LEASE, FinishedUpdates, claim_update
 from bot.telegram.webhook import WebhookServer
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade_to_head_async
@@ -105,8 +105,10 @@ async def test_health_reports_database_and_redis(webhook_url: str) -> None:
 
 
 async def test_a_redelivered_update_is_handled_once(
-    webhook_url: str, telegram: FakeTelegram, citizen: FakeUser
+    webhook_url: str, telegram: FakeTelegram, citizen: FakeUser, database_url: str
 ) -> None:
+    """Answered 200 only once marked done: a redelivery is skipped, even one that comes
+    after the claim's lease has run out."""
     await say(citizen, "/start", "Lapor Netral")
     for _ in range(100):  # the acknowledgement comes after the reply
         if telegram.webhook_deliveries:
@@ -125,6 +127,15 @@ async def test_a_redelivered_update_is_handled_once(
             "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
         },
     }
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session, session.begin():
+            long_ago = utcnow() - UPDATE_LEASE * 2
+            record = await session.get(ProcessedUpdate, update_id)
+            assert record is not None
+            record.claimed_at = long_ago
+    finally:
+        await engine.dispose()
     async with aiohttp.ClientSession() as client:
         headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
         async with client.post(webhook_url, json=update, headers=headers) as response:
@@ -306,3 +317,22 @@ async def test_a_report_survives_one_instance_dying(
     code = await finish_report_after_position(citizen, question)
     cases = await stored_cases(settings)
     assert [(case.code, case.asn_position) for case in cases] == [(code, "Guru SD")]
+
+
+async def test_updates_finished_together_are_all_marked_done(database_url: str) -> None:
+    """Webhook updates finishing at once share one statement; every one is marked."""
+    await upgrade_to_head_async(database_url)
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    try:
+        ids = list(range(7_000_000, 7_000_050))
+        assert all([await claim_update(sessions, update_id) for update_id in ids])
+        finished = FinishedUpdates(sessions)
+        await asyncio.gather(*(finished.mark(update_id) for update_id in ids))
+        async with sessions() as session:
+            done = await session.exec(
+                select(ProcessedUpdate.update_id).where(col(ProcessedUpdate.done).is_(True))
+            )
+            assert sorted(done.all()) == ids
+    finally:
+        await engine.dispose()

@@ -3,6 +3,7 @@ update per update_id."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -111,13 +112,47 @@ def _claim_in_sqlite(
     return claim
 
 
-async def finish_update(session_factory: SessionFactory, update_id: int) -> None:
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(ProcessedUpdate)
-            .where(col(ProcessedUpdate.update_id) == update_id)
-            .values(done=True)
-        )
+class FinishedUpdates:
+    """Marks webhook updates done, each batch of them in one statement.
+
+    A webhook update is answered 200 only once it is marked done, so that a redelivery
+    (Telegram did not get the 200) is skipped even after the claim's lease. That mark was a
+    transaction per update; now every update finished while one batch commits goes in the
+    next: `mark` still returns only once its update's mark has committed."""
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._sessions = session_factory
+        self._pending: list[tuple[int, asyncio.Future[None]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def mark(self, update_id: int) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((update_id, future))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with self._sessions() as session, session.begin():
+                        await session.exec(
+                            update(ProcessedUpdate)
+                            .where(col(ProcessedUpdate.update_id).in_([i for i, _ in batch]))
+                            .values(done=True)
+                        )
+                except Exception as error:
+                    for _update_id, future in batch:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for _update_id, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+        finally:
+            self._flushing = None
 
 
 async def release_update(session_factory: SessionFactory, update_id: int) -> None:

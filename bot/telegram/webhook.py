@@ -29,6 +29,7 @@ class WebhookServer:
         self._application = application
         self._redis = redis
         self._secret = application.settings.webhook_secret
+        self._finished = coordination.FinishedUpdates(application.sessions)
 
     def routes(self) -> web.Application:
         app = web.Application()
@@ -71,7 +72,7 @@ class WebhookServer:
             log.exception("update not processed", extra={"update_id": update.update_id})
             await coordination.release_update(sessions, update.update_id)
             return web.Response(status=500, text="Not processed")
-        await coordination.finish_update(sessions, update.update_id)
+        await self._finished.mark(update.update_id)
         return web.json_response({})
 
     async def health(self, request: web.Request) -> web.Response:
