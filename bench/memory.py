@@ -19,10 +19,10 @@ pydantic-settings and Babel (2 MB), our own modules (4.4 MB) and about 3 MB of s
 at start; fpdf2 (31 MB with fontTools, cryptography, lxml and Pillow) is imported only to
 make a forwarding document. Beyond the echo bot's growth, each conversation keeps under a
 kilobyte (its cached state, the report rate limit, the chat's language), and the first
-bursts leave more than the echo bot's do: 256 updates in flight, each with its database
-session and greenlet, served by up to 15 pooled SQLite connections with a thread each;
-memory they free is mostly not given back to the system (fewer in flight, 32, or a pool of
-5 each left 5 to 8 MB less after 2,500 conversations)."""
+bursts leave more than the echo bot's do: up to 32 updates in flight (256 until
+2026-11-30, which left 11 MB more), each with its database session and greenlet, served by
+up to 15 pooled SQLite connections with a thread each; memory they free is mostly not given
+back to the system (a pool of 5 left 5 MB less after 2,500 conversations)."""
 
 from __future__ import annotations
 
