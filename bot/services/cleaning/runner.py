@@ -85,7 +85,7 @@ class CleanerRunner:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 # Reaped even when the handler is being cancelled: no zombie is left.
-                await asyncio.shield(process.wait())
+                await asyncio.shield(_reap(process))
         if process.returncode != 0 or not output:
             last_words = errors.decode(errors="replace").strip().splitlines() or [""]
             log.warning(
@@ -117,6 +117,28 @@ async def _exchange(
     finally:
         feeding.cancel()
         errors.cancel()
+
+
+async def _reap(process: asyncio.subprocess.Process) -> None:
+    """Wait for a killed child. asyncio's wait() returns only once the child's pipes have
+    reached end of file too, and a pipe we stopped reading (a flood of output, a timeout)
+    is paused with its buffer full and never would: what is left in them is read and
+    dropped meanwhile."""
+    draining = [
+        asyncio.create_task(_discard(stream))
+        for stream in (process.stdout, process.stderr)
+        if stream is not None
+    ]
+    try:
+        await process.wait()
+    finally:
+        for task in draining:
+            task.cancel()
+
+
+async def _discard(stream: asyncio.StreamReader) -> None:
+    while await stream.read(_CHUNK):
+        pass
 
 
 async def _feed(stdin: asyncio.StreamWriter, data: bytes) -> None:
