@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 # Updates being handled at once; beyond this, fetching waits (the database and Redis would
 # only queue them anyway, and memory stays bounded). An update waits on the database and
 # the Bot API about four times as long as it computes, so a few in flight keep the core
-# busy; 256 left 7 MB more resident after a burst than 32 (bench/memory.py).
+# busy; 256 left 11 MB more resident after a burst than 32 (bench/memory.py).
 MAX_IN_FLIGHT = 32
 # How long a stopping poller lets updates under way finish.
 STOP_GRACE_SECONDS = 10.0

@@ -117,6 +117,8 @@ async def _exchange(
     finally:
         feeding.cancel()
         errors.cancel()
+        # Until the stderr reader has stopped, nothing else may read that pipe (_reap).
+        await asyncio.wait([feeding, errors])
 
 
 async def _reap(process: asyncio.subprocess.Process) -> None:
