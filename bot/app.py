@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.dispatch.flood_guard import FloodGuard
 from bot.dispatch.i18n import ChatLocaleMiddleware, create_i18n
 from bot.dispatch.locks import PerUserLocks
+from bot.dispatch.services import ServicesForHandler
 from bot.dispatch.state import local_backends, redis_backends
 from bot.handlers import build_routers
 from bot.outbound.messages import Rendered
@@ -65,7 +66,8 @@ FLOOD_NOTICE_SECONDS = 60
 
 @dataclass
 class Services:
-    """Long-lived objects handed to handlers by name (aiogram dependency injection)."""
+    """Long-lived objects handed to handlers by name (aiogram dependency injection, through
+    bot/dispatch/services.py)."""
 
     settings: Settings
     intake: IntakeService
@@ -96,8 +98,11 @@ def build_dispatcher(
         storage=fsm_storage,
         events_isolation=events_isolation or PerUserLocks(),
         disable_fsm=True,  # registered below, behind the flood guard
-        **vars(services),
+        # What filters read (StaffOnly); handlers get every service from ServicesForHandler.
+        staff_directory=services.staff_directory,
+        offices=services.offices,
     )
+    ServicesForHandler(vars(services)).setup(dispatcher)
     # A flooding account is turned away before its updates read conversation state or wait
     # on its lock (both done by the FSM middleware), so the flood costs others nothing.
     dispatcher.update.outer_middleware(

@@ -208,9 +208,7 @@ async def test_a_note_to_the_reporter_is_not_shown_to_someone_else_holding_the_c
     (a careless one might name them)."""
     code = await file_report(citizen)
     note = "Terima kasih Pak Joko, mohon kirim foto tambahan."
-    await app.dispatcher["desk"].set_status(
-        code, "initial_review", actor_id=ADMIN, public_note=note
-    )
+    await app.services.desk.set_status(code, "initial_review", actor_id=ADMIN, public_note=note)
     await reply(citizen, "Kabar terbaru")  # the change, pushed to the reporter
     stranger = FakeUser(citizen.server, user_id=5_550_998, language_code="id")
     looked_up = text_of(await say(stranger, f"/status {code}", "Kajian awal"))
