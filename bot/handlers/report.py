@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, timedelta
 
@@ -60,6 +61,21 @@ async def _close_buttons(callback: CallbackQuery) -> None:
         await callback.message.edit_reply_markup(reply_markup=None)
 
 
+async def _acknowledge(callback: CallbackQuery) -> None:
+    """Answer the press and close the answered question's buttons. Neither round trip to
+    Telegram waits on the other, so they go together and the next question comes one
+    round trip sooner; both are finished before the step goes on, and the first failure
+    is raised as it would have been."""
+
+    async def answer() -> None:
+        await callback.answer()
+
+    outcomes = await asyncio.gather(answer(), _close_buttons(callback), return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
 async def _begin(
     message: Message, state: FSMContext, user_id: int, report_limiter: RateLimiter
 ) -> None:
@@ -107,8 +123,7 @@ async def start_report_button(
 
 @router.callback_query(StateFilter(ReportForm), ReportAction.filter(F.action == "back"))
 async def back(callback: CallbackQuery, state: FSMContext) -> None:
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await go_back(callback.message, state)  # type: ignore[arg-type]
 
 
@@ -122,8 +137,7 @@ async def choose_identity(
     if callback_data.value not in ("anonymous", "identified"):
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     answers: dict[str, object] = {"identity": callback_data.value}
     if callback_data.value == "anonymous":
         # Switching to anonymous forgets what an identified draft held.
@@ -185,8 +199,7 @@ _SKIPPABLE = {
 
 @router.callback_query(StateFilter(*_SKIPPABLE), ReportAction.filter(F.action == "skip"))
 async def skip_optional(callback: CallbackQuery, state: FSMContext) -> None:
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     current = await state.get_state()
     field = _SKIPPABLE[current or ""]
     target = next(
@@ -207,8 +220,7 @@ async def party_kind(
     if callback_data.value not in PARTY_KINDS:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     answers: dict[str, object] = {"party_kind": callback_data.value}
     if callback_data.value != "asn":
         answers["asn_nip"] = None  # only a civil servant has a NIP
@@ -248,8 +260,7 @@ async def agency_chosen(
     if not callback_data.value.isdigit() or int(callback_data.value) >= len(options):
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     chosen = options[int(callback_data.value)]
     await advance(
         callback.message,
@@ -266,8 +277,7 @@ async def province(callback: CallbackQuery, callback_data: ReportAction, state: 
     if chosen is None:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await advance(
         callback.message,  # type: ignore[arg-type]
         state,
@@ -288,8 +298,7 @@ async def regency_chosen(
     if callback_data.value != "-" and (chosen is None or chosen.province_code != province_code):
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await advance(
         callback.message,  # type: ignore[arg-type]
         state,
@@ -353,8 +362,7 @@ async def election(callback: CallbackQuery, callback_data: ReportAction, state: 
     if callback_data.value not in ELECTIONS:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await advance(callback.message, state, ReportForm.election, election=callback_data.value)  # type: ignore[arg-type]
 
 
@@ -363,8 +371,7 @@ async def category(callback: CallbackQuery, callback_data: ReportAction, state: 
     if callback_data.value not in CATEGORY_KEYS:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await advance(callback.message, state, ReportForm.category, category=callback_data.value)  # type: ignore[arg-type]
 
 
@@ -379,8 +386,7 @@ async def date_button(
     if callback_data.value not in offsets:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     today = today_in(regions.zone_of((await state.get_data()).get("province_code")))
     day = today - timedelta(days=offsets[callback_data.value])
     await advance(callback.message, state, ReportForm.incident_date, incident_date=day.isoformat())  # type: ignore[arg-type]
@@ -427,8 +433,7 @@ async def date_known_button(
     if not days.get(callback_data.value) or not isinstance(callback.message, Message):
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await _accept_date_known(callback.message, state, date.fromisoformat(days[callback_data.value]))
 
 
@@ -473,8 +478,7 @@ async def edit_field(
     if target is None:
         await _stale_button(callback)
         return
-    await callback.answer()
-    await _close_buttons(callback)
+    await _acknowledge(callback)
     await state.update_data(editing=True)
     await ask(callback.message, state, target)  # type: ignore[arg-type]
 
