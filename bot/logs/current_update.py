@@ -71,6 +71,8 @@ _DOTTED_CAPITAL_I = str.maketrans({"\u0130": "i"})
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()  # both tables map ASCII letters to themselves
     return text.translate(_DOTTED_CAPITAL_I).lower().translate(_SAME_LETTER)
 
 
