@@ -72,12 +72,11 @@ class TrackedRedisStorage(RedisStorage):
 
     async def get_state(self, key: StorageKey) -> str | None:
         held = _held_for(key)
-        if held is not None and held.state is not _MISSING:
-            state: str | None = held.state
-            return state
-        state = await super().get_state(key)
-        if held is not None:
-            held.state = state
+        if held is None:
+            return await super().get_state(key)
+        if held.state is _MISSING:
+            await self._read_held(held)
+        state: str | None = held.state
         return state
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
@@ -85,10 +84,18 @@ class TrackedRedisStorage(RedisStorage):
         if held is None:
             return await super().get_data(key)
         if held.data is _MISSING:
-            value = await self.redis.get(self.key_builder.build(key, "data"))
-            held.data = value.decode("utf-8") if isinstance(value, bytes) else value
+            await self._read_held(held)
         data: dict[str, Any] = self.json_loads(held.data) if held.data is not None else {}
         return data
+
+    async def _read_held(self, held: _HeldConversation) -> None:
+        """State and data in one round trip: a step reads both, and the first read of
+        either would otherwise be followed by a second for the other."""
+        state, data = await self.redis.mget(
+            self.key_builder.build(held.key, "state"), self.key_builder.build(held.key, "data")
+        )
+        held.state = state.decode("utf-8") if isinstance(state, bytes) else state
+        held.data = data.decode("utf-8") if isinstance(data, bytes) else data
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
         self._forget(key)
