@@ -8,9 +8,18 @@ import uuid
 from collections.abc import AsyncIterator
 
 from bench.context import BenchContext
+from bench.report import Result
 from storage.migrate import upgrade_to_head_async
 
 BACKENDS = ("sqlite", "postgresql")
+
+
+def sqlite_left_out(context: BenchContext, section: str) -> list[Result] | None:
+    """The row a section measured on SQLite alone gives when BENCH_BACKENDS leaves SQLite out
+    (CI's PostgreSQL run, whose SQLite rows the other run already has); None otherwise."""
+    if "sqlite" in available_backends(context):
+        return None
+    return [Result(section, "SQLite", "skipped", note="BENCH_BACKENDS leaves SQLite out")]
 
 
 def available_backends(context: BenchContext) -> list[str]:

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from bench.context import BenchContext
-from bench.databases import fresh_database
+from bench.databases import available_backends, fresh_database
 from bench.harness import (
     Citizen,
     Inbox,
@@ -368,9 +368,12 @@ async def run(context: BenchContext) -> list[Result]:
 
 def _backends(context: BenchContext) -> list[tuple[str, str, str | None]]:
     """(backend, label, Redis URL): SQLite alone, and PostgreSQL with Redis (the scale-out
-    deployment) when both servers are given."""
-    backends: list[tuple[str, str, str | None]] = [("sqlite", "SQLite", None)]
-    if context.postgres_url and context.redis_url:
+    deployment) when both servers are given; BENCH_BACKENDS chooses among them."""
+    chosen = available_backends(context)
+    backends: list[tuple[str, str, str | None]] = []
+    if "sqlite" in chosen:
+        backends.append(("sqlite", "SQLite", None))
+    if "postgresql" in chosen and context.redis_url:
         backends.append(("postgresql", "PostgreSQL + Redis", context.redis_url))
     return backends
 

@@ -30,7 +30,7 @@ import asyncio
 import itertools
 
 from bench.context import BenchContext
-from bench.databases import fresh_database
+from bench.databases import fresh_database, sqlite_left_out
 from bench.harness import Citizen, Timings, bot_process, fake_telegram, rss_megabytes
 from bench.report import Result
 
@@ -70,6 +70,8 @@ async def _in_quarters(conversations: int, start_one: object, pid: int) -> list[
 
 
 async def run(context: BenchContext) -> list[Result]:
+    if (skipped := sqlite_left_out(context, SECTION)) is not None:
+        return skipped
     conversations = context.size(10_000, 100)
     timings = Timings()
     async with (

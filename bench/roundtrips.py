@@ -25,7 +25,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from bench.context import BenchContext
-from bench.databases import fresh_database
+from bench.databases import fresh_database, sqlite_left_out
 from bench.harness import Citizen, Inbox, Timings, fake_telegram
 from bench.intake import AGENCIES, file_report
 from bench.report import Result
@@ -105,6 +105,8 @@ class _StepCounter(Timings):
 
 
 async def run(context: BenchContext) -> list[Result]:
+    if (skipped := sqlite_left_out(context, SECTION)) is not None:
+        return skipped
     reports = context.size(6, 2)
     # Pictures unlike each other, as bench/intake.py's (report_photos).
     photos = [scene_jpeg(seed, 640, 480) for seed in range(reports)]
