@@ -94,8 +94,8 @@ def _written_in(code: str) -> BindParameter[str]:
     """An office code written into the statement rather than sent as a parameter. From
     the sixth run of a prepared statement PostgreSQL may switch to a generic plan, made
     without the values: for a province's range it cannot tell a small province from the
-    largest (a fifth of all cases), and /find at the largest province's desk read its
-    200,000 cases for a rare name, 200 ms instead of 4 (bench/RESULTS.md)."""
+    largest (a fifth of all cases). With parameters, /find at the largest province's desk
+    took about 200 ms from its sixth run on, against 4-13 before (bench/RESULTS.md)."""
     return bindparam(None, code, literal_execute=True)
 
 
