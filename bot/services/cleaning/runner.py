@@ -136,6 +136,8 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
     finally:
         for task in draining:
             task.cancel()
+        if draining:  # stopped before the pipes are left to be closed, as in _exchange
+            await asyncio.wait(draining)
 
 
 async def _discard(stream: asyncio.StreamReader) -> None:
