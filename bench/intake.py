@@ -11,7 +11,10 @@ sees; see _reports), then the same with one account flooding 1,000 messages (iss
 flood must not slow the bot for others). The half-rate latencies are also given per step
 and split at the bot's fetch, beside the harness's own event-loop lag, to tell where a
 tail comes from. The echo bot (bench/echo_bot.py) is measured the same closed-loop way,
-with the bot's own client session and event loop."""
+with the bot's own client session and event loop, and so is bench/calls_bot.py, which
+makes the bot's Bot API calls for whole reports and does nothing else: between the two
+lies the price of the conversation's calls, and between it and the bot the bot's own
+work."""
 
 from __future__ import annotations
 
@@ -232,6 +235,17 @@ class SteadyWindow:
         self.timings = timings.replied_between(low, high)
         self.seconds = high - low
         self.rate = len(self.timings.replies) / self.seconds if self.seconds > 0 else 0.0
+        self._low, self._high = low, high
+
+    def calls_per_update(self, telegram: FakeTelegram) -> float:
+        """Bot API calls the bot made in the window (getUpdates aside), per reply counted
+        in it: how faithfully bench/calls_bot.py stands in for the bot."""
+        calls = sum(
+            1
+            for call in telegram.calls
+            if self._low <= call.at <= self._high and call.method != "getupdates"
+        )
+        return calls / len(self.timings.replies) if self.timings.replies else 0.0
 
     def mix(self) -> str:
         """How evenly the report's steps share the window: the least and most counted."""
@@ -312,6 +326,21 @@ async def _echo_ceiling(context: BenchContext) -> SteadyWindow:
         return await _closed_loop(citizens, seconds, echo)
 
 
+@contextlib.asynccontextmanager
+async def _calls_bot(context: BenchContext) -> AsyncIterator[tuple[FakeTelegram, Inbox]]:
+    """bench/calls_bot.py polling a fake server: the bot's Bot API calls and nothing else."""
+    async with (
+        fake_telegram() as (telegram, inbox),
+        bot_process(
+            telegram,
+            "bench.calls_bot",
+            context.workdir,
+            extra_environment={"STAFF_CHAT_ID": str(STAFF_CHAT_ID)},
+        ),
+    ):
+        yield telegram, inbox
+
+
 async def _saturate(
     context: BenchContext, telegram: FakeTelegram, inbox: Inbox, photos: list[bytes]
 ) -> SteadyWindow:
@@ -355,15 +384,40 @@ async def run(context: BenchContext) -> list[Result]:
                 f"bare aiogram with the bot's client session and event loop, same harness; "
                 f"{len(echo.timings.replies):,} replies in a steady {echo.seconds:.0f} s"
             ),
-        )
+        ),
     ]
+    async with _calls_bot(context) as (telegram, inbox):
+        floor = await _saturate(context, telegram, inbox, photos)
+        results += _calls_floor_results(floor, floor.calls_per_update(telegram), echo_rate)
     # BENCH_INTAKE_SATURATION_ONLY=1 (investigating): the sustained rates alone.
     saturation_only = bool(os.environ.get("BENCH_INTAKE_SATURATION_ONLY"))
+    half_rates: list[float] = []
     for backend, label, redis_url in _backends(context):
-        results += await _backend(
+        backend_results, half = await _backend(
             context, backend, label, redis_url, citizens, photos, echo_rate, saturation_only
         )
+        results += backend_results
+        half_rates.append(half)
+    if half_rates and not saturation_only:
+        results.append(await _calls_floor_paced(context, citizens, photos, half_rates[0]))
     return results
+
+
+async def _calls_floor_paced(
+    context: BenchContext, citizens: int, photos: list[bytes], rate: float
+) -> Result:
+    """The calls alone, offered the first database's half rate as the bot was: the part of
+    the bot's reply time that its round trips to Telegram account for."""
+    async with _calls_bot(context) as (telegram, inbox):
+        with frozen_heap():
+            paced, _ = await _reports(telegram, inbox, citizens, photos, rate=rate)
+    return Result(
+        SECTION,
+        f"the bot's Bot API calls alone: p50 / p95 / p99 at the same {rate:.0f}/s",
+        _triple(paced.latencies),
+        "ms",
+        note=_paced_note(citizens, rate, paced),
+    )
 
 
 def _backends(context: BenchContext) -> list[tuple[str, str, str | None]]:
@@ -413,13 +467,15 @@ async def _backend(
     photos: list[bytes],
     echo_rate: float,
     saturation_only: bool = False,
-) -> list[Result]:
+) -> tuple[list[Result], float]:
+    """The rows of one database, and the half rate they were measured at."""
     async with _bot_under_test(context, backend, redis_url) as (telegram, inbox):
         window = await _saturate(context, telegram, inbox, photos)
         sustained = window.rate
         half = sustained / 2
+        calls = window.calls_per_update(telegram)
         if saturation_only:
-            return _saturation_results(context, backend, label, window, echo_rate)
+            return _saturation_results(context, label, window, calls, echo_rate, backend), half
         with frozen_heap():
             async with LoopWatch() as harness:
                 paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
@@ -434,7 +490,7 @@ async def _backend(
     judged = not context.quick
     p99 = percentile(paced.latencies, 0.99) * 1000
     return [
-        *_saturation_results(context, backend, label, window, echo_rate),
+        *_saturation_results(context, label, window, calls, echo_rate, backend),
         Result(
             SECTION,
             f"{label}: p50 / p95 / p99 at half rate ({half:.0f}/s)",
@@ -452,11 +508,42 @@ async def _backend(
             "ms",
             note=f"{flooded.failures} timed out, {flooded.refused} refused",
         ),
+    ], half
+
+
+def _calls_floor_results(
+    window: SteadyWindow, calls_per_update: float, echo_rate: float
+) -> list[Result]:
+    share = window.rate / echo_rate if echo_rate else 0.0
+    return [
+        Result(
+            SECTION,
+            "the bot's Bot API calls alone: sustained (whole reports, closed loop)",
+            window.rate,
+            "updates/s",
+            note=(
+                "bench/calls_bot.py: each step's calls as the bot makes them, nothing else "
+                f"({calls_per_update:.2f} Bot API calls an update; the echo bot's: 1); "
+                f"{window.mix()}"
+            ),
+        ),
+        Result(
+            SECTION,
+            "the bot's Bot API calls alone: share of the echo ceiling",
+            f"{share:.2f}",
+            "×",
+            note="what the targets below can reach with the conversation's calls as they are",
+        ),
     ]
 
 
 def _saturation_results(
-    context: BenchContext, backend: str, label: str, window: SteadyWindow, echo_rate: float
+    context: BenchContext,
+    label: str,
+    window: SteadyWindow,
+    calls_per_update: float,
+    echo_rate: float,
+    backend: str,
 ) -> list[Result]:
     saturated = window.timings
     sustained = window.rate
@@ -471,7 +558,10 @@ def _saturation_results(
             f"{label}: sustained ({loop_citizens} citizens, closed loop, staff chat)",
             sustained,
             "updates/s",
-            note=f"over a steady {window.seconds:.0f} s; {window.mix()}",
+            note=(
+                f"over a steady {window.seconds:.0f} s; {window.mix()}; "
+                f"{calls_per_update:.2f} Bot API calls an update"
+            ),
         ),
         Result(
             SECTION,

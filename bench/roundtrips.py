@@ -1,6 +1,8 @@
 """Database work per update, counted rather than timed: one citizen files whole reports,
 step by step, against the bot in this process (SQLite, a staff chat configured), and each
-step's SQL statements, commits and hand-offs to aiosqlite's worker thread are counted.
+step's SQL statements, commits and hand-offs to aiosqlite's worker thread are counted. Each
+step's reply time is taken too: what the step costs with nothing else running, the floor
+under the latencies in bench/intake.py (a time, so with the machine's noise in it).
 
 Counts do not depend on the machine's neighbours, so they show a design change's effect
 where the intake rates (bench/intake.py) are too noisy to. Every hand-off is a trip from
@@ -169,6 +171,9 @@ def _results(timings: _StepCounter, reports: int) -> list[Result]:
         else ""
     )
     handoffs = totals["hand-offs"] / max(updates, 1)
+    alone = {step: sorted(values[1:] or values) for step, values in timings.by_step.items()}
+    medians = {step: values[len(values) // 2] * 1000 for step, values in alone.items()}
+    slowest = max(medians, key=medians.__getitem__)
     return [
         Result(
             SECTION,
@@ -186,5 +191,14 @@ def _results(timings: _StepCounter, reports: int) -> list[Result]:
             "SQLite, staff chat: hand-offs to a database thread per update",
             handoffs,
             note="aiosqlite's and the SQLite writer's; by step: " + ", ".join(per_step_notes),
+        ),
+        Result(
+            SECTION,
+            "SQLite, staff chat: reply time of a step with nothing else to do, the slowest",
+            f"{medians[slowest]:.1f} ({slowest})",
+            "ms",
+            note="median of the later reports, one citizen at a time, the fake server and the "
+            "citizen in the bot's process; by step: "
+            + ", ".join(f"{step} {median:.1f}" for step, median in medians.items()),
         ),
     ]
