@@ -475,7 +475,7 @@ async def _backend(
         half = sustained / 2
         calls = window.calls_per_update(telegram)
         if saturation_only:
-            return _saturation_results(context, label, window, calls, echo_rate, backend), half
+            return _saturation_results(context, backend, label, window, calls, echo_rate), half
         with frozen_heap():
             async with LoopWatch() as harness:
                 paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
@@ -490,7 +490,7 @@ async def _backend(
     judged = not context.quick
     p99 = percentile(paced.latencies, 0.99) * 1000
     return [
-        *_saturation_results(context, label, window, calls, echo_rate, backend),
+        *_saturation_results(context, backend, label, window, calls, echo_rate),
         Result(
             SECTION,
             f"{label}: p50 / p95 / p99 at half rate ({half:.0f}/s)",
@@ -539,11 +539,11 @@ def _calls_floor_results(
 
 def _saturation_results(
     context: BenchContext,
+    backend: str,
     label: str,
     window: SteadyWindow,
     calls_per_update: float,
     echo_rate: float,
-    backend: str,
 ) -> list[Result]:
     saturated = window.timings
     sustained = window.rate
