@@ -25,7 +25,7 @@ import os
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from bench.context import BenchContext
 from bench.databases import available_backends, fresh_database
@@ -227,6 +227,15 @@ async def _flood(telegram: FakeTelegram, messages: int, after: float) -> None:
             await asyncio.sleep(0)  # let the harness breathe, as a real sender's network would
 
 
+class References(NamedTuple):
+    """The sustained rates the bot is compared with, measured in the same run: the echo
+    bot's (the framework's ceiling) and bench/calls_bot.py's (the conversation's calls and
+    nothing else)."""
+
+    echo: float
+    calls: float
+
+
 class SteadyWindow:
     """What a closed-loop run measured: the replies counted in its steady window, the
     window's length, and the rate."""
@@ -387,14 +396,17 @@ async def run(context: BenchContext) -> list[Result]:
         ),
     ]
     async with _calls_bot(context) as (telegram, inbox):
-        floor = await _saturate(context, telegram, inbox, photos)
-        results += _calls_floor_results(floor, floor.calls_per_update(telegram), echo_rate)
+        calls_window = await _saturate(context, telegram, inbox, photos)
+        results += _calls_floor_results(
+            calls_window, calls_window.calls_per_update(telegram), echo_rate
+        )
+    references = References(echo=echo_rate, calls=calls_window.rate)
     # BENCH_INTAKE_SATURATION_ONLY=1 (investigating): the sustained rates alone.
     saturation_only = bool(os.environ.get("BENCH_INTAKE_SATURATION_ONLY"))
     half_rates: list[float] = []
     for backend, label, redis_url in _backends(context):
         backend_results, half = await _backend(
-            context, backend, label, redis_url, citizens, photos, echo_rate, saturation_only
+            context, backend, label, redis_url, citizens, photos, references, saturation_only
         )
         results += backend_results
         half_rates.append(half)
@@ -465,7 +477,7 @@ async def _backend(
     redis_url: str | None,
     citizens: int,
     photos: list[bytes],
-    echo_rate: float,
+    references: References,
     saturation_only: bool = False,
 ) -> tuple[list[Result], float]:
     """The rows of one database, and the half rate they were measured at."""
@@ -475,7 +487,7 @@ async def _backend(
         half = sustained / 2
         calls = window.calls_per_update(telegram)
         if saturation_only:
-            return _saturation_results(context, backend, label, window, calls, echo_rate), half
+            return _saturation_results(context, backend, label, window, calls, references), half
         with frozen_heap():
             async with LoopWatch() as harness:
                 paced, _ = await _reports(telegram, inbox, citizens, photos, rate=half)
@@ -490,7 +502,7 @@ async def _backend(
     judged = not context.quick
     p99 = percentile(paced.latencies, 0.99) * 1000
     return [
-        *_saturation_results(context, backend, label, window, calls, echo_rate),
+        *_saturation_results(context, backend, label, window, calls, references),
         Result(
             SECTION,
             f"{label}: p50 / p95 / p99 at half rate ({half:.0f}/s)",
@@ -543,14 +555,21 @@ def _saturation_results(
     label: str,
     window: SteadyWindow,
     calls_per_update: float,
-    echo_rate: float,
+    references: References,
 ) -> list[Result]:
     saturated = window.timings
     sustained = window.rate
-    share = sustained / echo_rate if echo_rate else 0.0
+    share = sustained / references.echo if references.echo else 0.0
+    own_share = sustained / references.calls if references.calls else 0.0
     judged = not context.quick
     submitted = len(saturated.by_step.get("submit", []))
     floor = 0.5 if backend == "sqlite" else 0.4
+    calls_alone = references.calls / references.echo if references.echo else 0.0
+    reach_note = (
+        f"out of reach here: the calls alone reach {calls_alone:.2f} ×"
+        if calls_alone < floor
+        else ""
+    )
     loop_citizens, _seconds = _closed_loop_size(context)
     return [
         Result(
@@ -570,6 +589,15 @@ def _saturation_results(
             "×",
             f"≥ {floor} × (one process)",
             (share >= floor) if judged else None,
+            reach_note,
+        ),
+        Result(
+            SECTION,
+            f"{label}: share of the calls alone (our own work)",
+            f"{own_share:.2f}",
+            "×",
+            note="against bench/calls_bot.py in the same run: what the bot's own work leaves "
+            "of what its calls allow",
         ),
         Result(
             SECTION,
