@@ -21,15 +21,13 @@ the bot is the bot's own work: handlers, storage, routing beyond one router (iss
 from __future__ import annotations
 
 import asyncio
-import gc
 import io
 import os
 
 from aiogram import Bot, Dispatcher, F, methods
-from aiogram.methods import Response
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.telegram.client import BOT_DEFAULTS, client_session
+from bench.echo_bot import poll_as_the_bot
 
 _USED = (
     methods.GetMe,
@@ -75,46 +73,38 @@ def _keyboard() -> InlineKeyboardMarkup:
 
 
 async def main() -> None:
-    held = [Response[method.__returning__] for method in _USED]  # noqa: F841 (kept alive)
     staff_chat = int(os.environ["STAFF_CHAT_ID"])
-    bot = Bot(
-        token=os.environ["BOT_TOKEN"],
-        session=client_session(os.environ["TELEGRAM_API_URL"]),
-        default=BOT_DEFAULTS,
-    )
     dispatcher = Dispatcher()
 
-    async def ask(chat_id: int) -> None:
+    async def ask(bot: Bot, chat_id: int) -> None:
         await bot.send_message(chat_id, _QUESTION, reply_markup=_keyboard())
 
     @dispatcher.message(F.photo)
-    async def photo(message: Message) -> None:
+    async def photo(message: Message, bot: Bot) -> None:
         assert message.photo is not None
         found = await bot.get_file(message.photo[-1].file_id)
         assert found.file_path is not None
         await bot.download_file(found.file_path, io.BytesIO())
-        await ask(message.chat.id)
+        await ask(bot, message.chat.id)
 
     @dispatcher.message()
-    async def answer(message: Message) -> None:
+    async def answer(message: Message, bot: Bot) -> None:
         if message.text == "/lapor":
             await message.answer(_QUESTION)
-        await ask(message.chat.id)
+        await ask(bot, message.chat.id)
 
     @dispatcher.callback_query()
-    async def press(callback: CallbackQuery) -> None:
+    async def press(callback: CallbackQuery, bot: Bot) -> None:
         assert isinstance(callback.message, Message)
         await asyncio.gather(
             bot(callback.answer()), bot(callback.message.edit_reply_markup(reply_markup=None))
         )
-        await ask(callback.message.chat.id)
+        await ask(bot, callback.message.chat.id)
         if callback.data and callback.data.endswith(_SUBMIT):
             card = await bot.send_message(staff_chat, _QUESTION)
             await bot.edit_message_text(_QUESTION, chat_id=staff_chat, message_id=card.message_id)
 
-    gc.collect()
-    gc.freeze()
-    await dispatcher.start_polling(bot, handle_signals=True)
+    await poll_as_the_bot(dispatcher, _USED)
 
 
 if __name__ == "__main__":

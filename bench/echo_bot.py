@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+from typing import Any
 
 from aiogram import Bot, Dispatcher, methods
-from aiogram.methods import Response
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import Message
 
 from bot.telegram.client import BOT_DEFAULTS, client_session
@@ -25,22 +26,30 @@ from bot.telegram.client import BOT_DEFAULTS, client_session
 _USED = (methods.GetMe, methods.GetUpdates, methods.DeleteWebhook, methods.SendMessage)
 
 
-async def main() -> None:
-    held = [Response[method.__returning__] for method in _USED]  # noqa: F841 (kept alive)
+async def poll_as_the_bot(
+    dispatcher: Dispatcher, used: tuple[type[TelegramMethod[Any]], ...]
+) -> None:
+    """Poll with the bot's session, defaults and frozen start-up heap, the response types of
+    `used` held as the bot holds its own: what every stand-in here shares with the bot."""
+    held = [Response[method.__returning__] for method in used]  # noqa: F841 (kept alive)
     bot = Bot(
         token=os.environ["BOT_TOKEN"],
         session=client_session(os.environ["TELEGRAM_API_URL"]),
         default=BOT_DEFAULTS,
     )
+    gc.collect()
+    gc.freeze()
+    await dispatcher.start_polling(bot, handle_signals=True)
+
+
+async def main() -> None:
     dispatcher = Dispatcher()
 
     @dispatcher.message()
     async def echo(message: Message) -> None:
         await message.answer(message.text or "?")
 
-    gc.collect()
-    gc.freeze()
-    await dispatcher.start_polling(bot, handle_signals=True)
+    await poll_as_the_bot(dispatcher, _USED)
 
 
 if __name__ == "__main__":

@@ -235,6 +235,11 @@ class References(NamedTuple):
     echo: float
     calls: float
 
+    @property
+    def calls_share(self) -> float:
+        """The calls alone against the echo bot: the most the conversation allows."""
+        return self.calls / self.echo if self.echo else 0.0
+
 
 class SteadyWindow:
     """What a closed-loop run measured: the replies counted in its steady window, the
@@ -397,25 +402,24 @@ async def run(context: BenchContext) -> list[Result]:
     ]
     async with _calls_bot(context) as (telegram, inbox):
         calls_window = await _saturate(context, telegram, inbox, photos)
-        results += _calls_floor_results(
-            calls_window, calls_window.calls_per_update(telegram), echo_rate
-        )
+        calls_per_update = calls_window.calls_per_update(telegram)
     references = References(echo=echo_rate, calls=calls_window.rate)
+    results += _calls_alone_results(calls_window, calls_per_update, references)
     # BENCH_INTAKE_SATURATION_ONLY=1 (investigating): the sustained rates alone.
     saturation_only = bool(os.environ.get("BENCH_INTAKE_SATURATION_ONLY"))
-    half_rates: list[float] = []
+    first_half_rate: float | None = None
     for backend, label, redis_url in _backends(context):
         backend_results, half = await _backend(
             context, backend, label, redis_url, citizens, photos, references, saturation_only
         )
         results += backend_results
-        half_rates.append(half)
-    if half_rates and not saturation_only:
-        results.append(await _calls_floor_paced(context, citizens, photos, half_rates[0]))
+        first_half_rate = first_half_rate or half
+    if first_half_rate and not saturation_only:
+        results.append(await _calls_alone_paced(context, citizens, photos, first_half_rate))
     return results
 
 
-async def _calls_floor_paced(
+async def _calls_alone_paced(
     context: BenchContext, citizens: int, photos: list[bytes], rate: float
 ) -> Result:
     """The calls alone, offered the first database's half rate as the bot was: the part of
@@ -523,10 +527,9 @@ async def _backend(
     ], half
 
 
-def _calls_floor_results(
-    window: SteadyWindow, calls_per_update: float, echo_rate: float
+def _calls_alone_results(
+    window: SteadyWindow, calls_per_update: float, references: References
 ) -> list[Result]:
-    share = window.rate / echo_rate if echo_rate else 0.0
     return [
         Result(
             SECTION,
@@ -542,7 +545,7 @@ def _calls_floor_results(
         Result(
             SECTION,
             "the bot's Bot API calls alone: share of the echo ceiling",
-            f"{share:.2f}",
+            f"{references.calls_share:.2f}",
             "×",
             note="what the targets below can reach with the conversation's calls as they are",
         ),
@@ -564,10 +567,9 @@ def _saturation_results(
     judged = not context.quick
     submitted = len(saturated.by_step.get("submit", []))
     floor = 0.5 if backend == "sqlite" else 0.4
-    calls_alone = references.calls / references.echo if references.echo else 0.0
     reach_note = (
-        f"out of reach here: the calls alone reach {calls_alone:.2f} ×"
-        if calls_alone < floor
+        f"out of reach here: the calls alone reach {references.calls_share:.2f} ×"
+        if references.calls_share < floor
         else ""
     )
     loop_citizens, _seconds = _closed_loop_size(context)
