@@ -9,6 +9,11 @@ queue in the process and one thread applies everything queued in one transaction
 arrival order, with one hand-off and one commit for the lot: while one batch commits, the
 next gathers, so the busier the bot, the more each commit carries.
 
+A submission's rows go the same way (storage.repositories.case_write, inserted by
+`insert` as the ORM would store them): through the engine they were eight statements, each
+a trip to aiosqlite's thread and back to a busy event loop, while the transaction held the
+write turn and every other update's conversation write waited behind it.
+
 Nothing is acknowledged early: `run` returns only once the transaction holding that write
 has committed, so whoever awaits it (a reporter's next question) sees its write durable,
 exactly as before. Each write runs in a savepoint of its own, so one that fails (a
@@ -44,6 +49,7 @@ class SqliteWriter:
         self._path = path
         self._dialect = dialect
         self._conversions: dict[Any, Callable[[Any], Any]] = {}
+        self._inserts: dict[tuple[Column[Any], ...], str] = {}  # by the columns written
         self._turn = turn
         self._busy_timeout = busy_timeout
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
@@ -57,9 +63,40 @@ class SqliteWriter:
     def stored(self, column: Column[Any], value: Any) -> Any:
         """`value` as the engine would store it in `column` (a moment's text on SQLite)."""
         if (convert := self._conversions.get(column)) is None:
-            convert = column.type.bind_processor(self._dialect) or (lambda same: same)
+            # The type as this dialect implements it, as a compiled statement uses it: the
+            # bare type's processor (SQLModel's UTCDateTime) leaves a moment to sqlite3,
+            # which writes it with "+00:00" where the engine writes none.
+            implementation = column.type.dialect_impl(self._dialect)
+            convert = implementation.bind_processor(self._dialect) or (lambda same: same)
             self._conversions[column] = convert
         return convert(value)
+
+    def insert(self, connection: sqlite3.Connection, row: Any) -> int:
+        """In a write: `row` (a table model) inserted as the ORM would store it, each value
+        through its column's conversion, and its new id set on it and returned. A None
+        primary key, or a None where the column has a server default, is left to SQLite."""
+        table = type(row).__table__
+        columns = tuple(
+            column
+            for column in table.columns
+            if getattr(row, column.key) is not None
+            or not (column.primary_key or column.server_default is not None)
+        )
+        statement = self._inserts.get(columns)
+        if statement is None:
+            quote = self._dialect.identifier_preparer.quote
+            names = ", ".join(quote(column.name) for column in columns)
+            marks = ", ".join("?" for _ in columns)
+            statement = f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})"
+            self._inserts[columns] = statement
+        cursor = connection.execute(
+            statement, [self.stored(column, getattr(row, column.key)) for column in columns]
+        )
+        new_id = cursor.lastrowid
+        cursor.close()
+        if "id" in table.primary_key.columns and row.id is None:
+            row.id = new_id
+        return int(new_id) if new_id is not None else 0
 
     async def run(self, write: Callable[[sqlite3.Connection], T]) -> T:
         """Apply `write` and return its result once its transaction has committed."""
