@@ -178,7 +178,11 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     services = Services(
         settings=settings,
         intake=IntakeService(
-            sessions, settings.code_prefix, staff_feed=feed, on_enqueued=sender.wake
+            sessions,
+            settings.code_prefix,
+            staff_feed=feed,
+            on_enqueued=sender.wake,
+            writer=writer,
         ),
         offices=offices,
         evidence_intake=EvidenceIntake(evidence_store),

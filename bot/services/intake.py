@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from bot.services.staff_feed import StaffFeed
 from storage import repositories
 from storage.db import SessionFactory
 from storage.models import Case, CaseEvent, Evidence, Reporter, utcnow
+from storage.sqlite_writer import SqliteWriter
 
 log = logging.getLogger(__name__)
 
@@ -173,8 +175,10 @@ class IntakeService:
         *,
         staff_feed: StaffFeed,
         on_enqueued: Callable[[], None] = lambda: None,
+        writer: SqliteWriter | None = None,
     ) -> None:
         self._sessions = session_factory
+        self._writer = writer
         self._code_prefix = code_prefix
         self._feed = staff_feed
         self._on_enqueued = on_enqueued
@@ -216,31 +220,41 @@ class IntakeService:
                 others = await repositories.cases_by_ids(session, list(related))
             card_chat = await self._feed.chat_for(case)
             other_chats = [await self._feed.chat_for(other) for other in others]
+            reporter = (
+                Reporter(chat_id=None, identity=FINDING_IDENTITY, locale=locale)
+                if found_by is not None
+                else _reporter_from(draft, chat_id, locale)
+            )
+            evidence = [evidence_row(item, 0) for item in draft.evidence]
+            event = CaseEvent(
+                case_id=0,
+                actor="reporter" if found_by is None else "staff",
+                actor_id=found_by,
+                action="submitted" if found_by is None else "finding_opened",
+                to_status="received",
+            )
+            stage_the_rest = functools.partial(
+                _links_and_cards,
+                self._feed,
+                related,
+                image_hashes,
+                card_chat,
+                list(zip(others, other_chats, strict=True)),
+            )
+
             try:
-                async with self._sessions() as session, session.begin():
-                    reporter = (
-                        Reporter(chat_id=None, identity=FINDING_IDENTITY, locale=locale)
-                        if found_by is not None
-                        else _reporter_from(draft, chat_id, locale)
+                if self._writer is not None:
+                    case = await self._writer.run(
+                        repositories.case_write(
+                            self._writer, reporter, case, evidence, event, stage_the_rest
+                        )
                     )
-                    case = await repositories.insert_case(
-                        session,
-                        reporter=reporter,
-                        case=case,
-                        evidence=[evidence_row(item, 0) for item in draft.evidence],
-                        event=CaseEvent(
-                            case_id=0,
-                            actor="reporter" if found_by is None else "staff",
-                            actor_id=found_by,
-                            action="submitted" if found_by is None else "finding_opened",
-                            to_status="received",
-                        ),
-                    )
-                    stage_links(session, case, related, image_hashes)
-                    # The new card, then the older cards that now have a case to mention.
-                    self._feed.card_to(session, card_chat, case)
-                    for other, chat in zip(others, other_chats, strict=True):
-                        self._feed.card_to(session, chat, other)
+                else:
+                    async with self._sessions() as session, session.begin():
+                        case = await repositories.insert_case(
+                            session, reporter=reporter, case=case, evidence=evidence, event=event
+                        )
+                        stage_the_rest(session, case)
                 self._on_enqueued()
                 log.info(
                     "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
@@ -274,6 +288,23 @@ class IntakeService:
         if filed_from == chat_id or (opener is not None and opener == user_id):
             return case
         return None
+
+
+def _links_and_cards(
+    feed: StaffFeed,
+    related: dict[int, str],
+    image_hashes: list[str],
+    card_chat: int | None,
+    other_cards: list[tuple[Case, int | None]],
+    session: Any,
+    case: Case,
+) -> None:
+    """Staged after the case has its id: its links, its hashes, and the staff cards."""
+    stage_links(session, case, related, image_hashes)
+    # The new card, then the older cards that now have a case to mention.
+    feed.card_to(session, card_chat, case)
+    for other, chat in other_cards:
+        feed.card_to(session, chat, other)
 
 
 def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:
