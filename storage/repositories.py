@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -113,16 +113,25 @@ async def insert_case(
     return case
 
 
-class _Staged:
-    """What stage_links and StaffFeed stage with `add`, kept for the SQLite writer."""
+class Stager(Protocol):
+    """Where new rows are staged for the caller's write: an AsyncSession, whose transaction
+    writes them, or StagedRows, which keeps them for a write of the SQLite writer."""
+
+    def add(self, row: Any, /) -> None: ...
+
+    def add_all(self, rows: Iterable[Any], /) -> None: ...
+
+
+class StagedRows:
+    """Rows staged with `add`, kept in order for the SQLite writer to insert."""
 
     def __init__(self) -> None:
         self.rows: list[Any] = []
 
-    def add(self, row: Any) -> None:
+    def add(self, row: Any, /) -> None:
         self.rows.append(row)
 
-    def add_all(self, rows: Iterable[Any]) -> None:
+    def add_all(self, rows: Iterable[Any], /) -> None:
         self.rows.extend(rows)
 
 
@@ -132,7 +141,7 @@ def case_write(
     case: Case,
     evidence: list[Evidence],
     event: CaseEvent,
-    stage_the_rest: Callable[[Any, Case], None],
+    stage_the_rest: Callable[[Stager, Case], None],
 ) -> Callable[[sqlite3.Connection], Case]:
     """insert_case, then `stage_the_rest(staged, case)` (rows staged with `add` once the
     case has its id), as one write of the SQLite writer: applied in its thread in one
@@ -144,7 +153,7 @@ def case_write(
     def write(connection: sqlite3.Connection) -> Case:
         case.reporter_id = writer.insert(connection, reporter)
         writer.insert(connection, case)
-        staged = _Staged()
+        staged = StagedRows()
         for row in (*evidence, event):
             row.case_id = case.id
             staged.add(row)

@@ -94,9 +94,11 @@ class SqliteWriter:
         )
         new_id = cursor.lastrowid
         cursor.close()
+        if new_id is None:  # every table of ours has a rowid: this would be a new kind
+            raise RuntimeError(f"an insert into {table.name} gave no row id")
         if "id" in table.primary_key.columns and row.id is None:
             row.id = new_id
-        return int(new_id) if new_id is not None else 0
+        return new_id
 
     async def run(self, write: Callable[[sqlite3.Connection], T]) -> T:
         """Apply `write` and return its result once its transaction has committed."""

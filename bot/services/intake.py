@@ -209,70 +209,75 @@ class IntakeService:
         image_hashes = [h for item in draft.evidence for h in item.look_alike]
         for _attempt in range(_CODE_ATTEMPTS):
             case = _case_from(draft, code)
-            # Everything read is read first, in a transaction of its own: the write
-            # transaction below holds SQLite's one write turn from its first INSERT to its
-            # commit, and every other update's writes wait for it (storage/db.py). With
-            # the reads inside it, it held the turn for 59 ms at the median under load
-            # (bench/RESULTS.md). Two reports filed at the same moment may miss each
-            # other's link; every later one finds both.
-            async with self._sessions() as session:
-                related = await find_related(session, case, image_hashes)
-                others = await repositories.cases_by_ids(session, list(related))
-            card_chat = await self._feed.chat_for(case)
-            other_chats = [await self._feed.chat_for(other) for other in others]
-            reporter = (
-                Reporter(chat_id=None, identity=FINDING_IDENTITY, locale=locale)
-                if found_by is not None
-                else _reporter_from(draft, chat_id, locale)
+            stage_the_rest = await self._links_and_cards(case, image_hashes)
+            reporter, evidence, event = _first_rows(
+                draft, chat_id=chat_id, locale=locale, found_by=found_by
             )
-            evidence = [evidence_row(item, 0) for item in draft.evidence]
-            event = CaseEvent(
-                case_id=0,
-                actor="reporter" if found_by is None else "staff",
-                actor_id=found_by,
-                action="submitted" if found_by is None else "finding_opened",
-                to_status="received",
-            )
-            stage_the_rest = functools.partial(
-                _links_and_cards,
-                self._feed,
-                related,
-                image_hashes,
-                card_chat,
-                list(zip(others, other_chats, strict=True)),
-            )
-
             try:
-                if self._writer is not None:
-                    case = await self._writer.run(
-                        repositories.case_write(
-                            self._writer, reporter, case, evidence, event, stage_the_rest
-                        )
-                    )
-                else:
-                    async with self._sessions() as session, session.begin():
-                        case = await repositories.insert_case(
-                            session, reporter=reporter, case=case, evidence=evidence, event=event
-                        )
-                        stage_the_rest(session, case)
-                self._on_enqueued()
-                log.info(
-                    "case submitted", extra={"case": case.code, "evidence": len(draft.evidence)}
-                )
-                return case, True
+                case = await self._insert(reporter, case, evidence, event, stage_the_rest)
             except IntegrityError:
-                async with self._sessions() as session:
-                    earlier = await repositories.case_by_code(session, code)
-                    filed_from = await repositories.reporter_chat(session, earlier)
-                    opener = await repositories.finding_opener(session, earlier)
-                ours = opener == found_by if found_by is not None else filed_from == chat_id
-                if earlier is not None and ours:
+                # A repeated Submit, or a collision with another's code.
+                earlier = await self.filed(code, chat_id=chat_id, user_id=found_by)
+                if earlier is not None:
                     log.info("submission repeated", extra={"case": earlier.code})
                     return earlier, False
                 # 40 random bits make a collision very unlikely, but the unique index decides.
                 log.warning("tracking code collision, drawing another")
                 code = self.new_code()
+                continue
+            self._on_enqueued()
+            log.info("case submitted", extra={"case": case.code, "evidence": len(draft.evidence)})
+            return case, True
         raise RuntimeError("could not draw an unused tracking code")
+
+    async def _links_and_cards(
+        self, case: Case, image_hashes: list[str]
+    ) -> Callable[[repositories.Stager, Case], None]:
+        """What the new case stages once it has its id: its links to related cases, its
+        pictures' hashes, its staff card and the related cases' cards.
+
+        Everything it needs is read here, in a transaction of its own, before the write:
+        the write holds SQLite's one write turn from its first INSERT to its commit, and
+        every other update's writes wait for it (storage/db.py). With the reads inside
+        it, it held the turn for 59 ms at the median under load (bench/RESULTS.md). Two
+        reports filed at the same moment may miss each other's link; every later one
+        finds both."""
+        async with self._sessions() as session:
+            related = await find_related(session, case, image_hashes)
+            others = await repositories.cases_by_ids(session, list(related))
+        card_chat = await self._feed.chat_for(case)
+        other_chats = [await self._feed.chat_for(other) for other in others]
+        return functools.partial(
+            _stage_links_and_cards,
+            self._feed,
+            related,
+            image_hashes,
+            card_chat,
+            list(zip(others, other_chats, strict=True)),
+        )
+
+    async def _insert(
+        self,
+        reporter: Reporter,
+        case: Case,
+        evidence: list[Evidence],
+        event: CaseEvent,
+        stage_the_rest: Callable[[repositories.Stager, Case], None],
+    ) -> Case:
+        """The case and all it stages, committed: one write of the SQLite writer when there
+        is one, else a transaction of the engine."""
+        if self._writer is not None:
+            return await self._writer.run(
+                repositories.case_write(
+                    self._writer, reporter, case, evidence, event, stage_the_rest
+                )
+            )
+        async with self._sessions() as session, session.begin():
+            case = await repositories.insert_case(
+                session, reporter=reporter, case=case, evidence=evidence, event=event
+            )
+            stage_the_rest(session, case)
+        return case
 
     async def filed(self, code: str, *, chat_id: int, user_id: int | None = None) -> Case | None:
         """The case stored under a draft's code, if this chat filed it (or, for a finding,
@@ -290,13 +295,13 @@ class IntakeService:
         return None
 
 
-def _links_and_cards(
+def _stage_links_and_cards(
     feed: StaffFeed,
     related: dict[int, str],
     image_hashes: list[str],
     card_chat: int | None,
     other_cards: list[tuple[Case, int | None]],
-    session: Any,
+    session: repositories.Stager,
     case: Case,
 ) -> None:
     """Staged after the case has its id: its links, its hashes, and the staff cards."""
@@ -305,6 +310,27 @@ def _links_and_cards(
     feed.card_to(session, card_chat, case)
     for other, chat in other_cards:
         feed.card_to(session, chat, other)
+
+
+def _first_rows(
+    draft: ReportDraft, *, chat_id: int, locale: str, found_by: int | None
+) -> tuple[Reporter, list[Evidence], CaseEvent]:
+    """The reporter, evidence and first audit event of a new case, built afresh for each
+    attempt (rows once added to a failed write are not reused)."""
+    reporter = (
+        Reporter(chat_id=None, identity=FINDING_IDENTITY, locale=locale)
+        if found_by is not None
+        else _reporter_from(draft, chat_id, locale)
+    )
+    evidence = [evidence_row(item, 0) for item in draft.evidence]
+    event = CaseEvent(
+        case_id=0,
+        actor="reporter" if found_by is None else "staff",
+        actor_id=found_by,
+        action="submitted" if found_by is None else "finding_opened",
+        to_status="received",
+    )
+    return reporter, evidence, event
 
 
 def _reporter_from(draft: ReportDraft, chat_id: int, locale: str) -> Reporter:

@@ -18,13 +18,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.db import SessionFactory
 from storage.models import Outbox, utcnow
+from storage.repositories import Stager
 
 # Telegram descriptions are short; a traceback or an HTML error page is not worth keeping whole.
 _ERROR_LIMIT = 1000
 
 
 def enqueue(
-    session: AsyncSession,
+    session: Stager,
     *,
     chat_id: int,
     kind: str,

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import similar_images
 from storage.models import Case, CaseLink
+from storage.repositories import Stager
 
 NAME_MATCH_SCORE = 85
 # Enough earlier cases at one agency to catch repeats without scanning a huge agency's history.
@@ -83,7 +84,7 @@ async def find_related(
 
 
 def stage_links(
-    session: AsyncSession, case: Case, related: dict[int, str], image_hashes: Sequence[str]
+    session: Stager, case: Case, related: dict[int, str], image_hashes: Sequence[str]
 ) -> None:
     """Stage the stored case's links to `related` (from find_related) and its pictures'
     hashes, kept for later cases; no commit."""

@@ -20,6 +20,7 @@ from bot.services import outbox
 from bot.services.offices import OfficeDirectory
 from storage.db import SessionFactory
 from storage.models import Case, Outbox
+from storage.repositories import Stager
 
 CARD = "case_card"
 CARD_MOVED = "case_card_moved"
@@ -46,7 +47,7 @@ class StaffFeed:
         """The case's card, posted or brought up to date when the row is sent."""
         self.card_to(session, await self.chat_for(case), case)
 
-    def card_to(self, session: AsyncSession, chat_id: int | None, case: Case) -> None:
+    def card_to(self, session: Stager, chat_id: int | None, case: Case) -> None:
         """`card` with its chat found beforehand (`chat_for`), for a transaction that must
         not wait on the office directory while it holds SQLite's write turn."""
         self._stage(session, chat_id, CARD, {}, case.id)
@@ -80,7 +81,7 @@ class StaffFeed:
 
     def _stage(
         self,
-        session: AsyncSession,
+        session: Stager,
         chat_id: int | None,
         kind: str,
         params: dict[str, object],
