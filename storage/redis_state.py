@@ -165,6 +165,32 @@ class TrackedRedisStorage(RedisStorage):
             expired.append(ExpiredConversation(int(chat_id), int(user_id), submitted))
         return expired
 
+    async def forget_holding(self, chat_id: int, value: str) -> int:
+        """Delete the chat's conversations whose data holds `value` (retention: the code of
+        a case whose reporter is being erased must not stay beside the chat that filed it,
+        as the database's conversations do not); returns how many were deleted. Walks the
+        chat's keys with SCAN: a daily maintenance task's cost, not an update's."""
+        builder = self.key_builder
+        assert isinstance(builder, DefaultKeyBuilder)  # set in __init__
+        separator = builder.separator
+        pattern = separator.join((builder.prefix, str(chat_id), "*", "data"))
+        forgotten = 0
+        async for raw in self.redis.scan_iter(match=pattern):
+            data_key = raw.decode() if isinstance(raw, bytes) else raw
+            text = await self.redis.get(data_key)
+            if text is None or value not in self.json_loads(text).values():
+                continue
+            # <prefix>:<chat>[:<thread>]:<user>:<destiny>:data; the activity member is
+            # "<bot>:<chat>:<user>:<destiny>" and this process does not know the bot's id.
+            *_start, user_id, destiny, _data = data_key.split(separator)
+            state_key = data_key.removesuffix("data") + "state"
+            await self.redis.delete(data_key, state_key)
+            member_end = f":{chat_id}:{user_id}:{destiny}"
+            async for member, _score in self.redis.zscan_iter(_ACTIVITY, match=f"*{member_end}"):
+                await self.redis.zrem(_ACTIVITY, member)
+            forgotten += 1
+        return forgotten
+
 
 # A sliding window kept as a sorted set of hits, checked and recorded in one step: checked
 # and recorded apart, an account's concurrent updates (the poller runs them side by side)

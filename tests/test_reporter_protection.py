@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
+from aiogram.fsm.storage.base import StorageKey
+from redis.asyncio import Redis
 from sqlalchemy import select as sa_select
 from sqlmodel import SQLModel, select
 
 from bot.app import Application
 from bot.services.retention import purge_reporters
+from storage.conversations import SqlStorage
 from storage.models import Case, utcnow
+from storage.redis_state import TrackedRedisStorage
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import press, reply, say, submit, text_of
 from tests.helpers.reports import (
@@ -96,6 +101,49 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert found == []
     assert case.status == "not_registered", "the case itself is kept"
+
+
+async def stored_conversation(
+    application: Application, user: FakeUser, redis: Redis | None
+) -> tuple[str | None, dict[str, Any]]:
+    """The user's conversation as the database or Redis holds it, not as the running bot
+    remembers it: on SQLite the bot keeps conversations in memory too."""
+    key = StorageKey(bot_id=application.bot.id, chat_id=user.chat_id, user_id=user.user_id)
+    storage = TrackedRedisStorage(redis) if redis is not None else SqlStorage(application.engine)
+    return await storage.get_state(key), await storage.get_data(key)
+
+
+async def test_purge_erases_an_answer_left_under_way_wherever_conversations_are_kept(
+    desk_app: Application, telegram: FakeTelegram, redis_url: str | None
+) -> None:
+    """A reporter who pressed Reply and never answered keeps a conversation naming the case
+    beside their chat: in the database on one instance, in Redis on several."""
+    reporter = FakeUser(telegram, user_id=5_560_003, first_name="Wulan", language_code="id")
+    code = await file_report(reporter)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    await say(admin, f"/ask {code} Siapa saksinya?", code)
+    await press(reporter, await reply(reporter, "Siapa saksinya"), "Balas")
+    await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
+    await reply(reporter, "Tidak diregistrasi")
+
+    redis = Redis.from_url(redis_url) if redis_url else None
+    try:
+        _state, held = await stored_conversation(desk_app, reporter, redis)
+        assert code in held.values(), "the answer under way names the case"
+        erased = await purge_reporters(
+            desk_app.sessions,
+            retention_days=30,
+            now=utcnow() + timedelta(days=31),
+            conversations=TrackedRedisStorage(redis) if redis is not None else None,
+        )
+        assert erased == 1
+        assert await stored_conversation(desk_app, reporter, redis) == (None, {})
+        if redis is not None:  # nor is it left to be closed later with a message to them
+            member = f"{desk_app.bot.id}:{reporter.chat_id}:{reporter.user_id}:default"
+            assert await redis.zscore("lapor:fsm:activity", member) is None
+    finally:
+        if redis is not None:
+            await redis.aclose()
 
 
 async def test_a_closed_case_no_longer_takes_answers(

@@ -157,6 +157,15 @@ def test_purge_erases_reporters_of_long_closed_cases_and_keeps_the_cases(tmp_pat
     ]
 
 
+def test_purge_with_redis_unreachable_is_one_clear_line_and_erases_nothing(
+    tmp_path: Path,
+) -> None:
+    # With several instances conversations live in Redis, and purge erases there too.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'lapor.db'}"
+    result = run_bot(tmp_path, "purge", DATABASE_URL=url, REDIS_URL="redis://127.0.0.1:1/0")
+    one_clear_line(result, "REDIS_URL", "Nothing was erased")
+
+
 def test_help_lists_the_subcommands(tmp_path: Path) -> None:
     result = run_bot(tmp_path, "--help")
     assert result.returncode == 0

@@ -1,11 +1,16 @@
-"""`lapor-netral purge`: a maintenance task; it needs the database, not Telegram."""
+"""`lapor-netral purge`: a maintenance task; it needs the database (and Redis where conversations
+are kept there), not Telegram."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from bot.cli.startup import require_extras, require_writable
+from bot.cli.startup import StartupError, require_extras, require_writable
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from storage.redis_state import TrackedRedisStorage
 
 
 def purge(settings: Settings) -> int:
@@ -35,9 +40,33 @@ async def _purge(settings: Settings) -> int:
     from storage.db import create_engine, create_session_factory
 
     engine = create_engine(settings.database_url)
+    # Where conversations live in Redis, one still naming a case is erased there too.
+    conversations = await _redis_conversations(settings.redis_url) if settings.redis_url else None
     try:
         return await purge_reporters(
-            create_session_factory(engine), retention_days=settings.retention_days
+            create_session_factory(engine),
+            retention_days=settings.retention_days,
+            conversations=conversations,
         )
     finally:
+        if conversations is not None:
+            await conversations.redis.aclose()
         await engine.dispose()
+
+
+async def _redis_conversations(url: str) -> TrackedRedisStorage:
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    from storage.redis_state import TrackedRedisStorage
+
+    redis = Redis.from_url(url)
+    try:
+        await redis.ping()
+    except RedisError as error:
+        await redis.aclose()
+        raise StartupError(
+            f"Redis at REDIS_URL does not answer ({error}): start it or correct REDIS_URL, "
+            "then run purge again. Nothing was erased."
+        ) from error
+    return TrackedRedisStorage(redis)

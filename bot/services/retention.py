@@ -13,6 +13,7 @@ under way); and the chat's language choice, which names the chat once no case do
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.orm import aliased
@@ -24,11 +25,22 @@ from storage.db import SessionFactory
 from storage.models import Case, ChatPreference, ConversationState, Outbox, Reporter, utcnow
 
 
+class ConversationsElsewhere(Protocol):
+    """Conversations kept outside the database (Redis, when several instances share them)."""
+
+    async def forget_holding(self, chat_id: int, value: str) -> int: ...
+
+
 async def purge_reporters(
-    session_factory: SessionFactory, *, retention_days: int, now: datetime | None = None
+    session_factory: SessionFactory,
+    *,
+    retention_days: int,
+    now: datetime | None = None,
+    conversations: ConversationsElsewhere | None = None,
 ) -> int:
     """Erase what ties cases final for more than `retention_days` to their reporters;
-    returns how many reporters were erased."""
+    returns how many reporters were erased. `conversations`: where the conversations are
+    kept when not in the database, so that one still naming a case is erased there too."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     survivor = aliased(Case)
     # A merged case is done with when the case it was merged into is; any other when it is.
@@ -61,6 +73,10 @@ async def purge_reporters(
         for _reporter_id, chat_id, case_id, case_code in due:
             if chat_id is not None:
                 await _forget_chat_of_case(session, chat_id, case_id, case_code)
+                if conversations is not None:
+                    # Before the commit: if Redis fails, nothing is erased and the next
+                    # run finds these reporters again, instead of never.
+                    await conversations.forget_holding(chat_id, case_code)
         reporter_ids = [reporter_id for reporter_id, *_rest in due]
         if reporter_ids:
             await session.exec(
