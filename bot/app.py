@@ -166,12 +166,13 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
                 path, write_turn(engine), SQLITE_BUSY_TIMEOUT_MS / 1000, engine.dialect
             )
         state = local_backends(settings, engine, writer)
-    board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale)
+    board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale, writer=writer)
     sender = OutboxSender(
         bot,
         sessions,
         outbox_renderer(NotificationRenderer(i18n), board),
         shared_slots=state.shared_slots,
+        writer=writer,
     )
     offices = OfficeDirectory(sessions, settings.staff_chat_id)
     feed = StaffFeed(offices, settings.default_locale)

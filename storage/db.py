@@ -16,8 +16,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.sql.expression import UpdateBase
 from sqlalchemy.util import await_
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.sqlite_writer import SqliteWriter
 
 # A writer waits this long for another to finish; beyond it the reporter is asked to try
 # again rather than left staring at a silent chat.
@@ -206,3 +209,31 @@ DATABASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, OSError)
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+async def commit_statements(
+    session_factory: SessionFactory, writer: SqliteWriter | None, statements: list[UpdateBase]
+) -> list[int]:
+    """UPDATEs or DELETEs committed together, on their own; returns how many rows each
+    changed. Through the SQLite writer where there is one: they are then applied with the
+    other updates' writes in one batch, instead of an engine transaction taking SQLite's
+    write turn and holding it across its statements' trips to a busy event loop while every
+    update's conversation write waited (bench/RESULTS.md, eighth pass)."""
+    if writer is not None:
+        return await writer.run(
+            lambda connection: [writer.execute(connection, one) for one in statements]
+        )
+    async with session_factory() as session, session.begin():
+        changed = []
+        for statement in statements:
+            result = await session.exec(statement)  # type: ignore[call-overload]
+            changed.append(int(result.rowcount))
+        return changed
+
+
+async def commit_statement(
+    session_factory: SessionFactory, writer: SqliteWriter | None, statement: UpdateBase
+) -> int:
+    """One UPDATE or DELETE committed on its own (commit_statements)."""
+    (changed,) = await commit_statements(session_factory, writer, [statement])
+    return changed

@@ -30,6 +30,7 @@ from bot.services import outbox
 from storage.db import SessionFactory
 from storage.models import Outbox
 from storage.send_limits import SEND_HOLD
+from storage.sqlite_writer import SqliteWriter
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class OutboxSender:
         send_timeout: float = 20.0,
         clock: Callable[[], float] = time.monotonic,
         shared_slots: SharedSlots | None = None,
+        writer: SqliteWriter | None = None,
     ) -> None:
         if lease_seconds < send_timeout + 2 * LEASE_MARGIN:
             raise ValueError("lease_seconds must leave room for a send and its margin")
@@ -73,6 +75,8 @@ class OutboxSender:
             raise ValueError("send_timeout must end well within SEND_HOLD")
         self._bot = bot
         self._sessions = session_factory
+        # SQLite: claims and outcomes are committed with the other updates' writes.
+        self._writer = writer
         self._render = render
         self._clock = clock
         self._pacer = Pacer(global_rate, per_chat_interval, clock, shared_slots)
@@ -158,7 +162,9 @@ class OutboxSender:
     async def _claim(self, limit: int) -> tuple[list[Outbox], float]:
         # Read before claiming, so the local deadline is never later than the stored lease.
         deadline = self._clock() + self._lease
-        rows = await outbox.claim_due(self._sessions, limit=limit, lease_seconds=self._lease)
+        rows = await outbox.claim_due(
+            self._sessions, limit=limit, lease_seconds=self._lease, writer=self._writer
+        )
         return rows, deadline
 
     async def _deliver(self, row: Outbox, lease_deadline: float) -> None:
@@ -263,7 +269,7 @@ class OutboxSender:
     ) -> None:
         for delay in (*_RECORD_DELAYS, None):
             try:
-                await mark(self._sessions, row.id, *args, **kwargs)
+                await mark(self._sessions, row.id, *args, writer=self._writer, **kwargs)
                 return
             except Exception:
                 if delay is None:
@@ -278,6 +284,8 @@ class OutboxSender:
     async def _hand_back(self, row: Outbox) -> None:
         assert row.id is not None and row.claimed_until is not None
         try:
-            await outbox.release(self._sessions, row.id, claimed_until=row.claimed_until)
+            await outbox.release(
+                self._sessions, row.id, claimed_until=row.claimed_until, writer=self._writer
+            )
         except Exception:
             log.exception("outbox claim not released", extra={"outbox_id": row.id})

@@ -27,6 +27,7 @@ from storage import repositories
 from storage.db import SessionFactory
 from storage.evidence_store import EvidenceStore
 from storage.models import Case, CaseEvent, Evidence, Outbox
+from storage.sqlite_writer import SqliteWriter
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,15 @@ class CardPost:
     text: str
     keyboard: InlineKeyboardMarkup | None
     sessions: SessionFactory
+    writer: SqliteWriter | None
 
     async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
         sent = await bot.send_message(
             chat_id, self.text, reply_markup=self.keyboard, request_timeout=timeout
         )
-        await staff_feed.record_card(self.sessions, self.case_id, chat_id, sent.message_id)
+        await staff_feed.record_card(
+            self.sessions, self.case_id, chat_id, sent.message_id, writer=self.writer
+        )
         return sent.message_id
 
 
@@ -95,9 +99,16 @@ class DocumentMessage:
 
 class StaffBoard:
     def __init__(
-        self, sessions: SessionFactory, evidence_store: EvidenceStore, i18n: I18n, locale: str
+        self,
+        sessions: SessionFactory,
+        evidence_store: EvidenceStore,
+        i18n: I18n,
+        locale: str,
+        *,
+        writer: SqliteWriter | None = None,
     ) -> None:
         self._sessions = sessions
+        self._writer = writer  # SQLite: where a card landed is committed with other writes
         self._store = evidence_store
         self._i18n = i18n
         self._locale = locale
@@ -127,7 +138,7 @@ class StaffBoard:
             related = await related_cases(session, case)
             names = await staff_names(session, [case.assignee_id] if case.assignee_id else [])
         text = case_card(case, count, related, names)
-        post = CardPost(case.id, text, card_keyboard(case), self._sessions)  # type: ignore[arg-type]
+        post = CardPost(case.id, text, card_keyboard(case), self._sessions, self._writer)  # type: ignore[arg-type]
         if case.staff_card_message_id is None or not _card_is_in(case, row.chat_id):
             return post
         return CardEdit(case.staff_card_message_id, post)
@@ -143,7 +154,7 @@ class StaffBoard:
             related = await related_cases(session, case)
         moved = _("➡️ Transferred to {office}").format(office=bold(office_name(case.office_code)))
         text = f"{case_card(case, count, related)}\n\n{moved}"
-        post = CardPost(case.id, text, None, self._sessions)  # type: ignore[arg-type]
+        post = CardPost(case.id, text, None, self._sessions, self._writer)  # type: ignore[arg-type]
         return CardEdit(row.params["message_id"], post, repost_if_gone=False)
 
     async def _answer_text(self, row: Outbox) -> Delivery | None:

@@ -16,9 +16,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.db import SessionFactory
+from storage.db import SessionFactory, commit_statement, commit_statements
 from storage.models import Outbox, utcnow
 from storage.repositories import Stager
+from storage.sqlite_writer import SqliteWriter
 
 # Telegram descriptions are short; a traceback or an HTML error page is not worth keeping whole.
 _ERROR_LIMIT = 1000
@@ -49,26 +50,25 @@ def _claimable(now: datetime) -> ColumnElement[bool]:
 
 
 async def claim_due(
-    session_factory: SessionFactory, *, limit: int, lease_seconds: float = 60
+    session_factory: SessionFactory,
+    *,
+    limit: int,
+    lease_seconds: float = 60,
+    writer: SqliteWriter | None = None,
 ) -> list[Outbox]:
     """Claim due rows for delivery, lowest id first, with a lease of `lease_seconds`.
 
     Only the oldest pending row of each chat is eligible, so one chat's messages go out in
     order even across retries (a row waiting for its retry holds back the rows after it),
     and a batch has at most one row per chat. The returned rows carry their new
-    `claimed_until`, which `release` takes as proof of the claim."""
+    `claimed_until`, which `release` takes as proof of the claim. With the SQLite writer
+    the rows are read first and taken in one of its writes (storage.db.commit_statements)."""
     now = utcnow()
     until = now + timedelta(seconds=lease_seconds)
+    if writer is not None:
+        return await _claim_through(writer, session_factory, limit, now, until)
     async with session_factory() as session, session.begin():
-        oldest_per_chat = (
-            select(func.min(Outbox.id)).where(Outbox.status == "pending").group_by(Outbox.chat_id)
-        )
-        query = (
-            select(Outbox)
-            .where(col(Outbox.id).in_(oldest_per_chat), _claimable(now))
-            .order_by(col(Outbox.id))
-            .limit(limit)
-        )
+        query = _due(now, limit)
         dialect = session.bind.dialect  # type: ignore[union-attr]
         if dialect.name == "postgresql":
             # Several instances claim at once: each skips the rows another has locked.
@@ -87,6 +87,53 @@ async def claim_due(
             session.expunge(row)
             row.claimed_until = until
     return claimed
+
+
+async def _claim_through(
+    writer: SqliteWriter,
+    session_factory: SessionFactory,
+    limit: int,
+    now: datetime,
+    until: datetime,
+) -> list[Outbox]:
+    async with session_factory() as session:
+        rows = list((await session.exec(_due(now, limit))).all())
+        for row in rows:
+            session.expunge(row)
+    if not rows:
+        return []
+    # Each guarded, as below without RETURNING: another process on the same file may have
+    # claimed a row since it was read.
+    taken = await commit_statements(
+        session_factory,
+        writer,
+        [_claim(row.id, now, until) for row in rows],  # type: ignore[arg-type]
+    )
+    claimed = [row for row, won in zip(rows, taken, strict=True) if won == 1]
+    for row in claimed:
+        row.claimed_until = until
+    return claimed
+
+
+def _due(now: datetime, limit: int) -> Any:
+    oldest_per_chat = (
+        select(func.min(Outbox.id)).where(Outbox.status == "pending").group_by(Outbox.chat_id)
+    )
+    return (
+        select(Outbox)
+        .where(col(Outbox.id).in_(oldest_per_chat), _claimable(now))
+        .order_by(col(Outbox.id))
+        .limit(limit)
+    )
+
+
+def _claim(row_id: int, now: datetime, until: datetime) -> Any:
+    return (
+        update(Outbox)
+        .where(col(Outbox.id) == row_id, _claimable(now))
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def _take(
@@ -111,40 +158,55 @@ async def _take(
     return won
 
 
-async def release(session_factory: SessionFactory, row_id: int, *, claimed_until: datetime) -> None:
+async def release(
+    session_factory: SessionFactory,
+    row_id: int,
+    *,
+    claimed_until: datetime,
+    writer: SqliteWriter | None = None,
+) -> None:
     """Hand a claimed row back unsent, for any sender to take at once (a sender stopping, or
     one that waited so long its lease might run out mid-send). Only a claim still held is
     released: `claimed_until` must be the value `claim_due` returned."""
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(Outbox)
-            .where(
-                col(Outbox.id) == row_id,
-                col(Outbox.status) == "pending",
-                col(Outbox.claimed_until) == claimed_until,
-            )
-            .values(claimed_until=None)
-            .execution_options(synchronize_session=False)
+    await commit_statement(
+        session_factory,
+        writer,
+        update(Outbox)
+        .where(
+            col(Outbox.id) == row_id,
+            col(Outbox.status) == "pending",
+            col(Outbox.claimed_until) == claimed_until,
         )
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False),
+    )
 
 
-async def _finish(session_factory: SessionFactory, row_id: int, **values: Any) -> None:
+async def _finish(
+    session_factory: SessionFactory, writer: SqliteWriter | None, row_id: int, **values: Any
+) -> None:
     # Only a pending row changes: a late answer about a row already settled (by a sender
     # whose lease ran out) must not undo what was recorded.
-    async with session_factory() as session, session.begin():
-        await session.exec(
-            update(Outbox)
-            .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
-            .values(claimed_until=None, attempts=Outbox.attempts + 1, **values)
-            .execution_options(synchronize_session=False)
-        )
+    await commit_statement(
+        session_factory,
+        writer,
+        update(Outbox)
+        .where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
+        .values(claimed_until=None, attempts=Outbox.attempts + 1, **values)
+        .execution_options(synchronize_session=False),
+    )
 
 
 async def mark_sent(
-    session_factory: SessionFactory, row_id: int, telegram_message_id: int | None
+    session_factory: SessionFactory,
+    row_id: int,
+    telegram_message_id: int | None,
+    *,
+    writer: SqliteWriter | None = None,
 ) -> None:
     await _finish(
         session_factory,
+        writer,
         row_id,
         status="sent",
         sent_at=utcnow(),
@@ -153,20 +215,32 @@ async def mark_sent(
 
 
 async def mark_retry(
-    session_factory: SessionFactory, row_id: int, *, error: str, delay_seconds: float
+    session_factory: SessionFactory,
+    row_id: int,
+    *,
+    error: str,
+    delay_seconds: float,
+    writer: SqliteWriter | None = None,
 ) -> None:
     await _finish(
         session_factory,
+        writer,
         row_id,
         next_attempt_at=utcnow() + timedelta(seconds=delay_seconds),
         last_error=error[:_ERROR_LIMIT],
     )
 
 
-async def mark_failed(session_factory: SessionFactory, row_id: int, *, error: str) -> None:
+async def mark_failed(
+    session_factory: SessionFactory,
+    row_id: int,
+    *,
+    error: str,
+    writer: SqliteWriter | None = None,
+) -> None:
     """Give up on a row for good (the reporter blocked the bot, Telegram refused the
     message). The chat's later rows go on."""
-    await _finish(session_factory, row_id, status="failed", last_error=error[:_ERROR_LIMIT])
+    await _finish(session_factory, writer, row_id, status="failed", last_error=error[:_ERROR_LIMIT])
 
 
 async def failed_for_case(session: AsyncSession, case_id: int) -> list[Outbox]:

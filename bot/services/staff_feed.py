@@ -18,9 +18,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
 from bot.services.offices import OfficeDirectory
-from storage.db import SessionFactory
+from storage.db import SessionFactory, commit_statement
 from storage.models import Case, Outbox
 from storage.repositories import Stager
+from storage.sqlite_writer import SqliteWriter
 
 CARD = "case_card"
 CARD_MOVED = "case_card_moved"
@@ -127,15 +128,21 @@ async def superseded(session: AsyncSession, row: Outbox) -> bool:
 
 
 async def record_card(
-    sessions: SessionFactory, case_id: int, chat_id: int, message_id: int
+    sessions: SessionFactory,
+    case_id: int,
+    chat_id: int,
+    message_id: int,
+    *,
+    writer: SqliteWriter | None = None,
 ) -> None:
     """Where the case's card now stands. A plain UPDATE, not a change of the case: it must
     not raise the case's version, or a button pressed on the brand-new card would be
     stale."""
-    async with sessions() as session, session.begin():
-        await session.exec(
-            update(Case)
-            .where(col(Case.id) == case_id)
-            .values(staff_card_message_id=message_id, card_chat_id=chat_id)
-            .execution_options(synchronize_session=False)
-        )  # type: ignore[call-overload]
+    await commit_statement(
+        sessions,
+        writer,
+        update(Case)
+        .where(col(Case.id) == case_id)
+        .values(staff_card_message_id=message_id, card_chat_id=chat_id)
+        .execution_options(synchronize_session=False),
+    )

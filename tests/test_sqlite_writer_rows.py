@@ -1,5 +1,7 @@
 """Rows the SQLite writer inserts itself (a submission's, storage/sqlite_writer.py) read back
-through the ORM as the ORM's own inserts do: every column, its conversion and its default."""
+through the ORM as the ORM's own inserts do: every column, its conversion and its default;
+and the outbox's claims and outcomes, committed through it, change rows as the engine's
+transactions do."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from bot.services import outbox
 from storage.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
@@ -154,3 +157,57 @@ async def test_a_broken_constraint_fails_that_write_alone(
         reporters = (await session.exec(select(Reporter))).all()
     # The failed write's reporter was rolled back with it.
     assert len(reporters) == 1
+
+
+async def test_the_outbox_claimed_and_settled_through_the_writer_as_through_the_engine(
+    stores: tuple[Any, SqliteWriter, str],
+) -> None:
+    sessions, writer, path = stores
+    async with sessions() as session, session.begin():
+        for chat_id in (-101, -102, -103, -104):
+            session.add(Outbox(chat_id=chat_id, kind="card", params={}))
+    by_engine = {row.chat_id: row for row in await outbox.claim_due(sessions, limit=2)}
+    through = {row.chat_id: row for row in await outbox.claim_due(sessions, limit=9, writer=writer)}
+    assert set(by_engine) == {-101, -102} and set(through) == {-103, -104}
+    # A claim holds: neither way takes a row another has claimed.
+    assert await outbox.claim_due(sessions, limit=9, writer=writer) == []
+    assert await outbox.claim_due(sessions, limit=9) == []
+
+    await outbox.mark_sent(sessions, by_engine[-101].id, 11)  # type: ignore[arg-type]
+    await outbox.mark_sent(sessions, through[-103].id, 13, writer=writer)  # type: ignore[arg-type]
+    await outbox.mark_retry(sessions, by_engine[-102].id, error="429", delay_seconds=5)  # type: ignore[arg-type]
+    await outbox.mark_retry(
+        sessions,
+        through[-104].id,  # type: ignore[arg-type]
+        error="429",
+        delay_seconds=5,
+        writer=writer,
+    )
+    # A settled row is not settled again, and a release needs the claim's own lease.
+    await outbox.mark_failed(sessions, through[-103].id, error="late", writer=writer)  # type: ignore[arg-type]
+    await outbox.release(
+        sessions,
+        through[-104].id,  # type: ignore[arg-type]
+        claimed_until=through[-104].claimed_until,  # type: ignore[arg-type]
+        writer=writer,
+    )
+
+    async with sessions() as session:
+        rows = {row.chat_id: _columns(row) for row in (await session.exec(select(Outbox))).all()}
+    assert rows[-103]["status"] == "sent" and rows[-103]["telegram_message_id"] == 13
+    assert rows[-104]["status"] == "pending" and rows[-104]["last_error"] == "429"
+    made_apart = {"id": 0, "chat_id": 0, "telegram_message_id": 0}
+    moments = ("created_at", "next_attempt_at", "sent_at", "claimed_until")
+    for engine_chat, writer_chat in ((-101, -103), (-102, -104)):
+        engine_row = {**rows[engine_chat], **made_apart}
+        writer_row = {**rows[writer_chat], **made_apart}
+        assert {k: v for k, v in writer_row.items() if k not in moments} == {
+            k: v for k, v in engine_row.items() if k not in moments
+        }
+        for moment in moments:
+            assert (writer_row[moment] is None) == (engine_row[moment] is None), moment
+    with sqlite3.connect(path) as raw:
+        raw.row_factory = sqlite3.Row
+        stored = {row["chat_id"]: dict(row) for row in raw.execute("SELECT * FROM outbox")}
+    assert _shape(stored[-103]) == _shape(stored[-101])
+    assert _shape(stored[-104]) == _shape(stored[-102])
