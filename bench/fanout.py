@@ -41,12 +41,10 @@ from bot.services.staff_feed import StaffFeed
 from bot.telegram.client import create_bot
 from bot.telegram.retry import without_retries
 from storage.db import (
-    SQLITE_BUSY_TIMEOUT_MS,
     SessionFactory,
     create_engine,
     create_session_factory,
-    sqlite_path,
-    write_turn,
+    create_sqlite_writer,
 )
 from storage.models import Case, Reporter, utcnow
 from storage.sqlite_writer import SqliteWriter
@@ -242,12 +240,8 @@ async def run_backend(context: BenchContext, backend: str, count: int) -> list[R
             )
             renderer = NotificationRenderer(create_i18n("id"))
             bots = [create_bot(settings) for _ in range(senders_wanted)]
-            if backend == "sqlite":  # as the bot runs on SQLite: outcomes through its writer
-                path = sqlite_path(url)
-                assert path is not None
-                writer = SqliteWriter(
-                    path, write_turn(engines[0]), SQLITE_BUSY_TIMEOUT_MS / 1000, engines[0].dialect
-                )
+            # As the bot runs on SQLite: the outbox's outcomes through its writer.
+            writer = create_sqlite_writer(engines[0], url)
             senders = [
                 OutboxSender(bot, factory, renderer, shared_slots=slots, writer=writer)
                 for bot, factory, slots in zip(bots, sessions, shared, strict=True)

@@ -43,12 +43,10 @@ from bot.services.staff_feed import StaffFeed
 from bot.telegram.client import create_bot
 from storage.conversations import SqlStorage
 from storage.db import (
-    SQLITE_BUSY_TIMEOUT_MS,
     SessionFactory,
     create_engine,
     create_session_factory,
-    sqlite_path,
-    write_turn,
+    create_sqlite_writer,
 )
 from storage.evidence_store import EvidenceStore, LocalEvidenceStore, S3EvidenceStore
 from storage.models import Outbox
@@ -161,10 +159,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     if settings.redis_url:
         redis, state = redis_backends(settings, settings.redis_url)
     else:
-        if (path := sqlite_path(settings.database_url)) is not None:
-            writer = SqliteWriter(
-                path, write_turn(engine), SQLITE_BUSY_TIMEOUT_MS / 1000, engine.dialect
-            )
+        writer = create_sqlite_writer(engine, settings.database_url)
         state = local_backends(settings, engine, writer)
     board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale, writer=writer)
     sender = OutboxSender(

@@ -200,6 +200,15 @@ def sqlite_path(url: str) -> str | None:
     return parsed.database
 
 
+def create_sqlite_writer(engine: AsyncEngine, url: str) -> SqliteWriter | None:
+    """The writer that commits this process's small writes to a SQLite file together
+    (storage/sqlite_writer.py), queued with the engine's own writers; None for another
+    engine."""
+    if (path := sqlite_path(url)) is None:
+        return None
+    return SqliteWriter(path, write_turn(engine), SQLITE_BUSY_TIMEOUT_MS / 1000, engine.dialect)
+
+
 SessionFactory = async_sessionmaker[AsyncSession]
 
 # What a database that is down, locked or restarting raises: SQLAlchemy's errors, and the

@@ -18,11 +18,9 @@ from sqlmodel import select
 
 from bot.services import outbox
 from storage.db import (
-    SQLITE_BUSY_TIMEOUT_MS,
     create_engine,
     create_session_factory,
-    sqlite_path,
-    write_turn,
+    create_sqlite_writer,
 )
 from storage.migrate import upgrade_to_head_async
 from storage.models import Case, Outbox, Reporter
@@ -68,10 +66,9 @@ async def stores(tmp_path: Path) -> AsyncIterator[tuple[Any, SqliteWriter, str]]
     url = f"sqlite+aiosqlite:///{tmp_path / 'writer.db'}"
     await upgrade_to_head_async(url)
     engine = create_engine(url)
-    path = sqlite_path(url)
-    assert path is not None
-    writer = SqliteWriter(path, write_turn(engine), SQLITE_BUSY_TIMEOUT_MS / 1000, engine.dialect)
-    yield create_session_factory(engine), writer, path
+    writer = create_sqlite_writer(engine, url)
+    assert writer is not None
+    yield create_session_factory(engine), writer, str(tmp_path / "writer.db")
     await writer.close()
     await engine.dispose()
 
