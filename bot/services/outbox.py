@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import Update, func, update
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -107,7 +107,7 @@ async def _claim_through(
     taken = await commit_statements(
         session_factory,
         writer,
-        [_claim(row.id, now, until) for row in rows],  # type: ignore[arg-type]
+        [_claim(col(Outbox.id) == row.id, now, until) for row in rows],
     )
     claimed = [row for row, won in zip(rows, taken, strict=True) if won == 1]
     for row in claimed:
@@ -127,10 +127,11 @@ def _due(now: datetime, limit: int) -> Any:
     )
 
 
-def _claim(row_id: int, now: datetime, until: datetime) -> Any:
+def _claim(rows: ColumnElement[bool], now: datetime, until: datetime) -> Update:
+    """The guarded UPDATE that claims `rows` if they are still claimable."""
     return (
         update(Outbox)
-        .where(col(Outbox.id) == row_id, _claimable(now))
+        .where(rows, _claimable(now))
         .values(claimed_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -140,19 +141,14 @@ async def _take(
     session: AsyncSession, ids: Sequence[int], now: datetime, until: datetime
 ) -> set[int]:
     dialect = session.bind.dialect  # type: ignore[union-attr]
-    statement = (
-        update(Outbox)
-        .where(col(Outbox.id).in_(ids), _claimable(now))
-        .values(claimed_until=until)
-        .execution_options(synchronize_session=False)
-    )
     if dialect.update_returning:
-        result = await session.exec(statement.returning(col(Outbox.id)))  # type: ignore[call-overload]
+        statement = _claim(col(Outbox.id).in_(ids), now, until).returning(col(Outbox.id))
+        result = await session.exec(statement)  # type: ignore[call-overload]
         return {int(row_id) for row_id in result.scalars()}
     # SQLite before 3.35 has no RETURNING: one guarded UPDATE per row, judged by its rowcount.
     won: set[int] = set()
     for row_id in ids:
-        result = await session.exec(statement.where(col(Outbox.id) == row_id))  # type: ignore[call-overload]
+        result = await session.exec(_claim(col(Outbox.id) == row_id, now, until))  # type: ignore[call-overload]
         if result.rowcount == 1:
             won.add(row_id)
     return won
