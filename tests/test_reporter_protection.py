@@ -11,12 +11,15 @@ from typing import Any
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
 from sqlalchemy import select as sa_select
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel, select
 
 from bot.app import Application
 from bot.services.retention import purge_reporters
 from storage.conversations import SqlStorage
-from storage.models import Case, utcnow
+from storage.models import Case, Outbox, utcnow
 from storage.redis_state import TrackedRedisStorage
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import press, reply, say, submit, text_of
@@ -144,6 +147,69 @@ async def test_purge_erases_an_answer_left_under_way_wherever_conversations_are_
     finally:
         if redis is not None:
             await redis.aclose()
+
+
+class ProbingConversations:
+    """Conversations kept elsewhere (Redis where there is one) that, while purge erases
+    them, try a write of the running bot's to the purged case's rows: it must go through,
+    not wait for the purge to finish talking to Redis."""
+
+    def __init__(self, database_url: str, case_id: int, redis: Redis | None) -> None:
+        self._database_url = database_url
+        self._case_id = case_id
+        self._kept = TrackedRedisStorage(redis) if redis is not None else None
+        self.refused: list[str] = []
+
+    async def forget_holding(self, chat_id: int, value: str) -> int:
+        sqlite = self._database_url.startswith("sqlite")
+        # Waits a second at most for a lock, then says why it could not write.
+        engine = create_async_engine(
+            self._database_url, connect_args={"timeout": 1.0} if sqlite else {}
+        )
+        try:
+            async with engine.begin() as connection:
+                if not sqlite:
+                    await connection.execute(text("SET LOCAL lock_timeout = '1s'"))
+                await connection.execute(
+                    text("UPDATE outbox SET attempts = attempts WHERE case_id = :case"),
+                    {"case": self._case_id},
+                )
+        except DBAPIError as error:
+            self.refused.append(str(error.orig))
+        finally:
+            await engine.dispose()
+        return await self._kept.forget_holding(chat_id, value) if self._kept else 0
+
+
+async def test_purge_does_not_hold_the_database_while_it_erases_conversations_elsewhere(
+    desk_app: Application, telegram: FakeTelegram, redis_url: str | None
+) -> None:
+    reporter = FakeUser(telegram, user_id=5_560_004, first_name="Wulan", language_code="id")
+    code = await file_report(reporter)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
+    await reply(reporter, "Tidak diregistrasi")
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.id is not None
+
+    redis = Redis.from_url(redis_url) if redis_url else None
+    conversations = ProbingConversations(desk_app.settings.database_url, case.id, redis)
+    try:
+        erased = await purge_reporters(
+            desk_app.sessions,
+            retention_days=30,
+            now=utcnow() + timedelta(days=31),
+            conversations=conversations,
+        )
+    finally:
+        if redis is not None:
+            await redis.aclose()
+    assert conversations.refused == []
+    assert erased == 1
+    async with desk_app.sessions() as session:
+        notices = (await session.exec(select(Outbox).where(Outbox.case_id == case.id))).all()
+    assert [row.chat_id for row in notices if row.chat_id == reporter.chat_id] == []
 
 
 async def test_a_closed_case_no_longer_takes_answers(

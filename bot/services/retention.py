@@ -42,6 +42,40 @@ async def purge_reporters(
     returns how many reporters were erased. `conversations`: where the conversations are
     kept when not in the database, so that one still naming a case is erased there too."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    if conversations is not None:
+        # Erased elsewhere first, and outside the database's transaction: on SQLite that
+        # transaction holds the only write turn, and every update of the running bot would
+        # wait behind each call to Redis. If Redis fails, nothing is erased here and the next
+        # run finds these reporters again, instead of never.
+        async with session_factory() as session:
+            seen = set(await _due(session, cutoff))
+        for _reporter_id, chat_id, _case_id, case_code in seen:
+            if chat_id is not None:
+                await conversations.forget_holding(chat_id, case_code)
+    async with session_factory() as session, session.begin():
+        due = await _due(session, cutoff)
+        if conversations is not None:
+            # A reporter who fell due in between is left to the next run, which erases
+            # their conversation elsewhere first.
+            due = [row for row in due if row in seen]
+        for _reporter_id, chat_id, case_id, case_code in due:
+            if chat_id is not None:
+                await _forget_chat_of_case(session, chat_id, case_id, case_code)
+        reporter_ids = [reporter_id for reporter_id, *_rest in due]
+        if reporter_ids:
+            await session.exec(
+                update(Reporter)
+                .where(col(Reporter.id).in_(reporter_ids))
+                .values(chat_id=None, name=None, address=None, phone=None)
+            )  # type: ignore[call-overload]
+        chats = {chat_id for _reporter_id, chat_id, *_rest in due if chat_id is not None}
+        await _forget_unreferenced_preferences(session, chats)
+    return len(reporter_ids)
+
+
+async def _due(session: AsyncSession, cutoff: datetime) -> list[tuple[int, int | None, int, str]]:
+    """(reporter id, chat id, case id, case code) of each reporter still identifiable whose
+    case is done with since before `cutoff`."""
     survivor = aliased(Case)
     # A merged case is done with when the case it was merged into is; any other when it is.
     done_with = or_(
@@ -55,38 +89,19 @@ async def purge_reporters(
             col(survivor.status_changed_at) < cutoff,
         ),
     )
-    async with session_factory() as session, session.begin():
-        due = (
-            await session.exec(
-                select(Reporter.id, Reporter.chat_id, Case.id, Case.code)
-                .join(Case, col(Case.reporter_id) == col(Reporter.id))
-                .outerjoin(survivor, col(survivor.id) == col(Case.merged_into_id))
-                .where(
-                    done_with,
-                    col(Reporter.chat_id).is_not(None)
-                    | col(Reporter.name).is_not(None)
-                    | col(Reporter.address).is_not(None)
-                    | col(Reporter.phone).is_not(None),
-                )
-            )
-        ).all()
-        for _reporter_id, chat_id, case_id, case_code in due:
-            if chat_id is not None:
-                await _forget_chat_of_case(session, chat_id, case_id, case_code)
-                if conversations is not None:
-                    # Before the commit: if Redis fails, nothing is erased and the next
-                    # run finds these reporters again, instead of never.
-                    await conversations.forget_holding(chat_id, case_code)
-        reporter_ids = [reporter_id for reporter_id, *_rest in due]
-        if reporter_ids:
-            await session.exec(
-                update(Reporter)
-                .where(col(Reporter.id).in_(reporter_ids))
-                .values(chat_id=None, name=None, address=None, phone=None)
-            )  # type: ignore[call-overload]
-        chats = {chat_id for _reporter_id, chat_id, *_rest in due if chat_id is not None}
-        await _forget_unreferenced_preferences(session, chats)
-    return len(reporter_ids)
+    rows = await session.exec(
+        select(Reporter.id, Reporter.chat_id, Case.id, Case.code)
+        .join(Case, col(Case.reporter_id) == col(Reporter.id))
+        .outerjoin(survivor, col(survivor.id) == col(Case.merged_into_id))
+        .where(
+            done_with,
+            col(Reporter.chat_id).is_not(None)
+            | col(Reporter.name).is_not(None)
+            | col(Reporter.address).is_not(None)
+            | col(Reporter.phone).is_not(None),
+        )
+    )
+    return [(reporter_id, chat_id, case_id, code) for reporter_id, chat_id, case_id, code in rows]
 
 
 async def _forget_chat_of_case(
