@@ -104,9 +104,13 @@ class SqliteWriter:
         return new_id
 
     def execute(self, connection: sqlite3.Connection, statement: UpdateBase) -> int:
-        """In a write: a Core statement (no expanding IN lists) run as the engine would run
-        it, each parameter through its type's conversion; returns how many rows it changed."""
+        """In a write: a Core statement run as the engine would run it, each parameter
+        through its type's conversion; returns how many rows it changed. An IN list is
+        refused (ValueError), not sent to sqlite3 as one parameter."""
         compiled = statement.compile(dialect=self._dialect)
+        if any(bind.expanding for bind in compiled.binds.values()):
+            # Its list is rendered only at execution, which this path does not do.
+            raise ValueError("SqliteWriter.execute takes no IN list: one statement per row")
         values = compiled.construct_params()
         parameters = []
         for name in compiled.positiontup or ():

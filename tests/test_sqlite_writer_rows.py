@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.services import outbox
 from storage.db import (
@@ -208,3 +209,19 @@ async def test_the_outbox_claimed_and_settled_through_the_writer_as_through_the_
         stored = {row["chat_id"]: dict(row) for row in raw.execute("SELECT * FROM outbox")}
     assert _shape(stored[-103]) == _shape(stored[-101])
     assert _shape(stored[-104]) == _shape(stored[-102])
+
+
+async def test_a_statement_with_an_in_list_is_refused_before_it_reaches_sqlite(
+    stores: tuple[Any, SqliteWriter, str],
+) -> None:
+    """sqlite3 would be handed the whole list as one parameter; the writer says why instead,
+    and the rows stay as they were."""
+    sessions, writer, _path = stores
+    async with sessions() as session, session.begin():
+        session.add(Outbox(chat_id=-101, kind="card", params={}))
+    statement = update(Outbox).where(col(Outbox.chat_id).in_([-101, -102])).values(attempts=7)
+    with pytest.raises(ValueError, match="IN list"):
+        await writer.run(lambda connection: writer.execute(connection, statement))
+    async with sessions() as session:
+        (row,) = (await session.exec(select(Outbox))).all()
+    assert row.attempts == 0
