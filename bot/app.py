@@ -168,6 +168,8 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         outbox_renderer(NotificationRenderer(i18n), board),
         shared_slots=state.shared_slots,
         writer=writer,
+        # SQLite without Redis is one process (its conversations are kept in memory too).
+        sole_sender=writer is not None,
     )
     offices = OfficeDirectory(sessions, settings.staff_chat_id)
     feed = StaffFeed(offices, settings.default_locale)

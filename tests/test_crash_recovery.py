@@ -223,8 +223,8 @@ async def test_killed_at_random_moments_nothing_is_lost_or_doubled(
                 predicate=lambda m, r=reporter: "Kabar terbaru" in text_of(m),
             )
         # A message whose sender was killed while it was claimed (a card, a card's update, a
-        # notice already shown but not yet recorded as sent) goes out once its claim has
-        # lapsed: every message owed is settled by then.
+        # notice already shown but not yet recorded as sent) goes out when the bot is back
+        # (one process on SQLite) or once its claim has lapsed: all are settled by then.
         settled_by = time.monotonic() + OUTBOX_LEASE_SECONDS + 10
 
         def a_card_is_missing() -> bool:

@@ -38,6 +38,7 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from sqlmodel import select
 
+from bot.config import Settings
 from bot.logs import JsonFormatter
 from bot.outbound.failures import backoff_delay, classify
 from bot.outbound.messages import RenderedMessage
@@ -49,6 +50,7 @@ from storage.migrate import upgrade_to_head_async
 from storage.models import Case, Outbox, Reporter, utcnow
 from tests.fakebot.limits import TelegramLimits
 from tests.fakebot.server import Call, FakeTelegram
+from tests.helpers.bot import running_bot
 
 TELEGRAM_RATE = 30  # messages a second, all chats together
 TELEGRAM_CHAT_GAP = 1.0  # seconds between two messages to one chat
@@ -612,6 +614,39 @@ async def test_e_a_claim_left_by_a_dead_sender_is_taken_over_when_it_expires(
     assert await sender.deliver_due() == 1
     assert delivered(telegram) == {6000: ["note 0"], 6001: ["note 0"]}
     assert await outbox.pending_count(db) == 0
+
+
+async def test_a_restarted_bot_sends_at_once_what_its_killed_run_had_claimed(
+    telegram: FakeTelegram,
+    db: SessionFactory,
+    settings_factory: Callable[..., Settings],
+    redis_url: str | None,
+) -> None:
+    """One process on SQLite: no other sender can hold a claim, so one found at start is
+    the killed run's, and the reporter's news goes out now, not when its lease runs out.
+    Where instances share the database (PostgreSQL + Redis) the claim may be a live
+    instance's, mid-send: it is left to run out."""
+    reporter_chat = 7100
+    async with db() as session:
+        outbox.enqueue(
+            session,
+            chat_id=reporter_chat,
+            kind="status_changed",
+            params={"code": "ASN-TEST-0001", "status": "initial_review"},
+            locale="id",
+        )
+        await session.commit()
+    (claimed,) = await outbox.claim_due(db, limit=1)  # and then the process was killed
+    settings = settings_factory()
+    one_process = settings.database_url.startswith("sqlite") and redis_url is None
+    async with running_bot(settings):
+        if one_process:
+            news = await telegram.wait_output(reporter_chat, timeout=10)
+            assert "ASN-TEST-0001" in news["text"]
+        else:
+            await telegram.assert_no_output(reporter_chat, quiet=3)
+    row = (await rows_by_id(db))[claimed.id]  # type: ignore[index]
+    assert (row.status == "sent") == one_process
 
 
 async def test_wake_starts_delivery_without_waiting_for_the_poll(

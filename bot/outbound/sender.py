@@ -5,7 +5,8 @@ Delivery is at least once; a message goes out twice only in two narrow cases. A 
 claimed with a lease and marked sent right after Telegram accepts it, so it is repeated when
 the process dies (or loses its database for longer than a few retries) between Telegram's
 answer and the commit of `mark_sent`: the lease then runs out and another sender sends it
-again. And a request that times out is retried, though Telegram may have accepted it.
+again (one process on SQLite, restarted, takes its killed run's claims back at once:
+`sole_sender`). And a request that times out is retried, though Telegram may have accepted it.
 Stopping the sender by cancelling it opens no such window: a send under way is finished and
 recorded first, and rows still waiting for a slot are handed back unsent."""
 
@@ -68,7 +69,11 @@ class OutboxSender:
         clock: Callable[[], float] = time.monotonic,
         shared_slots: SharedSlots | None = None,
         writer: SqliteWriter | None = None,
+        sole_sender: bool = False,
     ) -> None:
+        """`sole_sender`: no other sender can be running on this database (one process on
+        SQLite). A claim found at start is then an earlier run's, killed mid-way: it is
+        handed back, and what that run had under way goes out now instead of a lease later."""
         if lease_seconds < send_timeout + 2 * LEASE_MARGIN:
             raise ValueError("lease_seconds must leave room for a send and its margin")
         if send_timeout + LEASE_MARGIN > SEND_HOLD:
@@ -89,6 +94,7 @@ class OutboxSender:
         self._lease = lease_seconds
         self._send_timeout = send_timeout
         self._wake = asyncio.Event()
+        self._sole_sender = sole_sender
 
     def wake(self) -> None:
         """Look for work now (call after a commit that enqueued rows; same event loop)."""
@@ -97,6 +103,8 @@ class OutboxSender:
     async def run(self) -> None:
         """Deliver until cancelled. Rows are claimed whenever half the batch is free rather
         than in rounds, so one slow request holds back only its own chat."""
+        if self._sole_sender:
+            await self._hand_back_earlier_claims()
         tasks: set[asyncio.Task[None]] = set()
         claim_failures = 0
 
@@ -280,6 +288,16 @@ class OutboxSender:
                     )
                     return
                 await asyncio.sleep(delay)
+
+    async def _hand_back_earlier_claims(self) -> None:
+        try:
+            released = await outbox.release_all(self._sessions, writer=self._writer)
+        except Exception:
+            # Those rows still go out once their leases run out.
+            log.exception("outbox claims of an earlier run not handed back")
+            return
+        if released:
+            log.info("outbox claims of an earlier run handed back", extra={"rows": released})
 
     async def _hand_back(self, row: Outbox) -> None:
         assert row.id is not None and row.claimed_until is not None

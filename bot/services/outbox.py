@@ -178,6 +178,21 @@ async def release(
     )
 
 
+async def release_all(
+    session_factory: SessionFactory, *, writer: SqliteWriter | None = None
+) -> int:
+    """Hand back every claim held, whoever holds it; returns how many. Only for a sender
+    that knows no other is running (OutboxSender's `sole_sender`)."""
+    return await commit_statement(
+        session_factory,
+        writer,
+        update(Outbox)
+        .where(col(Outbox.status) == "pending", col(Outbox.claimed_until).is_not(None))
+        .values(claimed_until=None)
+        .execution_options(synchronize_session=False),
+    )
+
+
 async def _finish(
     session_factory: SessionFactory, writer: SqliteWriter | None, row_id: int, **values: Any
 ) -> None:
