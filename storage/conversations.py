@@ -91,6 +91,8 @@ class SqlStorage(BaseStorage):
         self._keys = key_builder or DefaultKeyBuilder()
         self._cache: OrderedDict[str, _Entry] | None = OrderedDict() if cache else None
         self._cache_size = cache_size
+        # Counts forget_cached calls: a read begun before one is not remembered after it.
+        self._generation = 0
         self._upserts: dict[str, Any] = {}
         # With a writer (SQLite), writes are committed with other updates' writes in one
         # transaction (storage/sqlite_writer.py) instead of one transaction each.
@@ -120,6 +122,14 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+    def forget_cached(self) -> None:
+        """Drop the conversations kept in memory, to be read again from the database: after
+        rows were changed other than through this storage (retention erasing those that
+        name a case)."""
+        if self._cache is not None:
+            self._cache.clear()
+            self._generation += 1
 
     async def expire_idle(self, idle_since: datetime) -> list[ExpiredConversation]:
         """Drop conversations untouched since `idle_since`; return whom to tell."""
@@ -157,6 +167,7 @@ class SqlStorage(BaseStorage):
         if self._cache is not None and (cached := self._cache.get(storage_key)) is not None:
             self._cache.move_to_end(storage_key)
             return cached
+        generation = self._generation
         async with self._engine.connect() as connection:
             row = (
                 await connection.execute(
@@ -166,7 +177,8 @@ class SqlStorage(BaseStorage):
                 )
             ).first()
         entry = _Entry.of(row.state, row.data) if row else _Entry.of(None, {})
-        self._remember(storage_key, entry)
+        if generation == self._generation:
+            self._remember(storage_key, entry)
         return entry
 
     async def _write(self, key: StorageKey, state: str | None, data: Mapping[str, Any]) -> None:

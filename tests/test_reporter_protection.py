@@ -5,6 +5,7 @@ suggested. Each test here failed on the code before the fix it guards."""
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel, select
 
 from bot.app import Application
+from bot.jobs.retention import purge_today
 from bot.services.retention import purge_reporters
 from storage.conversations import SqlStorage
 from storage.models import Case, Outbox, utcnow
@@ -147,6 +149,31 @@ async def test_purge_erases_an_answer_left_under_way_wherever_conversations_are_
     finally:
         if redis is not None:
             await redis.aclose()
+
+
+async def test_the_bot_purges_by_itself_and_forgets_the_answer_it_was_waiting_for(
+    desk_app: Application, telegram: FakeTelegram
+) -> None:
+    """No cron job needed: the bot runs the purge once a day. On SQLite it keeps
+    conversations in memory as well, and forgets them with the rows: the reporter who was
+    answering the case is no longer treated as answering it."""
+    reporter = FakeUser(telegram, user_id=5_560_005, first_name="Wulan", language_code="id")
+    code = await file_report(reporter)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    await say(admin, f"/ask {code} Siapa saksinya?", code)
+    await press(reporter, await reply(reporter, "Siapa saksinya"), "Balas")
+    await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
+    await reply(reporter, "Tidak diregistrasi")
+
+    retention_days = desk_app.settings.retention_days
+    a_year_on = utcnow() + timedelta(days=retention_days + 1)
+    purge = functools.partial(purge_today, desk_app.sessions, desk_app.fsm_storage)
+    assert await purge(retention_days, now=a_year_on) == 1
+    assert await purge(retention_days, now=a_year_on) is None, "once a day, by one instance"
+
+    await reporter.send("Saksinya Pak Dadang.")
+    answer = text_of(await reply(reporter))
+    assert "/lapor" in answer and "tidak aktif" not in answer, answer
 
 
 class ProbingConversations:

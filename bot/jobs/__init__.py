@@ -1,6 +1,6 @@
 """Tasks that run beside the dispatcher: the outbox sender, conversation expiry, cards owed
-to cases, completion periods run out, forgetting old webhook updates, the daily reminder.
-Each loops until cancelled."""
+to cases, completion periods run out, forgetting old webhook updates, the daily retention
+purge, the daily reminder. Each loops until cancelled."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.app import Application
 from bot.jobs.conversations import expire_idle_conversations
 from bot.jobs.reminders import daily_overdue_reminder
+from bot.jobs.retention import daily_purge
 from bot.jobs.schedule import every
 from bot.services import coordination
 from bot.telegram.retry import without_retries
@@ -50,6 +51,7 @@ def start_jobs(application: Application) -> None:
             ),
             "forget old webhook updates",
         ),
+        daily_purge(application.sessions, application.fsm_storage, settings.retention_days),
         daily_overdue_reminder(
             services.desk,
             services.cases,
