@@ -118,18 +118,25 @@ async def stored_conversation(
     return await storage.get_state(key), await storage.get_data(key)
 
 
-async def test_purge_erases_an_answer_left_under_way_wherever_conversations_are_kept(
-    desk_app: Application, telegram: FakeTelegram, redis_url: str | None
-) -> None:
-    """A reporter who pressed Reply and never answered keeps a conversation naming the case
-    beside their chat: in the database on one instance, in Redis on several."""
-    reporter = FakeUser(telegram, user_id=5_560_003, first_name="Wulan", language_code="id")
+async def answer_left_under_way(reporter: FakeUser, telegram: FakeTelegram) -> str:
+    """The reporter is asked a question, presses Reply, and the case is closed before they
+    answer; returns its code."""
     code = await file_report(reporter)
     admin = FakeUser(telegram, user_id=ADMIN)
     await say(admin, f"/ask {code} Siapa saksinya?", code)
     await press(reporter, await reply(reporter, "Siapa saksinya"), "Balas")
     await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
     await reply(reporter, "Tidak diregistrasi")
+    return code
+
+
+async def test_purge_erases_an_answer_left_under_way_wherever_conversations_are_kept(
+    desk_app: Application, telegram: FakeTelegram, redis_url: str | None
+) -> None:
+    """A reporter who pressed Reply and never answered keeps a conversation naming the case
+    beside their chat: in the database on one instance, in Redis on several."""
+    reporter = FakeUser(telegram, user_id=5_560_003, first_name="Wulan", language_code="id")
+    code = await answer_left_under_way(reporter, telegram)
 
     redis = Redis.from_url(redis_url) if redis_url else None
     try:
@@ -158,12 +165,7 @@ async def test_the_bot_purges_by_itself_and_forgets_the_answer_it_was_waiting_fo
     conversations in memory as well, and forgets them with the rows: the reporter who was
     answering the case is no longer treated as answering it."""
     reporter = FakeUser(telegram, user_id=5_560_005, first_name="Wulan", language_code="id")
-    code = await file_report(reporter)
-    admin = FakeUser(telegram, user_id=ADMIN)
-    await say(admin, f"/ask {code} Siapa saksinya?", code)
-    await press(reporter, await reply(reporter, "Siapa saksinya"), "Balas")
-    await say(admin, f"/setstatus {code} not_registered formal Anonim", code)
-    await reply(reporter, "Tidak diregistrasi")
+    await answer_left_under_way(reporter, telegram)
 
     retention_days = desk_app.settings.retention_days
     a_year_on = utcnow() + timedelta(days=retention_days + 1)
