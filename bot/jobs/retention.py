@@ -33,7 +33,8 @@ async def daily_purge(
         except asyncio.CancelledError:
             raise
         except Exception:
-            # Nothing was erased (one transaction); tomorrow's run finds the same reporters.
+            # Nothing was erased in the database (one transaction): tomorrow's run finds the
+            # same reporters.
             log.exception("retention purge failed")
 
 
