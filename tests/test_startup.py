@@ -268,3 +268,33 @@ async def test_no_network_at_start_is_retried_and_said(tmp_path: Path) -> None:
         await asyncio.wait_for(process.wait(), 30)
         await telegram.stop()
     assert "Traceback" not in log_path.read_text()
+
+
+async def test_a_second_bot_on_the_same_sqlite_file_is_one_clear_line(tmp_path: Path) -> None:
+    """One process serves a SQLite file (it keeps conversations in memory, and takes back
+    every outbox claim at start): a second bot started on it is refused, not let run."""
+    telegram = FakeTelegram()
+    await telegram.start()
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
+    env |= {"PYTHONPATH": str(ROOT), "BOT_TOKEN": "123456:TEST-TOKEN"}
+    env |= {"TELEGRAM_API_URL": telegram.url}
+    log_path = tmp_path / "bot.log"
+    with log_path.open("wb") as log:
+        first = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=log
+        )
+    try:
+        for _ in range(600):
+            if "bot polling" in log_path.read_text() or first.returncode is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert "bot polling" in log_path.read_text(), log_path.read_text()
+        second = await asyncio.to_thread(
+            run_bot, tmp_path, BOT_TOKEN="123456:TEST-TOKEN", TELEGRAM_API_URL=telegram.url
+        )
+        one_clear_line(second, "Another bot is already running", "PostgreSQL and Redis")
+        assert first.returncode is None, "the first carries on"
+    finally:
+        first.terminate()
+        await asyncio.wait_for(first.wait(), 30)
+        await telegram.stop()

@@ -19,7 +19,13 @@ from aiogram.exceptions import (
 from aiogram.types import User
 
 from bot.cli.signals import until_signalled
-from bot.cli.startup import StartupError, require_extras, require_token, require_writable
+from bot.cli.startup import (
+    StartupError,
+    require_extras,
+    require_token,
+    require_writable,
+    sole_instance,
+)
 from bot.config import Settings
 from bot.logs import describe_error
 
@@ -33,13 +39,14 @@ def run(settings: Settings) -> int:
     require_token(settings)
     require_extras(settings)
     require_writable(settings)
-    from bot.cli.migration import Migration
+    with sole_instance(settings):
+        from bot.cli.migration import Migration
 
-    migration = Migration(settings.database_url)  # in a child, beside our own imports
-    if status := migration.wait():
-        return status
-    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(until_signalled(serve(settings)))
+        migration = Migration(settings.database_url)  # in a child, beside our own imports
+        if status := migration.wait():
+            return status
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+            asyncio.run(until_signalled(serve(settings)))
     return 0
 
 

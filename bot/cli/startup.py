@@ -3,9 +3,12 @@ what is wrong and what to do (bot/cli turns it into one line and exit status 2).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from aiogram.utils.token import TokenValidationError, validate_token
@@ -57,6 +60,33 @@ def require_writable(settings: Settings) -> None:
         _writable(Path(url.database).parent, "the database (DATABASE_URL)")
     if not settings.evidence_url:
         _writable(settings.evidence_dir, "evidence files (EVIDENCE_DIR)")
+
+
+@contextlib.contextmanager
+def sole_instance(settings: Settings) -> Iterator[None]:
+    """While the bot runs on a SQLite file without Redis, no second bot may run on it: the
+    bot keeps that file's conversations in memory and hands back every outbox claim it
+    finds at start, both right only for one process. A lock beside the file says so at
+    once; the system drops it when the process ends, however it ends."""
+    url = make_url(settings.database_url)
+    if (
+        settings.redis_url
+        or url.get_backend_name() != "sqlite"
+        or url.database in (None, "", ":memory:")
+    ):
+        yield
+        return
+    path = Path(url.database).absolute()
+    with open(path.with_name(path.name + ".lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(
+                f"Another bot is already running on {path}: stop it first. One process "
+                "serves a SQLite database; several instances need PostgreSQL and Redis "
+                "(README, Scaling out)."
+            ) from None
+        yield
 
 
 def _writable(directory: Path, purpose: str) -> None:
