@@ -68,15 +68,13 @@ def sole_instance(settings: Settings) -> Iterator[None]:
     bot keeps that file's conversations in memory and hands back every outbox claim it
     finds at start, both right only for one process. A lock beside the file says so at
     once; the system drops it when the process ends, however it ends."""
-    url = make_url(settings.database_url)
-    if (
-        settings.redis_url
-        or url.get_backend_name() != "sqlite"
-        or url.database in (None, "", ":memory:")
-    ):
+    from storage.db import sqlite_path  # the database layer, only once the bot is to run
+
+    database = sqlite_path(settings.database_url)
+    if settings.redis_url or database is None:
         yield
         return
-    path = Path(url.database).absolute()
+    path = Path(database).absolute()
     with open(path.with_name(path.name + ".lock"), "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -49,14 +49,17 @@ async def purge_today(
     day = now.astimezone(WIB).date().isoformat()
     if not await claim_job(sessions, "retention_purge", day):
         return None
-    if isinstance(storage, SqlStorage):
-        erased = await purge_reporters(sessions, retention_days=retention_days, now=now)
+    in_memory = storage if isinstance(storage, SqlStorage) else None
+    erased = await purge_reporters(
+        sessions,
+        retention_days=retention_days,
+        now=now,
+        # Conversations kept in the database are erased with its rows; Redis's separately.
+        conversations=None if isinstance(storage, SqlStorage) else storage,
+    )
+    if in_memory is not None:
         # The rows the purge erased may still be remembered: the next step of each
         # conversation reads its row again.
-        storage.forget_cached()
-    else:
-        erased = await purge_reporters(
-            sessions, retention_days=retention_days, now=now, conversations=storage
-        )
+        in_memory.forget_cached()
     log.info("retention purge done", extra={"reporters": erased})
     return erased
