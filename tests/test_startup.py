@@ -272,7 +272,8 @@ async def test_no_network_at_start_is_retried_and_said(tmp_path: Path) -> None:
 
 async def test_a_second_bot_on_the_same_sqlite_file_is_one_clear_line(tmp_path: Path) -> None:
     """One process serves a SQLite file (it keeps conversations in memory, and takes back
-    every outbox claim at start): a second bot started on it is refused, not let run."""
+    every outbox claim at start): a second bot, or a purge, started on it is refused, not
+    let run."""
     telegram = FakeTelegram()
     await telegram.start()
     env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
@@ -293,6 +294,10 @@ async def test_a_second_bot_on_the_same_sqlite_file_is_one_clear_line(tmp_path: 
             run_bot, tmp_path, BOT_TOKEN="123456:TEST-TOKEN", TELEGRAM_API_URL=telegram.url
         )
         one_clear_line(second, "Another bot is already running", "PostgreSQL and Redis")
+        # A purge from another process could not reach the conversations the bot keeps
+        # in memory: it is refused too, and says the bot purges by itself.
+        purge = await asyncio.to_thread(run_bot, tmp_path, "purge")
+        one_clear_line(purge, "purges by itself every day", "Nothing was erased")
         assert first.returncode is None, "the first carries on"
     finally:
         first.terminate()

@@ -6,8 +6,15 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from bot.cli.startup import StartupError, require_extras, require_writable
+from bot.cli.startup import StartupError, require_extras, require_writable, sole_instance
 from bot.config import Settings
+
+# A bot on the same SQLite file keeps conversations in memory, where a purge by another
+# process cannot reach them: it would go on treating a purged reporter as answering the case.
+BOT_RUNNING = (
+    "The bot is running on {path} and purges by itself every day at 03:00 WIB: stop it to "
+    "purge now. Nothing was erased."
+)
 
 if TYPE_CHECKING:
     from storage.redis_state import TrackedRedisStorage
@@ -18,9 +25,10 @@ def purge(settings: Settings) -> int:
     require_writable(settings)
     from bot.cli.migration import Migration
 
-    if status := Migration(settings.database_url).wait():
-        return status
-    erased = asyncio.run(_purge(settings))
+    with sole_instance(settings, refusal=BOT_RUNNING):
+        if status := Migration(settings.database_url).wait():
+            return status
+        erased = asyncio.run(_purge(settings))
     print(
         f"Erased the identity and chat of {erased} reporter(s) of cases closed more "
         f"than {settings.retention_days} days ago."

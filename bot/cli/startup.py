@@ -62,12 +62,19 @@ def require_writable(settings: Settings) -> None:
         _writable(settings.evidence_dir, "evidence files (EVIDENCE_DIR)")
 
 
+ANOTHER_BOT = (
+    "Another bot is already running on {path}: stop it first. One process serves a SQLite "
+    "database; several instances need PostgreSQL and Redis (README, Scaling out)."
+)
+
+
 @contextlib.contextmanager
-def sole_instance(settings: Settings) -> Iterator[None]:
+def sole_instance(settings: Settings, refusal: str = ANOTHER_BOT) -> Iterator[None]:
     """While the bot runs on a SQLite file without Redis, no second bot may run on it: the
     bot keeps that file's conversations in memory and hands back every outbox claim it
     finds at start, both right only for one process. A lock beside the file says so at
-    once; the system drops it when the process ends, however it ends."""
+    once; the system drops it when the process ends, however it ends. `refusal` is the
+    line given when the lock is held ({path}: the database file)."""
     from storage.db import sqlite_path  # the database layer, only once the bot is to run
 
     database = sqlite_path(settings.database_url)
@@ -79,11 +86,7 @@ def sole_instance(settings: Settings) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise StartupError(
-                f"Another bot is already running on {path}: stop it first. One process "
-                "serves a SQLite database; several instances need PostgreSQL and Redis "
-                "(README, Scaling out)."
-            ) from None
+            raise StartupError(refusal.format(path=path)) from None
         yield
 
 
