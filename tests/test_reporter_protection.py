@@ -9,8 +9,10 @@ import functools
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import select as sa_select
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -176,6 +178,28 @@ async def test_the_bot_purges_by_itself_and_forgets_the_answer_it_was_waiting_fo
     await reporter.send("Saksinya Pak Dadang.")
     answer = text_of(await reply(reporter))
     assert "/lapor" in answer and "tidak aktif" not in answer, answer
+
+
+async def test_a_daily_purge_that_failed_is_tried_again_the_same_day(
+    desk_app: Application, telegram: FakeTelegram
+) -> None:
+    """Redis away at the purge's hour: nothing is erased, and the day is not used up, so the
+    next try that day erases, instead of leaving the reporter identifiable a day more."""
+    reporter = FakeUser(telegram, user_id=5_560_006, first_name="Wulan", language_code="id")
+    await answer_left_under_way(reporter, telegram)
+    retention_days = desk_app.settings.retention_days
+    a_year_on = utcnow() + timedelta(days=retention_days + 1)
+    purge = functools.partial(
+        purge_today, desk_app.sessions, retention_days=retention_days, now=a_year_on
+    )
+
+    away = Redis.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    try:
+        with pytest.raises(RedisError):
+            await purge(TrackedRedisStorage(away))
+    finally:
+        await away.aclose()
+    assert await purge(desk_app.fsm_storage) == 1, "tried again, the same day"
 
 
 class ProbingConversations:

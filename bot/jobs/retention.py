@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 
 from bot.jobs.schedule import seconds_until_next
-from bot.services.coordination import claim_job
+from bot.services.coordination import claim_job, release_job
 from bot.services.dates import WIB
 from bot.services.retention import ConversationsElsewhere, purge_reporters
 from storage.conversations import SqlStorage
@@ -21,21 +21,27 @@ log = logging.getLogger(__name__)
 
 # The quietest hour of the day for the reporters and staff of every zone.
 PURGE_HOUR = 3
+# A failed purge (the database or Redis away for a while) is tried again this much later,
+# rather than leaving reporters identifiable for a day more than promised.
+RETRY_SECONDS = 3600.0
 
 
 async def daily_purge(
     sessions: SessionFactory, storage: SqlStorage | ConversationsElsewhere, retention_days: int
 ) -> None:
+    wait = seconds_until_next(PURGE_HOUR)
     while True:
-        await asyncio.sleep(seconds_until_next(PURGE_HOUR))
+        await asyncio.sleep(wait)
+        wait = seconds_until_next(PURGE_HOUR)
         try:
             await purge_today(sessions, storage, retention_days)
         except asyncio.CancelledError:
             raise
         except Exception:
-            # Nothing was erased in the database (one transaction): tomorrow's run finds the
-            # same reporters.
-            log.exception("retention purge failed")
+            # Nothing was erased in the database (one transaction), and the day's claim was
+            # given back: the next try finds the same reporters.
+            log.exception("retention purge failed", extra={"retry_seconds": RETRY_SECONDS})
+            wait = min(wait, RETRY_SECONDS)
 
 
 async def purge_today(
@@ -50,16 +56,29 @@ async def purge_today(
     if not await claim_job(sessions, "retention_purge", day):
         return None
     in_memory = storage if isinstance(storage, SqlStorage) else None
-    erased = await purge_reporters(
-        sessions,
-        retention_days=retention_days,
-        now=now,
-        # Conversations kept in the database are erased with its rows; Redis's separately.
-        conversations=None if isinstance(storage, SqlStorage) else storage,
-    )
+    try:
+        erased = await purge_reporters(
+            sessions,
+            retention_days=retention_days,
+            now=now,
+            # Conversations kept in the database are erased with its rows; Redis's apart.
+            conversations=None if isinstance(storage, SqlStorage) else storage,
+        )
+    except Exception:
+        await _give_back(sessions, day)
+        raise
     if in_memory is not None:
         # The rows the purge erased may still be remembered: the next step of each
         # conversation reads its row again.
         in_memory.forget_cached()
     log.info("retention purge done", extra={"reporters": erased})
     return erased
+
+
+async def _give_back(sessions: SessionFactory, day: str) -> None:
+    try:
+        await release_job(sessions, "retention_purge", day)
+    except Exception:
+        # The database is away too: this day's purge is left to tomorrow's, which finds
+        # the same reporters.
+        log.exception("retention purge could not give back its day", extra={"day": day})

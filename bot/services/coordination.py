@@ -30,6 +30,14 @@ async def claim_job(session_factory: SessionFactory, job: str, period: str) -> b
     return True
 
 
+async def release_job(session_factory: SessionFactory, job: str, period: str) -> None:
+    """Give back a claim whose job failed, so that a later try in the period may take it."""
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            delete(JobRun).where(col(JobRun.job) == job, col(JobRun.period) == period)
+        )  # type: ignore[call-overload]
+
+
 async def claim_update(session_factory: SessionFactory, update_id: int) -> bool:
     """True if this instance should process the update: it is new, or an earlier attempt
     neither finished nor released it within the lease (that instance died).
