@@ -161,7 +161,10 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     else:
         writer = create_sqlite_writer(engine, settings.database_url)
         state = local_backends(settings, engine, writer)
-    board = StaffBoard(sessions, evidence_store, i18n, settings.default_locale, writer=writer)
+    offices = OfficeDirectory(sessions, settings.staff_chat_id)
+    board = StaffBoard(
+        sessions, evidence_store, i18n, settings.default_locale, offices, writer=writer
+    )
     sender = OutboxSender(
         bot,
         sessions,
@@ -171,7 +174,6 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         # SQLite without Redis is one process (its conversations are kept in memory too).
         sole_sender=writer is not None,
     )
-    offices = OfficeDirectory(sessions, settings.staff_chat_id)
     feed = StaffFeed(offices, settings.default_locale)
     services = Services(
         settings=settings,

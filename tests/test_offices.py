@@ -15,10 +15,10 @@ from sqlmodel import select
 
 from bot.app import Application
 from bot.config import Settings
-from storage.models import Case, CaseEvent, utcnow
+from storage.models import Case, CaseEvent, Outbox, utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
-from tests.helpers.dialog import reply, say, text_of
+from tests.helpers.dialog import press, reply, say, text_of
 from tests.helpers.reports import file_report
 from tests.helpers.staff import ADMIN, STAFF_CHAT
 
@@ -133,6 +133,83 @@ async def test_a_regencys_report_is_handled_there_seen_above_and_hidden_elsewher
     # Gunung Mas no longer sees it; the province does.
     assert "Tidak ada kasus" in text_of(await say(gumas, f"/case {code}"))
     assert code in text_of(await say(kalteng, "/inbox"))
+
+
+async def when_all_is_sent(application: Application, case_code: str) -> Case:
+    """The case once nothing about it is left in the outbox to send."""
+    for _ in range(150):
+        async with application.sessions() as session:
+            case = (await session.exec(select(Case).where(Case.code == case_code))).one()
+            owed = (
+                await session.exec(
+                    select(Outbox).where(Outbox.case_id == case.id, Outbox.status == "pending")
+                )
+            ).all()
+        if not owed:
+            return case
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"still to send: {[(row.kind, row.chat_id) for row in owed]}")
+
+
+async def test_a_card_update_queued_before_a_transfer_does_not_bring_the_card_back(
+    hierarchy: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """The old group sends one message every few seconds; the new one is idle, so the
+    transfer's card is out first. The old group's queued card update then must not post a
+    fresh card there and take the case's card (and its answers) back to the group it left."""
+    code = await file_report(citizen, province="Kalimantan Tengah", regency="kab. gumas")
+    card = await card_of(telegram, GUMAS_CHAT, code)
+    gumas_in_group = FakeUser(telegram, user_id=GUMAS_OFFICER, chat_id=GUMAS_CHAT)
+    await gumas_in_group.press(card, "Ambil")
+    gumas = FakeUser(telegram, user_id=GUMAS_OFFICER)
+    await say(gumas, f"/ask {code} Siapa saksinya?", code)
+    await say(gumas, f"/transfer {code} Kalimantan Tengah: terlalu dekat", code)
+    kalteng_card = await card_of(telegram, KALTENG_CHAT, code)
+    posted_in_gumas = len([m for m in telegram.sent_to(GUMAS_CHAT) if m["_kind"] == "message"])
+
+    case = await when_all_is_sent(hierarchy, code)
+    await asyncio.sleep(1.0)  # a card recorded just after the last row was marked sent
+    async with hierarchy.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert (case.card_chat_id, case.staff_card_message_id) == (
+        KALTENG_CHAT,
+        kalteng_card["message_id"],
+    )
+    later = [m for m in telegram.sent_to(GUMAS_CHAT) if m["_kind"] == "message"]
+    assert len(later) == posted_in_gumas, [text_of(m) for m in later[posted_in_gumas:]]
+    # What the old group last shows of the case is where it went, with no buttons to act.
+    last = [m for m in telegram.sent_to(GUMAS_CHAT) if code in text_of(m)][-1]
+    assert "Dilimpahkan" in text_of(last), text_of(last)
+
+
+async def test_an_answer_waiting_to_be_sent_follows_its_case_to_the_new_office(
+    hierarchy: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """A reporter's answer held back by the old office's group (over its limit) and sent after
+    a transfer goes to the office that now handles the case, not to the group it left (a
+    sideways transfer is often made because the local office is too close to the civil
+    servant); and the card stays in the new group."""
+    code = await file_report(citizen, province="Kalimantan Tengah", regency="kab. gumas")
+    await card_of(telegram, GUMAS_CHAT, code)
+    gumas = FakeUser(telegram, user_id=GUMAS_OFFICER)
+    await say(gumas, f"/ask {code} Siapa saksinya?", code)
+    asked = await reply(citizen, "Siapa saksinya")
+    await press(citizen, asked, "Balas")
+    telegram.fail_next("sendMessage", 429, retry_after=4, chat_id=GUMAS_CHAT)
+    await say(citizen, "Saya tetangga sebelah rumahnya, Wulan.", "Diterima")
+    await say(gumas, f"/transfer {code} Kalimantan Tengah: terlalu dekat", code)
+
+    kalteng_card = await card_of(telegram, KALTENG_CHAT, code)
+    relayed = await telegram.wait_output(
+        KALTENG_CHAT, timeout=30, predicate=lambda m: "tetangga sebelah" in text_of(m)
+    )
+    assert code in text_of(relayed)
+    case = await when_all_is_sent(hierarchy, code)
+    assert not any("tetangga sebelah" in text_of(m) for m in telegram.sent_to(GUMAS_CHAT))
+    assert (case.card_chat_id, case.staff_card_message_id) == (
+        KALTENG_CHAT,
+        kalteng_card["message_id"],
+    )
 
 
 async def test_with_only_ri_set_up_the_same_report_lands_at_ri(

@@ -18,7 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.outbound.messages import Delivery, RenderedMessage, replying_to
 from bot.services import staff_feed
 from bot.services.evidence_intake import suffix_for
-from bot.services.offices import office_name
+from bot.services.offices import OfficeDirectory, office_name
 from bot.services.related import related_cases
 from bot.services.staff import staff_names
 from bot.ui.cards import card_keyboard, case_card
@@ -35,6 +35,7 @@ class CardPost:
     """A case's first card; where it landed is recorded so later changes edit it."""
 
     case_id: int
+    office_code: str
     text: str
     keyboard: InlineKeyboardMarkup | None
     sessions: SessionFactory
@@ -45,7 +46,12 @@ class CardPost:
             chat_id, self.text, reply_markup=self.keyboard, request_timeout=timeout
         )
         await staff_feed.record_card(
-            self.sessions, self.case_id, chat_id, sent.message_id, writer=self.writer
+            self.sessions,
+            self.case_id,
+            chat_id,
+            sent.message_id,
+            office_code=self.office_code,
+            writer=self.writer,
         )
         return sent.message_id
 
@@ -97,6 +103,20 @@ class DocumentMessage:
         return sent.message_id
 
 
+@dataclass(frozen=True)
+class WhereTheCaseStands:
+    """A row about a case (its card, a reporter's answer, a file), rendered and sent to the
+    case's group as it is at the moment of sending, not the group it was staged for: the
+    case may have been transferred to another office while the row waited for a send slot,
+    and its reporter's words must not reach the group it left."""
+
+    board: StaffBoard
+    row: Outbox
+
+    async def deliver(self, bot: Bot, chat_id: int, *, timeout: int) -> int | None:
+        return await self.board.send_about_case(bot, self.row, timeout=timeout)
+
+
 class StaffBoard:
     def __init__(
         self,
@@ -104,6 +124,7 @@ class StaffBoard:
         evidence_store: EvidenceStore,
         i18n: I18n,
         locale: str,
+        offices: OfficeDirectory,
         *,
         writer: SqliteWriter | None = None,
     ) -> None:
@@ -112,34 +133,58 @@ class StaffBoard:
         self._store = evidence_store
         self._i18n = i18n
         self._locale = locale
+        self._offices = offices
 
     async def render(self, row: Outbox) -> Delivery | None:
-        with self._i18n.context(), self._i18n.use_locale(row.locale or self._locale):
+        if row.kind in _ABOUT_A_CASE:
             if row.kind == staff_feed.CARD:
-                return await self._card(row)
+                async with self._sessions() as session:
+                    if await staff_feed.superseded(session, row):
+                        return None  # before it takes one of the group's few send slots
+            return WhereTheCaseStands(self, row)
+        with self._i18n.context(), self._i18n.use_locale(row.locale or self._locale):
             if row.kind == staff_feed.CARD_MOVED:
                 return await self._card_moved(row)
-            if row.kind == staff_feed.ANSWER_TEXT:
-                return await self._answer_text(row)
-            if row.kind == staff_feed.ANSWER_FILE:
-                return await self._answer_file(row)
             if row.kind == staff_feed.NOTICE:
                 return RenderedMessage(row.params["text"])
         raise ValueError(f"not a staff-chat row: {row.kind!r}")
 
-    async def _card(self, row: Outbox) -> Delivery | None:
+    async def send_about_case(self, bot: Bot, row: Outbox, *, timeout: int) -> int | None:
+        async with self._sessions() as session:
+            case = await session.get(Case, row.case_id)
+        if case is None:
+            return None
+        chat = await staff_feed.chat_for(self._offices, case)
+        if chat is None:
+            return None  # no office up to RI has a group any more: the case waits in /inbox
+        with self._i18n.context(), self._i18n.use_locale(row.locale or self._locale):
+            if row.kind == staff_feed.CARD:
+                message = await self._card(row, case, chat)
+            elif row.kind == staff_feed.ANSWER_TEXT:
+                message = await self._answer_text(row, case, chat)
+            else:
+                message = await self._answer_file(row, case, chat)
+        if message is None:
+            return None
+        return await message.deliver(bot, chat, timeout=timeout)
+
+    async def _card(self, row: Outbox, case: Case, chat: int) -> Delivery | None:
         async with self._sessions() as session:
             if await staff_feed.superseded(session, row):
-                return None
-            case = await session.get(Case, row.case_id)
-            if case is None:
                 return None
             count = await repositories.evidence_count(session, case.id)  # type: ignore[arg-type]
             related = await related_cases(session, case)
             names = await staff_names(session, [case.assignee_id] if case.assignee_id else [])
         text = case_card(case, count, related, names)
-        post = CardPost(case.id, text, card_keyboard(case), self._sessions, self._writer)  # type: ignore[arg-type]
-        if case.staff_card_message_id is None or not _card_is_in(case, row.chat_id):
+        post = CardPost(
+            case.id,  # type: ignore[arg-type]
+            case.office_code,
+            text,
+            card_keyboard(case),
+            self._sessions,
+            self._writer,
+        )
+        if case.staff_card_message_id is None or not _card_is_in(case, chat):
             return post
         return CardEdit(case.staff_card_message_id, post)
 
@@ -154,28 +199,29 @@ class StaffBoard:
             related = await related_cases(session, case)
         moved = _("➡️ Transferred to {office}").format(office=bold(office_name(case.office_code)))
         text = f"{case_card(case, count, related)}\n\n{moved}"
-        post = CardPost(case.id, text, None, self._sessions, self._writer)  # type: ignore[arg-type]
+        post = CardPost(case.id, case.office_code, text, None, self._sessions, self._writer)  # type: ignore[arg-type]
         return CardEdit(row.params["message_id"], post, repost_if_gone=False)
 
-    async def _answer_text(self, row: Outbox) -> Delivery | None:
+    async def _answer_text(self, row: Outbox, case: Case, chat: int) -> Delivery | None:
         async with self._sessions() as session:
-            case = await session.get(Case, row.case_id)
             event = await session.get(CaseEvent, row.params["event_id"])
-        if case is None or event is None:
+        if event is None:
             return None
         header = _("💬 Information from the reporter on {code}:").format(code=code(case.code))
         text = f"{header}\n{quote(event.detail)}" if event.detail else header
-        return RenderedMessage(text, reply_to=_card_here(case, row.chat_id))
+        return RenderedMessage(text, reply_to=_card_here(case, chat))
 
-    async def _answer_file(self, row: Outbox) -> Delivery | None:
+    async def _answer_file(self, row: Outbox, case: Case, chat: int) -> Delivery | None:
         async with self._sessions() as session:
-            case = await session.get(Case, row.case_id)
             item = await session.get(Evidence, row.params["evidence_id"])
-        if case is None or item is None:
+        if item is None:
             return None
         content = await self._store.get(item.storage_key)
         name = f"{case.code}-{item.id}{suffix_for(item.mime)}"
-        return DocumentMessage(name, content, case.code, reply_to=_card_here(case, row.chat_id))
+        return DocumentMessage(name, content, case.code, reply_to=_card_here(case, chat))
+
+
+_ABOUT_A_CASE = frozenset({staff_feed.CARD, staff_feed.ANSWER_TEXT, staff_feed.ANSWER_FILE})
 
 
 def _card_is_in(case: Case, chat_id: int) -> bool:

@@ -31,6 +31,13 @@ NOTICE = "staff_notice"
 KINDS = frozenset({CARD, CARD_MOVED, ANSWER_TEXT, ANSWER_FILE, NOTICE})
 
 
+async def chat_for(offices: OfficeDirectory, case: Case) -> int | None:
+    """Where the case's card stands, or where its office's card goes."""
+    if case.staff_card_message_id is not None and case.card_chat_id is not None:
+        return case.card_chat_id
+    return await offices.group_for(case.office_code)
+
+
 class StaffFeed:
     """Stages staff-group messages; never commits (the caller's transaction does)."""
 
@@ -39,10 +46,7 @@ class StaffFeed:
         self._locale = locale
 
     async def chat_for(self, case: Case) -> int | None:
-        """Where the case's card stands, or where its office's card goes."""
-        if case.staff_card_message_id is not None and case.card_chat_id is not None:
-            return case.card_chat_id
-        return await self.offices.group_for(case.office_code)
+        return await chat_for(self.offices, case)
 
     async def card(self, session: AsyncSession, case: Case) -> None:
         """The case's card, posted or brought up to date when the row is sent."""
@@ -133,16 +137,18 @@ async def record_card(
     chat_id: int,
     message_id: int,
     *,
+    office_code: str,
     writer: SqliteWriter | None = None,
 ) -> None:
     """Where the case's card now stands. A plain UPDATE, not a change of the case: it must
     not raise the case's version, or a button pressed on the brand-new card would be
-    stale."""
+    stale. Not recorded if the case left `office_code` (its office when the card was made)
+    while the card was on its way: the transfer's own card stands in the new group."""
     await commit_statement(
         sessions,
         writer,
         update(Case)
-        .where(col(Case.id) == case_id)
+        .where(col(Case.id) == case_id, col(Case.office_code) == office_code)
         .values(staff_card_message_id=message_id, card_chat_id=chat_id)
         .execution_options(synchronize_session=False),
     )
