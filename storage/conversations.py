@@ -18,10 +18,10 @@ from aiogram.fsm.storage.base import (
     StorageKey,
 )
 from sqlalchemy import bindparam
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, delete, select
 
+from storage.db import dialect_insert
 from storage.models import ConversationState, utcnow
 from storage.sqlite_writer import SqliteWriter
 
@@ -247,14 +247,9 @@ class SqlStorage(BaseStorage):
         """INSERT … ON CONFLICT DO UPDATE, built once per dialect with bound parameters:
         rebuilt per call it cost more than the database work itself (bench/)."""
         if (statement := self._upserts.get(dialect)) is None:
-            insert: Any = sqlite_insert
-            if dialect == "postgresql":
-                # Imported only here: SQLAlchemy's PostgreSQL dialect costs a process 2 MB,
-                # for nothing on SQLite.
-                from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
-                insert = postgresql_insert
-            fresh = insert(ConversationState).values({name: bindparam(name) for name in _COLUMNS})
+            fresh = dialect_insert(dialect)(ConversationState).values(
+                {name: bindparam(name) for name in _COLUMNS}
+            )
             statement = fresh.on_conflict_do_update(
                 index_elements=[col(ConversationState.key)],
                 set_={name: fresh.excluded[name] for name in ("state", "data", "updated_at")},

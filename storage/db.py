@@ -30,6 +30,19 @@ SQLITE_BUSY_TIMEOUT_MS = 3_000
 PING_AFTER_IDLE_SECONDS = 1.0
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT of `dialect` ("sqlite" or "postgresql"), which can say ON CONFLICT."""
+    if dialect == "postgresql":
+        # Imported only here: SQLAlchemy's PostgreSQL dialect costs a process 2 MB, for
+        # nothing on SQLite.
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

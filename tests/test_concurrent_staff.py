@@ -138,3 +138,18 @@ async def test_two_officers_pressing_on_one_card_one_wins_and_the_other_is_told(
     update = await reply(citizen, "Kabar terbaru")
     assert case.code in text_of(update)
     await telegram.assert_no_output(citizen.chat_id, quiet=1.5)  # told once, not twice
+
+
+async def test_a_new_officers_first_two_updates_at_once_are_both_answered(
+    desk_app: Application, telegram: FakeTelegram
+) -> None:
+    """The first update of a staff member records the name they go by: two at once (a
+    command in private, one in the staff group) must not make the second one fail."""
+    in_private = FakeUser(telegram, user_id=ADMIN, first_name="Rina")
+    in_group = FakeUser(telegram, user_id=ADMIN, first_name="Rina", chat_id=STAFF_CHAT)
+    await asyncio.gather(
+        in_private.send("/case ASN-ZZZZ-ZZZZ"), in_group.send("/case ASN-ZZZZ-ZZZZ")
+    )
+    answers = [text_of(await reply(in_private)), text_of(await telegram.wait_output(STAFF_CHAT))]
+    for answer in answers:
+        assert "Tidak ada kasus" in answer, answer

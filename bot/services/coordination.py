@@ -13,7 +13,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from storage.db import SessionFactory
+from storage.db import SessionFactory, dialect_insert
 from storage.models import JobRun, ProcessedUpdate, utcnow
 from storage.sqlite_writer import SqliteWriter
 
@@ -48,12 +48,8 @@ async def claim_update(session_factory: SessionFactory, update_id: int) -> bool:
     now = utcnow()
     table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
     async with session_factory() as session, session.begin():
-        if session.bind.dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
         claim = (
-            insert(table)
+            dialect_insert(session.bind.dialect.name)(table)
             .values(update_id=update_id, claimed_at=now, done=False)
             .on_conflict_do_update(
                 index_elements=[table.c.update_id],

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.offices import RI, covers
-from storage.db import SessionFactory
+from storage.db import SessionFactory, dialect_insert
 from storage.models import Staff, StaffName, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,12 +75,18 @@ class StaffDirectory:
         name = name.strip()[:200]
         if not name or self._names.get(user_id) == name:
             return
+        # One statement: a staff member's first two updates at once (a button pressed in the
+        # group, a command in private) both find no row, and the second INSERT was refused.
+        table = StaffName.__table__  # type: ignore[attr-defined]
         async with self._sessions() as session, session.begin():
-            row = await session.get(StaffName, user_id)
-            if row is None:
-                row = StaffName(user_id=user_id, name=name)
-            row.name, row.updated_at = name, utcnow()
-            session.add(row)
+            values = {"user_id": user_id, "name": name, "updated_at": utcnow()}
+            insert = dialect_insert(session.bind.dialect.name)(table).values(values)
+            await session.exec(
+                insert.on_conflict_do_update(
+                    index_elements=[table.c.user_id],
+                    set_={"name": insert.excluded.name, "updated_at": insert.excluded.updated_at},
+                )
+            )  # type: ignore[call-overload]
         self._names[user_id] = name
 
     async def names(self, user_ids: Collection[int]) -> dict[int, str]:
