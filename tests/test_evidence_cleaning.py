@@ -15,12 +15,16 @@ from PIL import Image
 from sqlmodel import select
 
 from bot.app import Application
+from bot.services.cleaning.pdf import clean_pdf
 from storage.models import Evidence
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers import documentgen, imagegen, videogen
 from tests.helpers.dialog import press, reply, say, submit
 from tests.helpers.reports import fill_report_until_evidence
 from tests.helpers.staff import ADMIN, OFFICER
+
+# The reporter's name as it would be found: whole, in the file name, or either half.
+REPORTER_SECRETS = [b"Wulan", b"Sekartaji", "Sekartaji".encode("utf-16-be")]
 
 # What the reporter's files say about them, as the bytes that must not reach anyone.
 PDF_SECRETS = [
@@ -150,3 +154,67 @@ def _personal(metadata: dict[str, Any]) -> dict[str, Any]:
     if metadata.get("handler_name") not in (None, "VideoHandler", "SoundHandler"):
         found["handler_name"] = metadata["handler_name"]
     return found
+
+
+def test_attached_files_scripts_and_form_values_leave_the_pdf_its_page_stays() -> None:
+    original = documentgen.pdf_with_attachments_and_form()
+    assert _present(_everything_readable(original), REPORTER_SECRETS)[:2] == [
+        b"Wulan",
+        b"Sekartaji",
+    ], "the fixture hides the name where the test looks"
+    with pikepdf.open(BytesIO(original)) as pdf:
+        (attached,) = pdf.attachments.values()
+        photo = Image.open(BytesIO(attached.get_file().read_bytes()))
+        assert photo.getexif()[0x013B] == documentgen.REPORTER, "a real EXIF Artist"
+
+    cleaned = clean_pdf(original)
+
+    assert _present(cleaned, REPORTER_SECRETS) == []
+    assert _present(_everything_readable(cleaned), REPORTER_SECRETS) == []
+    with pikepdf.open(BytesIO(cleaned)) as pdf:
+        assert len(pdf.pages) == 1
+        page = pdf.pages[0]
+        assert page.Contents.read_bytes() == documentgen.PAGE_CONTENT
+        assert list(page.MediaBox) == [0, 0, 400, 200] and "/F1" in page.Resources.Font
+        assert len(pdf.attachments) == 0
+        assert "/OpenAction" not in pdf.Root or "/JS" not in pdf.Root.OpenAction
+        subtypes = [str(annotation.Subtype) for annotation in page.Annots]
+        assert subtypes == ["/Widget", "/Widget"], "the attachment annotation is gone"
+        form = pdf.Root.AcroForm
+        assert "/XFA" not in form
+        for field in [*form.Fields, *page.Annots]:
+            assert not {"/V", "/DV", "/AP"} & set(field.keys()), "the empty form stays"
+        for item in pdf.objects:
+            if isinstance(item, pikepdf.Dictionary | pikepdf.Stream):
+                assert "/AF" not in item and "/EF" not in item
+                assert item.get("/Type") != "/EmbeddedFile"
+
+
+def test_links_stay_when_attachments_go() -> None:
+    with pikepdf.open(BytesIO(documentgen.pdf_with_author_xmp_and_photo())) as pdf:
+        link = pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Link,
+            Rect=[0, 0, 50, 50],
+            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://kpu.go.id")),
+        )
+        pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(link)])
+        output = BytesIO()
+        pdf.save(output)
+
+    with pikepdf.open(BytesIO(clean_pdf(output.getvalue()))) as pdf:
+        (kept,) = pdf.pages[0].Annots
+        assert kept.A.URI == "https://kpu.go.id"
+
+
+def _everything_readable(data: bytes) -> bytes:
+    """The file's bytes, then every object as qpdf writes it and every stream decoded: a
+    name in an object stream or behind Flate is found too."""
+    parts = [data]
+    with pikepdf.open(BytesIO(data)) as pdf:
+        for item in pdf.objects:
+            if isinstance(item, pikepdf.Stream):
+                parts += [item.stream_dict.unparse(resolved=True), item.read_bytes()]
+            else:
+                parts.append(item.unparse(resolved=True))
+    return b"\n".join(parts)
