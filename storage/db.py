@@ -53,6 +53,30 @@ def ensure_sqlite_directory(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+# What a purge erases (a reporter's name, phone, chat id) is overwritten with zeros in the
+# file, not only unlinked: otherwise a copy of the database still holds it in free space.
+# Some builds of SQLite do this by default, others do not.
+SECURE_DELETE = "PRAGMA secure_delete=ON"
+_LOG_TRUNCATE_TRIES = 25
+
+
+async def empty_sqlite_log(sessions: SessionFactory) -> bool:
+    """On SQLite, copy the write-ahead log into the database and empty it: the log keeps
+    whole pages as they were before each change, a purged name among them, until it is
+    overwritten. False if readers kept it busy for every try (a few seconds)."""
+    async with sessions() as session:
+        if session.bind.dialect.name != "sqlite":
+            return True
+        connection = await session.connection()
+        for _ in range(_LOG_TRUNCATE_TRIES):
+            checkpoint = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = checkpoint.one()[0]
+            if not busy:
+                return True
+            await asyncio.sleep(0.2)
+    return False
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Every engine of the bot, its migrations and bench/ is made here.
 
@@ -79,6 +103,7 @@ def create_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(SECURE_DELETE)
         cursor.close()
 
     return engine

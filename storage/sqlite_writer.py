@@ -213,10 +213,12 @@ class SqliteWriter:
             connection = sqlite3.connect(
                 self._path, timeout=self._busy_timeout, isolation_level=None
             )
-            # As the engine's connections (storage.db): WAL, the busy timeout, foreign keys.
+            # As the engine's connections (storage.db): WAL, the busy timeout, foreign keys,
+            # erased content overwritten.
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA busy_timeout={int(self._busy_timeout * 1000)}")
             connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA secure_delete=ON")
             self._connection = connection
         return self._connection
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from bot.app import Application
 from bot.jobs.retention import purge_today
 from bot.services.retention import purge_reporters
 from storage.conversations import SqlStorage
+from storage.db import sqlite_path
 from storage.models import Case, Outbox, utcnow
 from storage.redis_state import TrackedRedisStorage
 from tests.fakebot import FakeTelegram, FakeUser
@@ -108,6 +110,16 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert found == []
     assert case.status == "not_registered", "the case itself is kept"
+
+    # Nor in the file, for whoever copies it: not in free space, not in the write-ahead log.
+    database = sqlite_path(desk_app.settings.database_url)
+    if database is not None:
+        files = sorted(Path(database).parent.glob(Path(database).name + "*"))
+        assert any(path.name.endswith("-wal") for path in files), "the log was looked at"
+        for path in files:
+            content = path.read_bytes()
+            for secret in secrets - {str(reporter.user_id)}:
+                assert secret.encode() not in content, f"{path.name} holds {secret!r}"
 
 
 async def stored_conversation(

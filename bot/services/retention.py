@@ -12,6 +12,7 @@ under way); and the chat's language choice, which names the chat once no case do
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -21,8 +22,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.lifecycle import FINAL, Status
-from storage.db import SessionFactory
+from storage.db import SessionFactory, empty_sqlite_log
 from storage.models import Case, ChatPreference, ConversationState, Outbox, Reporter, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class ConversationsElsewhere(Protocol):
@@ -70,6 +73,8 @@ async def purge_reporters(
             )  # type: ignore[call-overload]
         chats = {chat_id for _reporter_id, chat_id, *_rest in due if chat_id is not None}
         await _forget_unreferenced_preferences(session, chats)
+    if reporter_ids and not await empty_sqlite_log(session_factory):
+        log.warning("the database's write-ahead log still holds erased rows until it is reused")
     return len(reporter_ids)
 
 
