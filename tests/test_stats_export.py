@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import zipfile
@@ -17,7 +18,7 @@ from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
 from tests.helpers.dialog import reply, say, text_of
 from tests.helpers.reports import file_report
-from tests.helpers.staff import ADMIN
+from tests.helpers.staff import ADMIN, STAFF_CHAT
 
 
 @pytest.fixture
@@ -100,3 +101,21 @@ async def test_stats_message_and_chart(
     assert image.format == "PNG" and image.size == (1200, 1560)
     colours = image.convert("RGB").getcolors(maxcolors=100_000)
     assert colours is not None and len(colours) > 10, "the chart is not blank"
+
+
+async def test_an_export_asked_for_in_a_staff_group_is_sent_only_in_private(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """Everyone in the group would get the file, or the link meant for one person."""
+    await file_report(citizen)
+    in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+    await in_group.send("/export csv")
+    told = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "/export" in text_of(m))
+    assert "obrolan pribadi" in text_of(told)
+    await asyncio.sleep(1.0)  # an export would have arrived by now
+    assert not any("_upload" in output for output in telegram.sent_to(STAFF_CHAT))
+
+    in_private = FakeUser(telegram, user_id=ADMIN)
+    await in_private.send("/export csv")
+    exported = (await reply(in_private)).get("_upload")
+    assert exported is not None and exported.startswith(b"\xef\xbb\xbf"), "the CSV, in private"

@@ -327,6 +327,10 @@ async def export(
     by PPK, with where each follow-up stands (the list BKN asks for). A file larger than a
     Telegram document may be arrives as a signed link that expires when the deployment has
     a public site (services/download_links.py), otherwise as numbered parts."""
+    if message.chat.type != ChatType.PRIVATE:
+        # The file, or a link meant for one person, would reach everyone in the group.
+        await message.answer(_("Exports are sent in a private chat with me: send /export there."))
+        return
     try:
         request = parse_export_request(command.args or "")
     except ExportRequestRejected as rejected:
