@@ -1,7 +1,7 @@
 """Signed, expiring links to export files too large for Telegram.
 
-An export holds what staff see of every case (and, for admins, reporters' identities where
-they gave them), so its link must not be guessable, must not outlive its use, and must not
+An export holds what staff see of every case (never who reported it: services/export.py),
+so its link must not be guessable, must not outlive its use, and must not
 be forged into a link to another file. The link names the file by a random name and carries
 its expiry and an HMAC-SHA256 over both, made with `DOWNLOAD_LINK_SECRET`: the web service
 (`python -m bot web`) checks the signature and the time before serving a byte, holding no
