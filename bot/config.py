@@ -7,12 +7,26 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.services.export import PART_LIMIT
 from bot.services.register import DEFAULT_FORMAT as DEFAULT_REGISTER_FORMAT
 from bot.services.register import BadRegisterFormat, check_format
 
 SUPPORTED_LOCALES = ("id", "en")
+
+# The bot runs on asyncio: SQLAlchemy needs the async driver named in the URL, and would
+# otherwise fail deep in the first connection with a traceback about a missing greenlet
+# or module.
+DATABASE_FORMS = (
+    "sqlite+aiosqlite:///path/to/lapor.db or postgresql+asyncpg://user:password@host/database"
+)
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",  # Heroku's and others' spelling, which SQLAlchemy refuses
+}
 
 
 class Settings(BaseSettings):
@@ -109,6 +123,20 @@ class Settings(BaseSettings):
                 "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
             )
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(f"DATABASE_URL must be {DATABASE_FORMS}") from None
+        if url.drivername in _ASYNC_DRIVERS.values():
+            return value
+        wanted = _ASYNC_DRIVERS.get(url.get_backend_name())
+        # Not rewritten silently: the operator's URL stays the one the database sees.
+        instead = f": write {wanted}:// in place of {url.drivername}://" if wanted else ""
+        raise ValueError(f"DATABASE_URL must be {DATABASE_FORMS}{instead}")
 
     @field_validator(
         "redis_url",

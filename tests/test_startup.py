@@ -303,3 +303,24 @@ async def test_a_second_bot_on_the_same_sqlite_file_is_one_clear_line(tmp_path: 
         first.terminate()
         await asyncio.wait_for(first.wait(), 30)
         await telegram.stop()
+
+
+@pytest.mark.parametrize(
+    ("command", "url", "advice"),
+    [
+        # One command each: the settings are read, and refused, before any command runs.
+        ("run", "garbage", ""),
+        ("web", "postgres://u:p@h/db", "write postgresql+asyncpg:// in place of postgres://"),
+        ("purge", "postgresql://u:p@h/db", "write postgresql+asyncpg:// in place of postgresql://"),
+        ("check", "sqlite:///data/x.db", "write sqlite+aiosqlite:// in place of sqlite://"),
+    ],
+)
+def test_a_database_url_without_an_async_driver_is_one_clear_line(
+    tmp_path: Path, command: str, url: str, advice: str
+) -> None:
+    # Heroku and most guides write postgres://; the bot needs the async driver named.
+    result = run_bot(tmp_path, command, BOT_TOKEN="123456:TEST-TOKEN", DATABASE_URL=url)
+    line = one_clear_line(result, "DATABASE_URL", "sqlite+aiosqlite:///", "postgresql+asyncpg://")
+    assert advice in line
+    assert "u:p@" not in line, "the password stays out of the line"
+    assert not (tmp_path / "data").exists(), "nothing is made before the URL is understood"

@@ -46,6 +46,14 @@ def parser() -> argparse.ArgumentParser:
     return described
 
 
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    """One setting's problem. Our validators' messages are whole sentences that name the
+    setting; pydantic words them "Value error, <message>"."""
+    setting = ".".join(map(str, location)).upper()
+    message = message.removeprefix("Value error, ")
+    return message if message.startswith(setting) else f"{setting}: {message}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     command = arguments.command or "run"
@@ -53,9 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in error.errors()
-        )
+        problems = "; ".join(_problem(e["loc"], e["msg"]) for e in error.errors())
         print(f"Configuration error: {problems}", file=sys.stderr)
         return 2
     try:
