@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -138,6 +139,25 @@ class Settings(BaseSettings):
         instead = f": write {wanted}:// in place of {url.drivername}://" if wanted else ""
         raise ValueError(f"DATABASE_URL must be {DATABASE_FORMS}{instead}")
 
+    # The shapes redis-py and the S3 store take, checked with the settings: their own checks
+    # fail later, as a traceback, and the log withholds a ValueError's message.
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_address(cls, value: str | None) -> str | None:
+        if value is not None and not _is_address(value, "redis", "rediss", "unix"):
+            raise ValueError(
+                "REDIS_URL must look like redis://host:6379/0 (rediss:// for TLS, "
+                "unix:///path/to/redis.sock for a socket)"
+            )
+        return value
+
+    @field_validator("evidence_url")
+    @classmethod
+    def _bucket_address(cls, value: str | None) -> str | None:
+        if value is not None and not _is_address(value, "s3", needs_host=True):
+            raise ValueError("EVIDENCE_URL must look like s3://bucket/prefix")
+        return value
+
     @field_validator(
         "redis_url",
         "webhook_url",
@@ -150,3 +170,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+
+def _is_address(url: str, *schemes: str, needs_host: bool = False) -> bool:
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # a port that is not a number raises ValueError
+    except ValueError:
+        return False
+    return parts.scheme in schemes and (bool(parts.netloc) or not needs_host)

@@ -324,3 +324,14 @@ def test_a_database_url_without_an_async_driver_is_one_clear_line(
     assert advice in line
     assert "u:p@" not in line, "the password stays out of the line"
     assert not (tmp_path / "data").exists(), "nothing is made before the URL is understood"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "shape"),
+    [("REDIS_URL", "notaurl", "redis://host:6379/0"), ("EVIDENCE_URL", "nots3", "s3://bucket")],
+)
+def test_a_service_address_of_the_wrong_shape_is_one_clear_line(
+    tmp_path: Path, setting: str, value: str, shape: str
+) -> None:
+    result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", **{setting: value})
+    one_clear_line(result, setting, shape)
