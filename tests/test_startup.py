@@ -335,3 +335,12 @@ def test_a_service_address_of_the_wrong_shape_is_one_clear_line(
 ) -> None:
     result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", **{setting: value})
     one_clear_line(result, setting, shape)
+
+
+def test_redis_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
+    # Started anyway, the bot would fail every update and the site every status look-up.
+    for command in ("run", "web"):
+        result = run_bot(
+            tmp_path, command, BOT_TOKEN="123456:TEST-TOKEN", REDIS_URL="redis://127.0.0.1:1/11"
+        )
+        one_clear_line(result, "Redis at REDIS_URL does not answer", "start it or correct")

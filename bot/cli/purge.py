@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from bot.cli.startup import StartupError, require_extras, require_writable, sole_instance
+from bot.cli.startup import require_extras, require_redis, require_writable, sole_instance
 from bot.config import Settings
 
 # A bot on the same SQLite file keeps conversations in memory, where a purge by another
@@ -64,17 +64,8 @@ async def _purge(settings: Settings) -> int:
 
 async def _redis_conversations(url: str) -> TrackedRedisStorage:
     from redis.asyncio import Redis
-    from redis.exceptions import RedisError
 
     from storage.redis_state import TrackedRedisStorage
 
-    redis = Redis.from_url(url)
-    try:
-        await redis.ping()
-    except RedisError as error:
-        await redis.aclose()
-        raise StartupError(
-            f"Redis at REDIS_URL does not answer ({error}): start it or correct REDIS_URL, "
-            "then run purge again. Nothing was erased."
-        ) from error
-    return TrackedRedisStorage(redis)
+    await require_redis(url, then=", then run purge again. Nothing was erased")
+    return TrackedRedisStorage(Redis.from_url(url))

@@ -22,6 +22,7 @@ from bot.cli.signals import until_signalled
 from bot.cli.startup import (
     StartupError,
     require_extras,
+    require_redis,
     require_token,
     require_writable,
     sole_instance,
@@ -39,6 +40,8 @@ def run(settings: Settings) -> int:
     require_token(settings)
     require_extras(settings)
     require_writable(settings)
+    if settings.redis_url:
+        asyncio.run(require_redis(settings.redis_url))
     with sole_instance(settings):
         from bot.cli.migration import Migration
 

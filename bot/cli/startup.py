@@ -3,6 +3,7 @@ what is wrong and what to do (bot/cli turns it into one line and exit status 2).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import importlib.util
@@ -17,6 +18,9 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 
 SCALE_EXTRA = "pip install 'lapor-netral[scale]'"
+# Redis that has not answered a PING in this long is taken for absent (a firewall that drops
+# packets, rather than refusing them, would otherwise hold the start indefinitely).
+REDIS_ANSWER_SECONDS = 10.0
 
 
 class StartupError(Exception):
@@ -60,6 +64,25 @@ def require_writable(settings: Settings) -> None:
         _writable(Path(url.database).parent, "the database (DATABASE_URL)")
     if not settings.evidence_url:
         _writable(settings.evidence_dir, "evidence files (EVIDENCE_DIR)")
+
+
+async def require_redis(url: str, then: str = "") -> None:
+    """Redis at REDIS_URL answers. Nothing else finds out at start: the bot would come up
+    and fail every update, the site every status look-up. `then` ends the line (what else
+    the operator should know)."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(url, socket_connect_timeout=REDIS_ANSWER_SECONDS)
+    try:
+        await asyncio.wait_for(client.ping(), REDIS_ANSWER_SECONDS)
+    except (RedisError, OSError, TimeoutError) as error:
+        reason = str(error) or f"no answer in {REDIS_ANSWER_SECONDS:g} s"
+        raise StartupError(
+            f"Redis at REDIS_URL does not answer ({reason}): start it or correct REDIS_URL{then}."
+        ) from None
+    finally:
+        await client.aclose()
 
 
 ANOTHER_BOT = (

@@ -12,7 +12,7 @@ import logging
 from aiohttp import web
 
 from bot.cli.signals import until_signalled
-from bot.cli.startup import StartupError, require_extras
+from bot.cli.startup import StartupError, require_extras, require_redis
 from bot.config import Settings
 
 log = logging.getLogger("bot")
@@ -20,6 +20,8 @@ log = logging.getLogger("bot")
 
 def web_site(settings: Settings) -> int:
     require_extras(settings)
+    if settings.redis_url:  # the status look-up's limit is kept there
+        asyncio.run(require_redis(settings.redis_url))
     from bot.cli.migration import Migration
 
     # The schema the site reads is the bot's newest: a site started before the bot on a
