@@ -344,3 +344,26 @@ def test_redis_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
             tmp_path, command, BOT_TOKEN="123456:TEST-TOKEN", REDIS_URL="redis://127.0.0.1:1/11"
         )
         one_clear_line(result, "Redis at REDIS_URL does not answer", "start it or correct")
+
+
+async def test_webhook_mode_with_its_port_taken_or_no_secret_is_one_clear_line(
+    tmp_path: Path,
+) -> None:
+    telegram = FakeTelegram()
+    await telegram.start()
+    webhook = {"BOT_TOKEN": "123456:TEST-TOKEN", "TELEGRAM_API_URL": telegram.url}
+    webhook |= {"WEBHOOK_URL": "https://bot.example.org/hook"}
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = str(taken.getsockname()[1])
+            in_use = await asyncio.to_thread(
+                run_bot, tmp_path, WEBHOOK_SECRET="s3cret", PORT=port, **webhook
+            )
+        no_secret = await asyncio.to_thread(run_bot, tmp_path, PORT=port, **webhook)
+    finally:
+        await telegram.stop()
+    one_clear_line(in_use, f"Port {port} is already in use", "set PORT to a free one")
+    assert "bot started" not in in_use.stderr, "refused before it says it started"
+    one_clear_line(no_secret, "WEBHOOK_SECRET must be set", "secrets.token_urlsafe")

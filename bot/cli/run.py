@@ -24,6 +24,7 @@ from bot.cli.startup import (
     require_extras,
     require_redis,
     require_token,
+    require_webhook,
     require_writable,
     sole_instance,
 )
@@ -40,6 +41,7 @@ def run(settings: Settings) -> int:
     require_token(settings)
     require_extras(settings)
     require_writable(settings)
+    require_webhook(settings)
     if settings.redis_url:
         asyncio.run(require_redis(settings.redis_url))
     with sole_instance(settings):

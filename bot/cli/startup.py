@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import fcntl
 import importlib.util
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,6 +85,43 @@ async def require_redis(url: str, then: str = "") -> None:
         ) from None
     finally:
         await client.aclose()
+
+
+def require_webhook(settings: Settings) -> None:
+    """With WEBHOOK_URL set the bot serves Telegram's calls on PORT: a missing secret or a
+    port taken is told before the slow start (migrating, reaching Telegram), not after
+    "bot started"; the server's own bind says the same should the port be taken between."""
+    if not settings.webhook_url:
+        return
+    if not settings.webhook_secret:
+        raise StartupError(
+            "WEBHOOK_SECRET must be set when WEBHOOK_URL is: Telegram sends it with each "
+            "update so that no one else can post updates to the bot. Make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'."
+        )
+    require_free_port(settings.port)
+
+
+def require_free_port(port: int, host: str = "0.0.0.0") -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise cannot_listen(port, error) from None
+
+
+def cannot_listen(port: int, error: OSError) -> StartupError:
+    """What to do when binding PORT failed with `error`."""
+    if error.errno == errno.EADDRINUSE:
+        return StartupError(
+            f"Port {port} is already in use: stop what is listening there, or set PORT to a "
+            "free one."
+        )
+    return StartupError(
+        f"Cannot listen on port {port}: {error.strerror or error}. Set PORT to a port this "
+        "user may open (above 1024)."
+    )
 
 
 ANOTHER_BOT = (

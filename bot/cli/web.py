@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import logging
 
 from aiohttp import web
 
 from bot.cli.signals import until_signalled
-from bot.cli.startup import StartupError, require_extras, require_redis
+from bot.cli.startup import cannot_listen, require_extras, require_free_port, require_redis
 from bot.config import Settings
 
 log = logging.getLogger("bot")
@@ -20,6 +19,7 @@ log = logging.getLogger("bot")
 
 def web_site(settings: Settings) -> int:
     require_extras(settings)
+    require_free_port(settings.port)  # before migrating; the site's bind says it too
     if settings.redis_url:  # the status look-up's limit is kept there
         asyncio.run(require_redis(settings.redis_url))
     from bot.cli.migration import Migration
@@ -44,15 +44,7 @@ async def serve_site(settings: Settings, host: str = "0.0.0.0") -> None:
             try:
                 await site.start()
             except OSError as error:
-                if error.errno == errno.EADDRINUSE:
-                    raise StartupError(
-                        f"Port {settings.port} is already in use: stop what is listening "
-                        "there, or set PORT to a free one."
-                    ) from None
-                raise StartupError(
-                    f"Cannot listen on port {settings.port}: {error.strerror or error}. Set "
-                    "PORT to a port this user may open (above 1024)."
-                ) from None
+                raise cannot_listen(settings.port, error) from None
             log.info("web site serving", extra={"port": settings.port})
             await asyncio.Event().wait()
         finally:

@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Application
+from bot.cli.startup import StartupError, cannot_listen
 from bot.logs import current_update
 from bot.services import coordination
 from bot.telegram.polling import parse_update
@@ -98,12 +99,16 @@ class WebhookServer:
 async def serve_webhook(application: Application, redis: Any | None) -> None:
     settings = application.settings
     assert settings.webhook_url is not None
-    if not settings.webhook_secret:
-        raise SystemExit("WEBHOOK_SECRET must be set in webhook mode")
+    if not settings.webhook_secret:  # `run` says so at start (bot/cli/startup.py)
+        raise StartupError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
     runner = web.AppRunner(WebhookServer(application, redis).routes(), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise cannot_listen(settings.port, error) from None
     await application.bot.set_webhook(
         settings.webhook_url,
         secret_token=settings.webhook_secret,
