@@ -139,6 +139,18 @@ class Settings(BaseSettings):
         instead = f": write {wanted}:// in place of {url.drivername}://" if wanted else ""
         raise ValueError(f"DATABASE_URL must be {DATABASE_FORMS}{instead}")
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _bot_api_address(cls, value: str) -> str:
+        # Anything else would be retried as if the network were down, forever.
+        if not _is_address(value, "http", "https", needs_host=True):
+            raise ValueError(
+                "TELEGRAM_API_URL must be a Bot API server's address, such as "
+                "http://localhost:8081 for a local one: correct it, or remove it to use "
+                "https://api.telegram.org"
+            )
+        return value
+
     # The shapes redis-py and the S3 store take, checked with the settings: their own checks
     # fail later, as a traceback, and the log withholds a ValueError's message.
     @field_validator("redis_url")

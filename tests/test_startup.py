@@ -367,3 +367,48 @@ async def test_webhook_mode_with_its_port_taken_or_no_secret_is_one_clear_line(
     one_clear_line(in_use, f"Port {port} is already in use", "set PORT to a free one")
     assert "bot started" not in in_use.stderr, "refused before it says it started"
     one_clear_line(no_secret, "WEBHOOK_SECRET must be set", "secrets.token_urlsafe")
+
+
+def test_a_telegram_api_url_that_is_no_address_is_one_clear_line(tmp_path: Path) -> None:
+    # It used to be retried forever, as if the network were down.
+    result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", TELEGRAM_API_URL="notaurl")
+    one_clear_line(result, "TELEGRAM_API_URL", "api.telegram.org")
+
+
+async def test_the_token_stays_out_of_the_start_up_retry_line() -> None:
+    """aiohttp quotes the address it could not use, token and all; a short token's secret
+    half slipped past the log's token pattern."""
+    import io
+    import logging
+
+    from aiogram.exceptions import TelegramNetworkError
+    from aiogram.methods import GetMe
+    from aiogram.types import User
+
+    from bot.cli.run import reach_telegram
+    from bot.logs import JsonFormatter
+
+    class UnusableAddressOnce:
+        token = "123456:SHORT-SECRET"
+        calls = 0
+
+        async def get_me(self) -> User:
+            self.calls += 1
+            if self.calls == 1:
+                # As aiogram's session words aiohttp's InvalidUrlClientError.
+                raise TelegramNetworkError(
+                    GetMe(), f"InvalidUrlClientError: notaurl/bot{self.token}/getMe"
+                )
+            return User(id=123456, is_bot=True, first_name="Lapor Netral")
+
+    written = io.StringIO()
+    handler = logging.StreamHandler(written)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("bot")
+    logger.addHandler(handler)
+    try:
+        await reach_telegram(UnusableAddressOnce(), "notaurl")  # type: ignore[arg-type]
+    finally:
+        logger.removeHandler(handler)
+    assert "not reachable at start" in written.getvalue()
+    assert "SHORT-SECRET" not in written.getvalue()

@@ -22,7 +22,12 @@ import re
 NUMBER = "[number]"
 TOKEN = "[token]"
 
-_BOT_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+_BOT_TOKEN = re.compile(
+    r"\d{5,}:[A-Za-z0-9_-]{30,}"
+    # In a Bot API address (an aiohttp error quotes the URL it could not use), a token of
+    # any length: the secret half of a short one would pass the pattern above.
+    r"|(?<=/bot)\d+:[^/\s\"']+"
+)
 _CROCKFORD = "[0-9A-HJKMNP-TV-Z]"
 _KEPT_OR_NUMBER = re.compile(
     "(?P<kept>"
