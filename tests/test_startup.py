@@ -412,3 +412,15 @@ async def test_the_token_stays_out_of_the_start_up_retry_line() -> None:
         logger.removeHandler(handler)
     assert "not reachable at start" in written.getvalue()
     assert "SHORT-SECRET" not in written.getvalue()
+
+
+def test_check_blames_the_unwritable_directory_on_its_own_line(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("not a directory")
+    result = run_bot(
+        tmp_path, "check", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'taken' / 'lapor.db'}"
+    )
+    assert result.returncode == 1, result.stderr
+    lines = {line.split()[1]: line for line in result.stdout.splitlines()}
+    assert lines["database"].startswith("FAIL"), result.stdout
+    assert "DATABASE_URL" in lines["database"]
+    assert lines["evidence"].startswith("ok"), result.stdout

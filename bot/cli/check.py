@@ -16,7 +16,8 @@ from bot.cli.startup import (
     environment_file,
     require_extras,
     require_token,
-    require_writable,
+    require_writable_database,
+    require_writable_evidence,
 )
 from bot.config import Settings
 from bot.logs import describe_error
@@ -59,7 +60,7 @@ async def _configuration(settings: Settings) -> str:
 
 
 async def _database(settings: Settings) -> str:
-    require_writable(settings)
+    require_writable_database(settings)
     from alembic.script import ScriptDirectory
 
     from storage.db import create_engine
@@ -100,7 +101,7 @@ async def _redis(settings: Settings) -> str:
 
 async def _evidence(settings: Settings) -> str:
     if not settings.evidence_url:
-        require_writable(settings)
+        require_writable_evidence(settings)
         return f"{settings.evidence_dir.absolute()}: writable"
     from storage.evidence_store import S3EvidenceStore
 

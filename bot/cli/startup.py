@@ -61,9 +61,18 @@ def require_extras(settings: Settings) -> None:
 
 def require_writable(settings: Settings) -> None:
     """The SQLite file's directory and the evidence directory can be created and written."""
+    require_writable_database(settings)
+    require_writable_evidence(settings)
+
+
+# Apart, so that `check` blames each directory on its own line.
+def require_writable_database(settings: Settings) -> None:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         _writable(Path(url.database).parent, "the database (DATABASE_URL)")
+
+
+def require_writable_evidence(settings: Settings) -> None:
     if not settings.evidence_url:
         _writable(settings.evidence_dir, "evidence files (EVIDENCE_DIR)")
 
