@@ -61,7 +61,8 @@ class Settings(BaseSettings):
     register_number_format: str = DEFAULT_REGISTER_FORMAT
     # How often reports whose completion period ran out are marked not registered.
     completion_sweep_seconds: float = Field(default=300.0, gt=0)
-    # Hour (Western Indonesia Time) of the daily overdue reminder in the staff chat.
+    # Hour of the daily overdue reminder in each office's group, in the office's own time
+    # zone (bot/jobs/reminders.py).
     overdue_reminder_hour: int = Field(default=8, ge=0, le=23)
     # How often cases filed while no staff chat was set are given their card.
     card_sync_seconds: float = Field(default=60.0, gt=0)
