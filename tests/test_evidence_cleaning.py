@@ -1,7 +1,7 @@
 """Files that are not plain pictures, sent as documents by a reporter through the fake Bot
 API: a PDF naming its author, an Android MP4 and an iPhone MOV that know where they were
-shot, a HEIC photo with GPS. What is stored, and what an officer receives with /case,
-carries none of it and still opens."""
+shot, a dashcam MP4 with its GPS fix inside the video stream, a HEIC photo with GPS. What
+is stored, and what an officer receives with /case, carries none of it and still opens."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from typing import Any
 
 import av
 import pikepdf
+import pytest
 from PIL import Image
 from sqlmodel import select
 
 from bot.app import Application
 from bot.services.cleaning.pdf import clean_pdf
+from bot.services.cleaning.video import clean_video
 from storage.models import Evidence
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers import documentgen, imagegen, videogen
@@ -44,6 +46,7 @@ ANDROID_SECRETS = [
     b"Model X1",
     b"com.android",
     b"Lavf",
+    b"x264 - core",  # the encoder's name and settings, an SEI message in the stream
 ]
 IPHONE_SECRETS = [
     videogen.APPLE_LOCATION.encode(),
@@ -53,7 +56,9 @@ IPHONE_SECRETS = [
     b"2026-11-20T09:15:00",
     b"KameraMerk",
     b"Lavf",
+    b"x264 - core",
 ]
+DASHCAM_SECRETS = [videogen.DASHCAM_GPS, b"x264 - core"]
 HEIC_SECRETS = [b"KameraMerk", b"Model X1", b"Exif"]
 
 
@@ -68,12 +73,14 @@ async def test_pdf_video_and_heic_reach_the_store_and_the_officer_clean(
         "bukti.pdf": (documentgen.pdf_with_author_xmp_and_photo(), "application/pdf"),
         "VID_20261120_091500.mp4": (videogen.android_mp4(), "video/mp4"),
         "IMG_0042.MOV": (videogen.iphone_mov(), "video/quicktime"),
+        "DASHCAM_0001.MP4": (videogen.dashcam_mp4(), "video/mp4"),
         "IMG_0043.HEIC": (imagegen.heic_with_exif_gps(800, 600, orientation=6), "image/heic"),
     }
     secrets = {
         "bukti.pdf": PDF_SECRETS,
         "VID_20261120_091500.mp4": ANDROID_SECRETS,
         "IMG_0042.MOV": IPHONE_SECRETS,
+        "DASHCAM_0001.MP4": DASHCAM_SECRETS,
         "IMG_0043.HEIC": HEIC_SECRETS,
     }
     for name, (content, _mime) in sent.items():
@@ -101,7 +108,8 @@ async def test_pdf_video_and_heic_reach_the_store_and_the_officer_clean(
     pdf_row, pdf = stored["bukti.pdf"]
     assert (pdf_row.kind, pdf_row.mime) == ("pdf", "application/pdf")
     _assert_clean_pdf(pdf)
-    for name, container in (("VID_20261120_091500.mp4", "mp4"), ("IMG_0042.MOV", "mov")):
+    videos = {"VID_20261120_091500.mp4": "mp4", "IMG_0042.MOV": "mov", "DASHCAM_0001.MP4": "mp4"}
+    for name, container in videos.items():
         row, video = stored[name]
         assert row.kind == "video" and row.mime == sent[name][1]
         _assert_plays(video, container)
@@ -205,6 +213,26 @@ def test_links_stay_when_attachments_go() -> None:
     with pikepdf.open(BytesIO(clean_pdf(output.getvalue()))) as pdf:
         (kept,) = pdf.pages[0].Annots
         assert kept.A.URI == "https://kpu.go.id"
+
+
+@pytest.mark.parametrize("container", ["mp4", "mkv"])
+def test_an_hevc_video_loses_the_sei_in_its_header_and_keeps_every_picture(
+    container: str,
+) -> None:
+    # x265 writes its name, version and settings as an SEI message in the stream's
+    # header (the hvcC record in MP4, CodecPrivate in Matroska), not only in a packet.
+    original = videogen.encoded("matroska" if container == "mkv" else "mp4", codec="libx265")
+    assert b"x265 (build" in original
+
+    cleaned = clean_video(original, container)
+
+    assert b"x265" not in cleaned
+    assert _pictures(cleaned) == _pictures(original), "the same pictures, bit for bit"
+
+
+def _pictures(video: bytes) -> list[bytes]:
+    with av.open(BytesIO(video)) as clip:
+        return [frame.to_image().tobytes() for frame in clip.decode(video=0)]
 
 
 def _everything_readable(data: bytes) -> bytes:

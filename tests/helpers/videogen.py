@@ -1,6 +1,6 @@
 """Real video fixtures, encoded with PyAV at test time, carrying the metadata phones write:
 Android's location atom (moov/udta/©xyz) and manufacturer keys, Apple's QuickTime keys
-(location, make, model, software)."""
+(location, make, model, software), and a dashcam's GPS fix inside the H.264 stream."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fractions import Fraction
 from io import BytesIO
 
 import av
+from av.bitstream import BitStreamFilterContext
 from PIL import Image
 
 # Bandung, as ISO 6709 strings the way Android and iPhone write them.
@@ -53,6 +54,39 @@ def encoded(
         if sound is not None:
             for packet in _silence(sound, seconds=frames / 10):
                 muxer.mux(packet)
+    return output.getvalue()
+
+
+# Some dashcams and camcorders write their GPS fix into the picture stream itself, as SEI
+# "user data unregistered" messages: a 16-byte UUID, then their own payload. No comma or
+# colon: the bitstream filter's option syntax would split on them.
+DASHCAM_GPS = b"GPS S06.9147 E107.6098 KameraMerk DC-1"
+_DASHCAM_UUID = "4b616d65-7261-4d65-726b-204443203100"
+
+
+def dashcam_mp4() -> bytes:
+    """An H.264 MP4 whose video stream carries DASHCAM_GPS in an SEI message, as an MP4
+    muxer copies it: inside the packets, where no container tag can reach it."""
+    clip = encoded("mp4")
+    source = av.open(BytesIO(clip), format="mov")
+    output = BytesIO()
+    with source, av.open(output, mode="w", format="mp4") as muxer:
+        targets = {
+            stream.index: muxer.add_stream_from_template(stream) for stream in source.streams
+        }
+        video = source.streams.video[0]
+        inserter = BitStreamFilterContext(
+            f"h264_metadata=sei_user_data={_DASHCAM_UUID}+{DASHCAM_GPS.decode()}",
+            video,
+            targets[video.index],
+        )
+        for packet in source.demux():
+            if packet.size == 0:
+                continue
+            index = packet.stream.index
+            for written in inserter.filter(packet) if index == video.index else [packet]:
+                written.stream = targets[index]
+                muxer.mux(written)
     return output.getvalue()
 
 
