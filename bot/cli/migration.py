@@ -40,9 +40,13 @@ class Migration:
         try:
             return self._child.wait()
         except BaseException:  # Ctrl-C: do not leave a migration running unattended
-            self._child.kill()
-            self._child.wait()
+            self.abandon()
             raise
+
+    def abandon(self) -> None:
+        """Stop the child (the parent is going away) and wait for it to go."""
+        self._child.kill()
+        self._child.wait()
 
 
 def _main() -> int:

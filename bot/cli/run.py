@@ -6,17 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import logging
-
-import aiohttp
-from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.types import User
+from typing import TYPE_CHECKING
 
 from bot.cli.signals import until_signalled
 from bot.cli.startup import (
@@ -30,6 +22,12 @@ from bot.cli.startup import (
 )
 from bot.config import Settings
 from bot.logs import describe_error
+
+# aiogram (and aiohttp with it) is imported only once the checks above have passed, beside
+# the migration: building its pydantic types takes 2-3 s that a bad start need not wait.
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.types import User
 
 log = logging.getLogger("bot")
 
@@ -48,6 +46,11 @@ def run(settings: Settings) -> int:
         from bot.cli.migration import Migration
 
         migration = Migration(settings.database_url)  # in a child, beside our own imports
+        try:
+            importlib.import_module("bot.app")  # the slow imports, while the child migrates
+        except BaseException:
+            migration.abandon()
+            raise
         if status := migration.wait():
             return status
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
@@ -82,6 +85,14 @@ async def reach_telegram(bot: Bot, api_url: str) -> User:
     """getMe, until it answers. A refused token or a wrong address cannot get better by
     waiting (StartupError); no network can, so it is tried again with backoff and logged,
     as polling does later."""
+    import aiohttp
+    from aiogram.exceptions import (
+        TelegramNetworkError,
+        TelegramNotFound,
+        TelegramServerError,
+        TelegramUnauthorizedError,
+    )
+
     delay = 1.0
     while True:
         try:
