@@ -61,6 +61,9 @@ STAFF_CHAT_ID = -1001000000016
 CLOSED_LOOP_CITIZENS = 100
 CLOSED_LOOP_RAMP_SECONDS = 5.0
 CLOSED_LOOP_SECONDS = 45.0
+# --quick (CI's smoke test, several closed loops per engine): just long enough that every
+# citizen finishes a report and the window holds replies.
+QUICK_CLOSED_LOOP = (4, 2.0, 0.5)
 # A paced citizen answers each question this long after the previous one (at once if the
 # reply came later). Shorter than a person types, to keep the run short: what matters for
 # latency is the offered rate and mix, which _pacing keeps.
@@ -277,10 +280,11 @@ class SteadyWindow:
 async def _closed_loop(
     citizens: int,
     seconds: float,
+    ramp: float,
     work: Callable[[int, Timings], Awaitable[None]],
 ) -> SteadyWindow:
     """`citizens` each calling `work` (one whole report, or one echo) again and again,
-    their first calls spread over CLOSED_LOOP_RAMP_SECONDS; replies are counted for
+    their first calls spread over `ramp` seconds; replies are counted for
     `seconds` from the moment every citizen has finished its first call. By then every
     citizen is at work and their reports have drifted apart, so the offered load is steady
     and every step is in the mix (SteadyWindow.mix says how evenly); a fixed warm-up was
@@ -293,7 +297,7 @@ async def _closed_loop(
 
     async def one(index: int) -> None:
         nonlocal first_done
-        await asyncio.sleep(index * CLOSED_LOOP_RAMP_SECONDS / citizens)
+        await asyncio.sleep(index * ramp / citizens)
         first = True
         while not window or time.monotonic() < window[1]:
             try:
@@ -314,17 +318,19 @@ async def _closed_loop(
     return SteadyWindow(timings, window[0], window[1])
 
 
-def _closed_loop_size(context: BenchContext) -> tuple[int, float]:
+def _closed_loop_size(context: BenchContext) -> tuple[int, float, float]:
+    """Citizens, the steady window's seconds and the ramp's."""
     if context.quick:
-        return 4, 4.0
+        return QUICK_CLOSED_LOOP
     return (
         int(os.environ.get("BENCH_INTAKE_LOOP_CITIZENS") or CLOSED_LOOP_CITIZENS),
         float(os.environ.get("BENCH_INTAKE_SECONDS") or CLOSED_LOOP_SECONDS),
+        CLOSED_LOOP_RAMP_SECONDS,
     )
 
 
 async def _echo_ceiling(context: BenchContext) -> SteadyWindow:
-    citizens, seconds = _closed_loop_size(context)
+    size = _closed_loop_size(context)
     async with (
         fake_telegram() as (telegram, inbox),
         bot_process(telegram, "bench.echo_bot", context.workdir),
@@ -337,7 +343,7 @@ async def _echo_ceiling(context: BenchContext) -> SteadyWindow:
             )
             await citizen.exchange(citizen.user.send(f"halo {index}"), step="echo")
 
-        return await _closed_loop(citizens, seconds, echo)
+        return await _closed_loop(*size, echo)
 
 
 @contextlib.asynccontextmanager
@@ -360,7 +366,7 @@ async def _saturate(
 ) -> SteadyWindow:
     """Whole reports in a closed loop, each by a new reporter (one account may start only
     six an hour)."""
-    citizens, seconds = _closed_loop_size(context)
+    size = _closed_loop_size(context)
     chance = random.Random(16)
 
     async def report(index: int, timings: Timings) -> None:
@@ -368,7 +374,7 @@ async def _saturate(
         photo = photos[index % len(photos)]
         await file_report(citizen, photo, chance.choice(AGENCIES), _no_pause())
 
-    return await _closed_loop(citizens, seconds, report)
+    return await _closed_loop(*size, report)
 
 
 async def run(context: BenchContext) -> list[Result]:
@@ -387,7 +393,7 @@ async def run(context: BenchContext) -> list[Result]:
         return results
     echo = await _echo_ceiling(context)
     echo_rate = echo.rate
-    loop_citizens, _seconds = _closed_loop_size(context)
+    loop_citizens = _closed_loop_size(context)[0]
     results = [
         Result(
             SECTION,
@@ -572,7 +578,7 @@ def _saturation_results(
         if references.calls_share < floor
         else ""
     )
-    loop_citizens, _seconds = _closed_loop_size(context)
+    loop_citizens = _closed_loop_size(context)[0]
     return [
         Result(
             SECTION,
