@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import os
+import tempfile
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -17,6 +21,18 @@ from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import TEST_TOKEN, running_bot
 from tests.helpers.browser import headless_chromium
 from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist (-n) each worker has a Redis database of its own, since a test
+    empties its database before it starts (redis_url) and the benchmark's smoke test does too."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...
+    url = os.environ.get("TEST_REDIS_URL")
+    if worker and url:
+        database = 1 + int(worker.removeprefix("gw"))
+        if database > 15:
+            raise pytest.UsageError("Redis has 16 databases: run at most -n 15 with TEST_REDIS_URL")
+        os.environ["TEST_REDIS_URL"] = urlsplit(url)._replace(path=f"/{database}").geturl()
 
 
 @pytest.fixture
@@ -112,10 +128,26 @@ async def stoppable_postgres() -> AsyncIterator[tuple[str, Callable[[str], Await
     server = os.environ.get("TEST_POSTGRES_FAULT_URL")
     if not cluster or not server:
         pytest.skip("needs a PostgreSQL cluster to stop (TEST_POSTGRES_FAULT_CLUSTER)")
+    version, name = cluster.split()
+    with _only_test_on(cluster):
+        async for database in _stoppable_database(version, name, server):
+            yield database
+
+
+@contextlib.contextmanager
+def _only_test_on(cluster: str) -> Iterator[None]:
+    """One test at a time stops and starts the fault cluster, whichever worker it runs on."""
+    path = Path(tempfile.gettempdir()) / f"lapor-test-cluster-{cluster.replace(' ', '-')}.lock"
+    with open(path, "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+async def _stoppable_database(
+    version: str, name: str, server: str
+) -> AsyncIterator[tuple[str, Callable[[str], Awaitable[None]]]]:
     import asyncpg
     from sqlalchemy.engine import make_url
-
-    version, name = cluster.split()
 
     async def control(action: str) -> None:
         extra = ["-m", "fast"] if action == "stop" else []
