@@ -20,7 +20,8 @@ from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
 from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
 from tests.helpers.imagegen import plain_jpeg
-from tests.helpers.reports import fill_report_until_evidence
+from tests.helpers.reports import file_report, fill_report_until_evidence
+from tests.helpers.staff import ADMIN, STAFF_CHAT
 
 
 async def cases(application: Application) -> list[Case]:
@@ -258,3 +259,34 @@ async def test_postgresql_stopped_and_started_during_submission(
         confirmation = await reply(citizen, "diterima", timeout=15)
         code = CODE.search(text_of(confirmation)).group(0)  # type: ignore[union-attr]
         assert [case.code for case in await cases(application)] == [code]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("TEST_POSTGRES_URL")), reason="SQLite only")
+async def test_staff_are_told_of_a_locked_database_as_staff_not_as_reporters(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """A press on a card in the group and a command in private, both failing on the locked
+    database: each is told to look at the case, not that "your report so far is kept"."""
+    code = await file_report(citizen)
+    card = await telegram.wait_output(STAFF_CHAT)
+    admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+    admin = FakeUser(telegram, user_id=ADMIN)
+    database = desk_app.settings.database_url.split("///", 1)[1]
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_LOCK, database, "12", stdout=asyncio.subprocess.PIPE
+    )
+    assert locker.stdout is not None
+    assert await locker.stdout.readline() == b"locked\n"
+    try:
+        await asyncio.gather(
+            admin_in_group.press(card, "Ambil"), admin.send(f"/ask {code} Kapan tepatnya?")
+        )
+        in_group = await telegram.wait_output(
+            STAFF_CHAT, timeout=20, predicate=lambda m: "basis data" in text_of(m)
+        )
+        privately = await reply(admin, "basis data", timeout=20)
+    finally:
+        await locker.wait()
+    for notice in (text_of(in_group), text_of(privately)):
+        assert "/case" in notice and "Laporan Anda" not in notice, notice

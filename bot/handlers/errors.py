@@ -7,11 +7,13 @@ import contextlib
 import logging
 import sys
 
+from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramAPIError
-from aiogram.types import ErrorEvent, Message
+from aiogram.types import Chat, ErrorEvent, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.dispatch.routing import RouterTemplate
+from bot.services.staff import StaffDirectory
 from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -29,15 +31,50 @@ def _is_outage(error: Exception) -> bool:
     return redis_exceptions is not None and isinstance(error, redis_exceptions.RedisError)
 
 
+async def _told_to_staff(
+    staff_directory: StaffDirectory, user: User | None, chat: Chat | None
+) -> bool:
+    """Whether the notice goes to staff: in a group always (the bot answers only in office
+    groups), in a private chat if the sender is staff. Finding that out needs the database;
+    when it is down too, the sender is answered as a reporter would be."""
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        return True
+    if user is None:
+        return False
+    try:
+        return await staff_directory.member(user.id) is not None
+    except DATABASE_ERRORS:
+        return False
+
+
 @router.errors()
-async def on_error(event: ErrorEvent) -> None:
+async def on_error(
+    event: ErrorEvent,
+    staff_directory: StaffDirectory,
+    event_from_user: User | None = None,
+    event_chat: Chat | None = None,
+) -> None:
     update = event.update
     log.error(
         "update failed",
         exc_info=event.exception,
         extra={"update_id": update.update_id, "error": type(event.exception).__name__},
     )
-    if _is_outage(event.exception):
+    outage = _is_outage(event.exception)
+    if await _told_to_staff(staff_directory, event_from_user, event_chat):
+        # A command or a press on a card: it may have been applied before the failure (a
+        # reply that could not be sent), so the case is looked at before trying again.
+        if outage:
+            text = _(
+                "That could not be done just now: our database is not answering. Look at "
+                "the case with /case before trying again in a minute."
+            )
+        else:
+            text = _(
+                "Sorry, something went wrong on our side, and that may not have been done. "
+                "Look at the case with /case before trying again."
+            )
+    elif outage:
         # The database (or Redis) is down or locked: what the user sent was not saved, and
         # what was saved before is intact, since each step is written in one transaction.
         text = _(
