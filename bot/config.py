@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     overdue_reminder_hour: int = Field(default=8, ge=0, le=23)
     # How often cases filed while no staff chat was set are given their card.
     card_sync_seconds: float = Field(default=60.0, gt=0)
-    max_evidence_items: int = 10
+    # At 0 a reporter could attach nothing while the flow still asked for evidence.
+    max_evidence_items: int = Field(default=10, ge=1)
     # An account sending more updates than this within the window is ignored until it slows
     # down: far above a person's pace (an album is 10 photos), far below a script's.
     flood_updates: int = Field(default=30, ge=1)

@@ -337,6 +337,11 @@ def test_a_service_address_of_the_wrong_shape_is_one_clear_line(
     one_clear_line(result, setting, shape)
 
 
+def test_a_number_out_of_its_range_is_one_clear_line(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", MAX_EVIDENCE_ITEMS="0")
+    one_clear_line(result, "MAX_EVIDENCE_ITEMS", "greater than or equal to 1")
+
+
 def test_redis_unreachable_at_start_is_one_clear_line(tmp_path: Path) -> None:
     # Started anyway, the bot would fail every update and the site every status look-up.
     for command in ("run", "web"):
