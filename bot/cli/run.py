@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.cli.signals import until_signalled
 from bot.cli.startup import (
     StartupError,
+    cannot_listen,
     require_extras,
     require_redis,
     require_token,
@@ -72,9 +73,12 @@ async def serve(settings: Settings) -> None:
         start_jobs(application)
         freeze_startup_objects()
         if settings.webhook_url:
-            from bot.telegram.webhook import serve_webhook
+            from bot.telegram.webhook import CannotListen, serve_webhook
 
-            await serve_webhook(application, application.redis)
+            try:
+                await serve_webhook(application, application.redis)
+            except CannotListen as refused:
+                raise cannot_listen(refused.port, refused.error) from None
             return
         log.info("bot polling", extra={"api": settings.telegram_api_url})
         await application.bot.delete_webhook()

@@ -14,7 +14,6 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Application
-from bot.cli.startup import StartupError, cannot_listen
 from bot.logs import current_update
 from bot.services import coordination
 from bot.telegram.polling import parse_update
@@ -96,11 +95,22 @@ class WebhookServer:
         return web.json_response(report, status=200 if healthy else 503)
 
 
+class CannotListen(Exception):
+    """PORT could not be bound (taken since `run` checked it, or not this user's to open);
+    `run` tells the operator what to do."""
+
+    def __init__(self, port: int, error: OSError) -> None:
+        super().__init__(port, error)
+        self.port = port
+        self.error = error
+
+
 async def serve_webhook(application: Application, redis: Any | None) -> None:
     settings = application.settings
-    assert settings.webhook_url is not None
-    if not settings.webhook_secret:  # `run` says so at start (bot/cli/startup.py)
-        raise StartupError("WEBHOOK_SECRET must be set when WEBHOOK_URL is")
+    # `run` refuses to start without either (bot/cli/startup.py): Telegram would post
+    # updates that anyone could forge.
+    if not (settings.webhook_url and settings.webhook_secret):
+        raise ValueError("serve_webhook needs WEBHOOK_URL and WEBHOOK_SECRET")
     runner = web.AppRunner(WebhookServer(application, redis).routes(), handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "0.0.0.0", settings.port)
@@ -108,7 +118,7 @@ async def serve_webhook(application: Application, redis: Any | None) -> None:
         await site.start()
     except OSError as error:
         await runner.cleanup()
-        raise cannot_listen(settings.port, error) from None
+        raise CannotListen(settings.port, error) from None
     await application.bot.set_webhook(
         settings.webhook_url,
         secret_token=settings.webhook_secret,
