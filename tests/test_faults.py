@@ -4,10 +4,11 @@ nothing is done twice, and the bot recovers without a restart (issue #6, faults)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,22 @@ connection.execute("COMMIT")
 """
 
 
+@contextlib.asynccontextmanager
+async def sqlite_locked(database_url: str, seconds: float) -> AsyncIterator[None]:
+    """Another process holds the SQLite file's write lock for `seconds` from entering; on
+    leaving, the lock has been given back."""
+    database = database_url.split("///", 1)[1]
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_LOCK, database, str(seconds), stdout=asyncio.subprocess.PIPE
+    )
+    assert locker.stdout is not None
+    assert await locker.stdout.readline() == b"locked\n"
+    try:
+        yield
+    finally:
+        await locker.wait()
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(bool(os.environ.get("TEST_POSTGRES_URL")), reason="SQLite only")
 async def test_sqlite_locked_by_another_process_during_submission(
@@ -191,20 +208,12 @@ async def test_sqlite_locked_by_another_process_during_submission(
 ) -> None:
     summary = await at_summary(citizen)
     draft_before = await conversation(app, citizen)
-    database = app.settings.database_url.split("///", 1)[1]
-    locker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HOLD_LOCK, database, "10", stdout=asyncio.subprocess.PIPE
-    )
-    assert locker.stdout is not None
-    assert await locker.stdout.readline() == b"locked\n"
-    try:
+    async with sqlite_locked(app.settings.database_url, seconds=10):
         await citizen.press(summary, "Kirim laporan")
         refusal = await reply(citizen, timeout=20)
         assert "basis data" in text_of(refusal) or "belum bisa disimpan" in text_of(refusal)
         assert CODE.search(text_of(refusal)) is None
         assert await conversation(app, citizen) == draft_before, "the draft is intact"
-    finally:
-        await locker.wait()
     assert await cases(app) == [], "no case half-written"
     await citizen.press(summary, "Kirim laporan")
     confirmation = await reply(citizen, "diterima", timeout=10)
@@ -272,13 +281,7 @@ async def test_staff_are_told_of_a_locked_database_as_staff_not_as_reporters(
     card = await telegram.wait_output(STAFF_CHAT)
     admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
     admin = FakeUser(telegram, user_id=ADMIN)
-    database = desk_app.settings.database_url.split("///", 1)[1]
-    locker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HOLD_LOCK, database, "12", stdout=asyncio.subprocess.PIPE
-    )
-    assert locker.stdout is not None
-    assert await locker.stdout.readline() == b"locked\n"
-    try:
+    async with sqlite_locked(desk_app.settings.database_url, seconds=12):
         await asyncio.gather(
             admin_in_group.press(card, "Ambil"), admin.send(f"/ask {code} Kapan tepatnya?")
         )
@@ -286,7 +289,5 @@ async def test_staff_are_told_of_a_locked_database_as_staff_not_as_reporters(
             STAFF_CHAT, timeout=20, predicate=lambda m: "basis data" in text_of(m)
         )
         privately = await reply(admin, "basis data", timeout=20)
-    finally:
-        await locker.wait()
     for notice in (text_of(in_group), text_of(privately)):
         assert "/case" in notice and "Laporan Anda" not in notice, notice
