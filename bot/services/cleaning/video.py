@@ -54,7 +54,10 @@ def clean_video(data: bytes, container: str) -> bytes:
             ) as output:
                 # A copy of the codec parameters only: the stream's metadata (language,
                 # handler and vendor names, creation time) is not carried over.
-                targets = {stream.index: output.add_stream_from_template(stream) for stream in kept}
+                targets = {
+                    stream.index: output.add_stream_from_template(stream, opaque=True)
+                    for stream in kept
+                }
                 # Made before the first packet is muxed, since each one writes its codec
                 # parameters into its output stream, and the muxer takes them from there.
                 filters = {
