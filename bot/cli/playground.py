@@ -16,8 +16,9 @@ from pathlib import Path
 from bot.cli.signals import until_signalled
 from bot.cli.startup import StartupError, require_writable
 from bot.config import Settings
+from bot.listening import CannotListen
 from bot.playground.cast import DATA_DIR, playground_settings
-from bot.playground.serve import HOST, port_in_use, serve_playground
+from bot.playground.serve import HOST, serve_playground
 
 
 def playground(settings: Settings, data_dir: Path = DATA_DIR) -> int:
@@ -29,9 +30,19 @@ def playground(settings: Settings, data_dir: Path = DATA_DIR) -> int:
 
     if status := Migration(prepared.database_url).wait():
         return status
-    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(until_signalled(serve_playground(settings, data_dir)))
+    try:
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+            asyncio.run(until_signalled(serve_playground(settings, data_dir)))
+    except CannotListen as refused:
+        raise StartupError(port_in_use(refused.port, refused.error)) from None
     return 0
+
+
+def port_in_use(port: int, error: OSError) -> str:
+    return (
+        f"Cannot listen on {HOST}:{port}: {error.strerror or error}. Another program may be "
+        "using the port: set PORT to a free one, e.g. PORT=8081 python -m bot playground."
+    )
 
 
 def _require_free_port(port: int) -> None:

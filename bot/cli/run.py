@@ -73,7 +73,8 @@ async def serve(settings: Settings) -> None:
         start_jobs(application)
         freeze_startup_objects()
         if settings.webhook_url:
-            from bot.telegram.webhook import CannotListen, serve_webhook
+            from bot.listening import CannotListen
+            from bot.telegram.webhook import serve_webhook
 
             try:
                 await serve_webhook(application, application.redis)

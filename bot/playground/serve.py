@@ -10,20 +10,13 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.cli.startup import StartupError
 from bot.config import Settings
+from bot.listening import CannotListen
 from bot.playground.cast import playground_chats, playground_settings
 from bot.playground.transcript import PlaygroundTelegram
 from bot.playground.web import playground_routes
 
 HOST = "127.0.0.1"  # the playground is for the person at this machine only
-
-
-def port_in_use(port: int, error: OSError) -> str:
-    return (
-        f"Cannot listen on {HOST}:{port}: {error.strerror or error}. Another program may be "
-        "using the port: set PORT to a free one, e.g. PORT=8081 python -m bot playground."
-    )
 
 
 async def serve_playground(settings: Settings, data_dir: Path) -> None:
@@ -46,7 +39,7 @@ async def serve_playground(settings: Settings, data_dir: Path) -> None:
         try:
             await site.start()
         except OSError as error:
-            raise StartupError(port_in_use(settings.port, error)) from None
+            raise CannotListen(settings.port, error) from None
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         url = f"http://{HOST}:{port}"
         settings = playground_settings(settings, url, data_dir)

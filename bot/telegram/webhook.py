@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import Application
+from bot.listening import CannotListen
 from bot.logs import current_update
 from bot.services import coordination
 from bot.telegram.polling import parse_update
@@ -93,16 +94,6 @@ class WebhookServer:
                 report["redis"] = f"error: {type(error).__name__}"
         healthy = all(value in ("ok", "not used") for value in report.values())
         return web.json_response(report, status=200 if healthy else 503)
-
-
-class CannotListen(Exception):
-    """PORT could not be bound (taken since `run` checked it, or not this user's to open);
-    `run` tells the operator what to do."""
-
-    def __init__(self, port: int, error: OSError) -> None:
-        super().__init__(port, error)
-        self.port = port
-        self.error = error
 
 
 async def serve_webhook(application: Application, redis: Any | None) -> None:
