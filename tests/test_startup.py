@@ -429,3 +429,40 @@ def test_check_blames_the_unwritable_directory_on_its_own_line(tmp_path: Path) -
     assert lines["database"].startswith("FAIL"), result.stdout
     assert "DATABASE_URL" in lines["database"]
     assert lines["evidence"].startswith("ok"), result.stdout
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "123456:AAH-abc_def",
+        "123456:x",
+        "123456:",
+        ":AAH",
+        "abc:AAH",
+        "123456AAH",
+        "123456:AA H",
+        " 123456:AAH",
+        "123456:AAH\n",
+        "123:456:789",
+        "١٢٣:AAH",  # Arabic-Indic digits: str.isdigit() is true for them in both rules
+    ],
+)
+def test_the_start_up_token_check_agrees_with_aiogram(token: str) -> None:
+    """require_token writes out aiogram's rule so that a bad token is told before aiogram is
+    imported; a token it let through and Bot() refused would end in a traceback."""
+    from aiogram.utils.token import TokenValidationError, validate_token
+
+    from bot.cli.startup import StartupError, require_token
+    from bot.config import Settings
+
+    try:
+        validate_token(token)
+        aiogram_accepts = True
+    except TokenValidationError:
+        aiogram_accepts = False
+    try:
+        require_token(Settings(bot_token=token, _env_file=None))  # type: ignore[call-arg]
+        we_accept = True
+    except StartupError:
+        we_accept = False
+    assert we_accept == aiogram_accepts

@@ -3,6 +3,7 @@ log line with the cause."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sys
@@ -17,6 +18,11 @@ from bot.services.staff import StaffDirectory
 from storage.db import DATABASE_ERRORS
 
 log = logging.getLogger(__name__)
+
+# Telling staff from reporters reads one indexed row. A database that does not answer (a
+# server behind a firewall that drops packets) must not hold back the notice beyond this:
+# the failed update has already waited for it once.
+STAFF_LOOKUP_SECONDS = 1.0
 
 router = RouterTemplate(name="errors")
 
@@ -36,14 +42,15 @@ async def _told_to_staff(
 ) -> bool:
     """Whether the notice goes to staff: in a group always (the bot answers only in office
     groups), in a private chat if the sender is staff. Finding that out needs the database;
-    when it is down too, the sender is answered as a reporter would be."""
+    when it is down or slow too, the sender is answered as a reporter would be."""
     if chat is not None and chat.type != ChatType.PRIVATE:
         return True
     if user is None:
         return False
     try:
-        return await staff_directory.member(user.id) is not None
-    except DATABASE_ERRORS:
+        async with asyncio.timeout(STAFF_LOOKUP_SECONDS):
+            return await staff_directory.member(user.id) is not None
+    except (*DATABASE_ERRORS, TimeoutError):
         return False
 
 
