@@ -275,3 +275,43 @@ async def test_names_stored_before_0011_are_found_and_it_downgrades(database_url
         assert await found("pandjaitan") == []
     finally:
         await engine.dispose()
+
+
+async def test_an_upgrade_stopped_midway_is_undone_and_can_be_run_again(
+    database_url: str,
+) -> None:
+    """A migration that fails after some of its statements (as one killed by Ctrl-C, a crash
+    or a power cut stops) leaves the schema as it was before it, on either engine: the next
+    start upgrades instead of failing on "duplicate column" for ever."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from storage.migrate import alembic_config
+
+    config = alembic_config(database_url)
+    await asyncio.to_thread(command.upgrade, config, "0005")
+    engine = create_engine(database_url)
+
+    def case_columns(connection: Connection) -> set[str]:
+        return {column["name"] for column in inspect(connection).get_columns("case")}
+
+    try:
+        async with engine.begin() as connection:
+            # 0006 adds columns to "case", then creates "office": this table stops it there.
+            await connection.execute(text("CREATE TABLE office (code VARCHAR(8))"))
+        try:
+            await upgrade_to_head_async(database_url)
+        except Exception as error:
+            assert "office" in str(error)
+        else:
+            raise AssertionError("the upgrade went through a table in its way")
+        async with engine.begin() as connection:
+            assert "region_code" not in await connection.run_sync(case_columns)
+            version = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == "0005"
+            await connection.execute(text("DROP TABLE office"))
+        await upgrade_to_head_async(database_url)
+        async with engine.connect() as connection:
+            assert "region_code" in await connection.run_sync(case_columns)
+    finally:
+        await engine.dispose()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -31,8 +33,29 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _sqlite_transactional_ddl(engine: AsyncEngine) -> None:
+    """Make each migration one real transaction on SQLite, as it is on PostgreSQL.
+
+    The sqlite3 driver begins a transaction only before INSERT, UPDATE and DELETE, so every
+    CREATE, ALTER and DROP was committed by itself: an upgrade stopped midway (Ctrl-C, a
+    crash, a power cut) left the schema half changed under the old revision, and every later
+    start failed on "table already exists". With the driver's own handling off, SQLAlchemy's
+    BEGIN starts a transaction that SQLite's journal undoes if the process dies. (SQLAlchemy's
+    recipe for pysqlite and aiosqlite; the bot's own engine is left as it is.)"""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
 async def _run_online() -> None:
     engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactional_ddl(engine)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run)
