@@ -4,11 +4,9 @@ nothing is done twice, and the bot recovers without a restart (issue #6, faults)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
 from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
 from tests.helpers.imagegen import plain_jpeg
+from tests.helpers.processes import sqlite_locked
 from tests.helpers.reports import file_report, fill_report_until_evidence
 from tests.helpers.staff import ADMIN, STAFF_CHAT
 
@@ -174,31 +173,6 @@ async def test_the_same_submission_stored_twice_is_one_case(
 
 
 # --- the database -------------------------------------------------------------------------
-
-_HOLD_LOCK = """
-import sqlite3, sys, time
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-connection.execute("COMMIT")
-"""
-
-
-@contextlib.asynccontextmanager
-async def sqlite_locked(database_url: str, seconds: float) -> AsyncIterator[None]:
-    """Another process holds the SQLite file's write lock for `seconds` from entering; on
-    leaving, the lock has been given back."""
-    database = database_url.split("///", 1)[1]
-    locker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", _HOLD_LOCK, database, str(seconds), stdout=asyncio.subprocess.PIPE
-    )
-    assert locker.stdout is not None
-    assert await locker.stdout.readline() == b"locked\n"
-    try:
-        yield
-    finally:
-        await locker.wait()
 
 
 @pytest.mark.slow

@@ -65,7 +65,7 @@ def test_the_wheel_carries_what_the_bot_reads_and_its_command_runs(tmp_path: Pat
         assert needed in names, needed
     assert any(name.startswith("storage/migrations/versions/0001") for name in names)
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
-    assert "lapor-netral = bot.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "lapor-netral = bot.entry:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
     # Installed away from the source tree, with this environment's dependencies.
     target = tmp_path / "installed"

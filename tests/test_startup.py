@@ -4,9 +4,12 @@ start ends in one line saying what to do, and exit status 2."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakebot import FakeTelegram, FakeUser
+from tests.helpers.processes import sqlite_locked
 
 # Processes started, or real time waited out: left out of an everyday run (-m "not slow").
 pytestmark = pytest.mark.slow
@@ -268,6 +272,58 @@ async def test_no_network_at_start_is_retried_and_said(tmp_path: Path) -> None:
         await asyncio.wait_for(process.wait(), 30)
         await telegram.stop()
     assert "Traceback" not in log_path.read_text()
+
+
+def _children(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in children.read_text().split()] if children.exists() else []
+
+
+@pytest.mark.parametrize("moment", ["importing", "migrating"])
+async def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, moment: str) -> None:
+    """Ctrl-C while the bot is still starting (the terminal signals the whole foreground
+    group): no traceback, exit status 130, and no migration left running on its own."""
+    database = tmp_path / "lapor.db"
+    database_url = f"sqlite+aiosqlite:///{database}"
+    sqlite3.connect(database).close()
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "123456:TEST-TOKEN",
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",
+        "DATABASE_URL": database_url,
+    }
+    # The migration waits for the file's lock (up to the busy timeout): Ctrl-C lands in it.
+    locked = sqlite_locked(database_url, 6) if moment == "migrating" else contextlib.nullcontext()
+    async with locked:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=env,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # a group of its own, as a terminal gives a command
+        )
+        migration: list[int] = []
+        if moment == "migrating":
+            for _ in range(200):
+                if migration := _children(process.pid):
+                    break
+                await asyncio.sleep(0.05)
+            assert migration, "the migration child started"
+            await asyncio.sleep(0.5)
+        else:
+            await asyncio.sleep(0.3)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = await asyncio.wait_for(process.communicate(), 20)
+    output = stderr.decode()
+    assert process.returncode == 130, output
+    assert "Traceback" not in output
+    assert "uncaught" not in output
+    for child in migration:
+        with pytest.raises(ProcessLookupError):
+            os.kill(child, 0)
 
 
 async def test_a_second_bot_on_the_same_sqlite_file_is_one_clear_line(tmp_path: Path) -> None:

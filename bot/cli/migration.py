@@ -26,7 +26,12 @@ class Migration:
             filter(None, (str(_ROOT), environment.get("PYTHONPATH")))
         )
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.migration"], stdin=subprocess.PIPE, env=environment
+            [sys.executable, "-m", "bot.cli.migration"],
+            stdin=subprocess.PIPE,
+            env=environment,
+            # A group of its own, out of reach of the terminal's Ctrl-C (which would print
+            # its traceback): the parent stops it (`wait`, `abandon`).
+            process_group=0,
         )
         # Through standard input: on the command line anyone could read the URL's password
         # in the process list.
@@ -39,7 +44,9 @@ class Migration:
         error went to this process's standard error."""
         try:
             return self._child.wait()
-        except BaseException:  # Ctrl-C: do not leave a migration running unattended
+        # Ctrl-C: no migration left running unattended. Each revision is one transaction
+        # (storage/migrations/env.py), so the database stays at the last whole one.
+        except BaseException:
             self.abandon()
             raise
 

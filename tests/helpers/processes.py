@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.config import Settings
@@ -52,3 +54,29 @@ async def start_bot_process(
 async def stop(process: asyncio.subprocess.Process, sig: int = signal.SIGTERM) -> None:
     process.send_signal(sig)
     await asyncio.wait_for(process.wait(), timeout=20)
+
+
+_HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+connection.execute("COMMIT")
+"""
+
+
+@contextlib.asynccontextmanager
+async def sqlite_locked(database_url: str, seconds: float) -> AsyncIterator[None]:
+    """Another process holds the SQLite file's write lock for `seconds` from entering; on
+    leaving, the lock has been given back."""
+    database = database_url.split("///", 1)[1]
+    locker = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_LOCK, database, str(seconds), stdout=asyncio.subprocess.PIPE
+    )
+    assert locker.stdout is not None
+    assert await locker.stdout.readline() == b"locked\n"
+    try:
+        yield
+    finally:
+        await locker.wait()
