@@ -9,6 +9,7 @@ import errno
 import fcntl
 import importlib.util
 import os
+import re
 import socket
 import tempfile
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ from sqlalchemy.engine import make_url
 from bot.config import Settings
 
 SCALE_EXTRA = "pip install 'lapor-netral[scale]'"
+# The bot's number, a colon, then only what goes into a URL's path as it is.
+_TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 # Redis that has not answered a PING in this long is taken for absent (a firewall that drops
 # packets, rather than refusing them, would otherwise hold the start indefinitely).
 REDIS_ANSWER_SECONDS = 10.0
@@ -37,16 +40,19 @@ def require_token(settings: Settings) -> None:
     if not _shaped_like_a_token(settings.bot_token):
         raise StartupError(
             "BOT_TOKEN does not look like a token from @BotFather (digits, a colon, then "
-            "letters, e.g. 123456789:AAH...): check it in .env or the environment."
+            "letters, digits, - and _, e.g. 123456789:AAH...): check it in .env or the "
+            "environment."
         )
 
 
 def _shaped_like_a_token(token: str) -> bool:
-    """aiogram's own rule (aiogram.utils.token.validate_token), which Bot() applies later.
-    Checked here rather than there so that a bad start is told in a moment: importing
-    aiogram builds its hundreds of pydantic types, 2-3 s on a small machine."""
-    bot_id, colon, secret = token.partition(":")
-    return bool(colon and bot_id.isdigit() and secret) and not any(c.isspace() for c in token)
+    """The shape of @BotFather's tokens: stricter than aiogram's rule (validate_token, which
+    Bot() applies later), which lets through any character but white space. A "/", "?" or
+    "#" in the token changes the path of every request, and Telegram's 404 would then be
+    blamed on TELEGRAM_API_URL. Checked here rather than by aiogram so that a bad start is
+    told in a moment: importing aiogram builds its hundreds of pydantic types, 2-3 s on a
+    small machine."""
+    return _TOKEN_SHAPE.fullmatch(token) is not None
 
 
 def require_extras(settings: Settings) -> None:
