@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.services.export import PART_LIMIT
@@ -23,6 +24,8 @@ SUPPORTED_LOCALES = ("id", "en")
 DATABASE_FORMS = (
     "sqlite+aiosqlite:///path/to/lapor.db or postgresql+asyncpg://user:password@host/database"
 )
+_CODE_PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
     "postgresql": "postgresql+asyncpg",
@@ -135,7 +138,7 @@ class Settings(BaseSettings):
         except ArgumentError:
             raise ValueError(f"DATABASE_URL must be {DATABASE_FORMS}") from None
         if url.drivername in _ASYNC_DRIVERS.values():
-            return value
+            return _usable_database(url, value)
         wanted = _ASYNC_DRIVERS.get(url.get_backend_name())
         # Not rewritten silently: the operator's URL stays the one the database sees.
         instead = f": write {wanted}:// in place of {url.drivername}://" if wanted else ""
@@ -152,6 +155,43 @@ class Settings(BaseSettings):
                 "https://api.telegram.org"
             )
         return value
+
+    @field_validator("code_prefix")
+    @classmethod
+    def _code_prefix(cls, value: str) -> str:
+        # A code is looked up with its separators taken out (services/codes.py): a prefix
+        # holding one would make every code it issued unfindable.
+        if not _CODE_PREFIX.fullmatch(value):
+            raise ValueError(
+                "CODE_PREFIX must be 1 to 10 letters or digits, such as ASN or BWSJABAR"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        # Telegram's own rule for secret_token; it refuses anything else at setWebhook.
+        if value and not _WEBHOOK_SECRET.fullmatch(value):
+            raise ValueError(
+                "WEBHOOK_SECRET may hold only letters, digits, _ and - (1 to 256 of them, "
+                "Telegram's rule); make one with "
+                "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_address(self) -> Self:
+        if self.webhook_url is None:
+            return self
+        if not _is_address(self.webhook_url, "https", "http", needs_host=True):
+            raise ValueError("WEBHOOK_URL must look like https://bot.example.org/telegram")
+        # Telegram calls only HTTPS webhooks; a Bot API server of one's own calls HTTP too.
+        official = urlsplit(self.telegram_api_url).hostname == "api.telegram.org"
+        if official and urlsplit(self.webhook_url).scheme != "https":
+            raise ValueError(
+                "WEBHOOK_URL must be an https:// address: Telegram calls no other webhook"
+            )
+        return self
 
     # The shapes redis-py and the S3 store take, checked with the settings: their own checks
     # fail later, as a traceback, and the log withholds a ValueError's message.
@@ -193,3 +233,21 @@ def _is_address(url: str, *schemes: str, needs_host: bool = False) -> bool:
     except ValueError:
         return False
     return parts.scheme in schemes and (bool(parts.netloc) or not needs_host)
+
+
+def _usable_database(url: URL, value: str) -> str:
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        # The migration runs in a process of its own, and each connection would have a
+        # database of its own: nothing would be kept.
+        raise ValueError(
+            "DATABASE_URL must name a file, such as sqlite+aiosqlite:///data/lapor.db: a "
+            "database in memory keeps nothing"
+        )
+    if "sslmode" in url.query:
+        # libpq's name, which managed PostgreSQL hosts print; asyncpg calls it ssl and
+        # fails deep in the first connection on the other.
+        raise ValueError(
+            "DATABASE_URL: write ssl= in place of sslmode= (for example ?ssl=require): the "
+            "asyncpg driver knows only that name"
+        )
+    return value

@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -393,6 +395,94 @@ def test_a_service_address_of_the_wrong_shape_is_one_clear_line(
     one_clear_line(result, setting, shape)
 
 
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        # A code is looked up without separators: this prefix's codes could never be found.
+        ({"CODE_PREFIX": "BWS-JB"}, "CODE_PREFIX must be 1 to 10 letters or digits"),
+        # What `openssl rand -base64` makes; Telegram refuses it at setWebhook.
+        (
+            {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "q8Zr+/aB9x=="},
+            "WEBHOOK_SECRET may hold only letters, digits, _ and -",
+        ),
+        (
+            {"WEBHOOK_URL": "http://bot.example.org/hook", "WEBHOOK_SECRET": "s3cret"},
+            "WEBHOOK_URL must be an https:// address",
+        ),
+        # Each process, and each connection, would have a database of its own.
+        ({"DATABASE_URL": "sqlite+aiosqlite://"}, "DATABASE_URL must name a file"),
+        # How managed PostgreSQL hosts print it; asyncpg fails on it in the first connection.
+        (
+            {"DATABASE_URL": "postgresql+asyncpg://u:p@db.example.org/lapor?sslmode=require"},
+            "write ssl= in place of sslmode=",
+        ),
+    ],
+)
+def test_a_setting_that_would_fail_later_is_one_clear_line_at_start(
+    tmp_path: Path, settings: dict[str, str], said: str
+) -> None:
+    for command in ("run", "check"):
+        result = run_bot(tmp_path, command, BOT_TOKEN="123456:TEST-TOKEN", **settings)
+        one_clear_line(result, said)
+    assert not (tmp_path / "data").exists(), "refused before anything is made"
+
+
+def test_a_database_a_newer_version_migrated_is_one_clear_line(tmp_path: Path) -> None:
+    """Rolled back to an older version (or run beside a newer instance), the bot finds a
+    schema it does not know: one line, and `check` fails on it instead of promising to
+    migrate it."""
+    database = tmp_path / "lapor.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+        connection.execute("INSERT INTO alembic_version VALUES ('9999')")
+    newer = {"DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", **newer)
+    one_clear_line(result, "cannot be migrated by this version", "a newer version has upgraded it")
+    checked = run_bot(tmp_path, "check", BOT_TOKEN="123456:TEST-TOKEN", **newer)
+    assert checked.returncode == 1, checked.stdout
+    lines = {line.split()[1]: line for line in checked.stdout.splitlines()}
+    assert lines["database"].startswith("FAIL"), checked.stdout
+    assert "schema 9999, which this version does not know" in lines["database"]
+
+
+def test_a_database_file_this_user_cannot_write_is_refused(tmp_path: Path) -> None:
+    """Its directory writable, the file itself not: the bot would start, then fail every
+    report. Checked in a forked child that drops root's rights, which ignore permissions."""
+    from bot.cli.startup import StartupError, require_writable_database
+    from bot.config import Settings
+
+    directory = Path(tempfile.mkdtemp(prefix="lapor-readonly-"))
+    try:
+        directory.chmod(0o777)
+        database = directory / "lapor.db"
+        sqlite3.connect(database).close()
+        database.chmod(0o444)
+        url = f"sqlite+aiosqlite:///{database}"
+        settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
+        reading, writing = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: answers through the pipe, then leaves at once
+            said = b"crashed"
+            try:
+                if os.geteuid() == 0:
+                    os.setgid(65534)
+                    os.setuid(65534)  # nobody
+                require_writable_database(settings)
+                said = b"accepted"
+            except StartupError as error:
+                said = str(error).encode()
+            finally:
+                os.write(writing, said)
+                os._exit(0)
+        os.close(writing)
+        os.waitpid(child, 0)
+        with os.fdopen(reading, "rb") as answer:
+            said = answer.read().decode()
+    finally:
+        shutil.rmtree(directory)
+    assert f"Cannot write to the database file {database}" in said, said
+
+
 def test_a_number_out_of_its_range_is_one_clear_line(tmp_path: Path) -> None:
     result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", MAX_EVIDENCE_ITEMS="0")
     one_clear_line(result, "MAX_EVIDENCE_ITEMS", "greater than or equal to 1")
@@ -434,6 +524,53 @@ def test_a_telegram_api_url_that_is_no_address_is_one_clear_line(tmp_path: Path)
     # It used to be retried forever, as if the network were down.
     result = run_bot(tmp_path, BOT_TOKEN="123456:TEST-TOKEN", TELEGRAM_API_URL="notaurl")
     one_clear_line(result, "TELEGRAM_API_URL", "api.telegram.org")
+
+
+async def test_a_telegram_api_url_that_answers_html_is_said_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """TELEGRAM_API_URL pointing at a web site (or a proxy's error page in front of a Bot
+    API server): `check` names it; the bot says so and tries again, as when the network is
+    down, rather than dying with a traceback."""
+    from aiohttp import web
+
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(status=404, text="<html>Not Found</html>", content_type="text/html")
+
+    application = web.Application()
+    application.router.add_route("*", "/{tail:.*}", page)
+    runner = web.AppRunner(application)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    web_site = {"BOT_TOKEN": "123456:TEST-TOKEN", "TELEGRAM_API_URL": f"http://127.0.0.1:{port}"}
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
+    env |= {"PYTHONPATH": str(ROOT), **web_site}
+    log_path = tmp_path / "bot.log"
+    try:
+        checked = await asyncio.to_thread(run_bot, tmp_path, "check", **web_site)
+        with log_path.open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", cwd=tmp_path, env=env, stderr=log
+            )
+        try:
+            for _ in range(300):
+                if "not as a Bot API server does" in log_path.read_text():
+                    break
+                await asyncio.sleep(0.1)
+            assert process.returncode is None, log_path.read_text()
+        finally:
+            process.terminate()
+            await asyncio.wait_for(process.wait(), 30)
+    finally:
+        await runner.cleanup()
+    lines = {line.split()[1]: line for line in checked.stdout.splitlines()}
+    assert lines["telegram"].startswith("FAIL"), checked.stdout
+    assert "not as a Bot API server does" in lines["telegram"]
+    said = log_path.read_text()
+    assert "TELEGRAM_API_URL answered, but not as a Bot API server does" in said, said
+    assert "Traceback" not in said
 
 
 async def test_the_token_stays_out_of_the_start_up_retry_line() -> None:

@@ -5,6 +5,7 @@ or Telegram is wrong. Exit status 0 when every part is ready, 1 otherwise."""
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from bot.cli.startup import (
     environment_file,
     require_extras,
     require_token,
+    require_webhook_secret,
     require_writable_database,
     require_writable_evidence,
 )
@@ -54,9 +56,12 @@ async def _run_all(settings: Settings) -> list[tuple[str, bool, str]]:
 
 async def _configuration(settings: Settings) -> str:
     require_extras(settings)
+    # Not the port: while the bot runs, the port is taken by the bot itself.
+    require_webhook_secret(settings)
     found = environment_file()
     source = f".env read from {found}" if found else f"no .env in {Path.cwd()}"
-    return f"{source}; default language {settings.default_locale}"
+    receives = f"webhook at {settings.webhook_url}" if settings.webhook_url else "polling"
+    return f"{source}; default language {settings.default_locale}; {receives}"
 
 
 async def _database(settings: Settings) -> str:
@@ -67,7 +72,9 @@ async def _database(settings: Settings) -> str:
     from storage.migrate import alembic_config
 
     shown = make_url(settings.database_url).render_as_string(hide_password=True)
-    newest = ScriptDirectory.from_config(alembic_config(settings.database_url)).get_current_head()
+    scripts = ScriptDirectory.from_config(alembic_config(settings.database_url))
+    newest = scripts.get_current_head()
+    known = {script.revision for script in scripts.walk_revisions()}
     engine = create_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
@@ -79,10 +86,22 @@ async def _database(settings: Settings) -> str:
                 current = None
     finally:
         await engine.dispose()
+    if current is not None and current not in known:
+        raise StartupError(
+            f"{shown}: schema {current}, which this version does not know (its newest is "
+            f"{newest}): a newer version has upgraded it. Run that version, or restore the "
+            "backup taken before the upgrade."
+        )
     if current == newest:
         schema = f"schema {current}, the newest"
     else:
         schema = f"schema {current or 'empty'}; `run` migrates it to {newest}"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        # Three slashes make a path relative to the current directory, four an absolute one:
+        # say which file that is (getcwd, nothing that could block the loop).
+        file = os.path.abspath(url.database or "")  # noqa: ASYNC240
+        shown = f"{shown} (the file {file})"
     return f"{shown}: {schema}"
 
 
@@ -116,7 +135,7 @@ async def _evidence(settings: Settings) -> str:
 
 async def _telegram(settings: Settings) -> str:
     require_token(settings)
-    from aiogram.exceptions import TelegramNotFound, TelegramUnauthorizedError
+    from aiogram.exceptions import ClientDecodeError, TelegramNotFound, TelegramUnauthorizedError
 
     from bot.telegram.client import create_bot
 
@@ -130,6 +149,11 @@ async def _telegram(settings: Settings) -> str:
     except TelegramNotFound:
         raise StartupError(
             f"{settings.telegram_api_url} answered 404: check TELEGRAM_API_URL"
+        ) from None
+    except ClientDecodeError:
+        raise StartupError(
+            f"{settings.telegram_api_url} answered, but not as a Bot API server does (not "
+            "JSON): check TELEGRAM_API_URL"
         ) from None
     finally:
         await bot.session.close()

@@ -57,6 +57,7 @@ class Migration:
 
 
 def _main() -> int:
+    from alembic.util.exc import CommandError
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import DBAPIError
 
@@ -65,13 +66,23 @@ def _main() -> int:
 
     configure_logging()
     url = sys.stdin.buffer.read().decode()
+    shown = make_url(url).render_as_string(hide_password=True)
     try:
         upgrade_to_head(url)
+    except CommandError as error:
+        # Alembic's way of saying the database's revision is none of ours: a newer version
+        # migrated it (this one was rolled back, or runs beside a newer instance).
+        print(
+            f"The database at {shown} cannot be migrated by this version of Lapor Netral "
+            f"({_first_line(error)}): a newer version has upgraded it. Run that version, or "
+            "restore the backup taken before the upgrade.",
+            file=sys.stderr,
+        )
+        return 2
     except (DBAPIError, OSError) as error:
         # The operator's first minutes: one line saying what and where, not a traceback.
         cause = getattr(error, "orig", None) or error
-        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        shown = make_url(url).render_as_string(hide_password=True)
+        reason = _first_line(cause)
         print(
             f"The database at {shown} cannot be reached or written ({reason}). Check "
             "DATABASE_URL, that the server is running, and that this user may write there.",
@@ -79,6 +90,11 @@ def _main() -> int:
         )
         return 2
     return 0
+
+
+def _first_line(error: BaseException) -> str:
+    said = str(error).strip()
+    return said.splitlines()[0] if said else type(error).__name__
 
 
 if __name__ == "__main__":

@@ -92,6 +92,7 @@ async def reach_telegram(bot: Bot, api_url: str) -> User:
     as polling does later."""
     import aiohttp
     from aiogram.exceptions import (
+        ClientDecodeError,
         TelegramNetworkError,
         TelegramNotFound,
         TelegramServerError,
@@ -115,6 +116,9 @@ async def reach_telegram(bot: Bot, api_url: str) -> User:
         except (
             TelegramNetworkError,
             TelegramServerError,
+            # Not JSON: some other server, or a proxy's error page in front of the right one,
+            # which may pass (the log's error says which it answered).
+            ClientDecodeError,
             aiohttp.ClientError,
             OSError,
             TimeoutError,
@@ -122,10 +126,12 @@ async def reach_telegram(bot: Bot, api_url: str) -> User:
             # aiohttp quotes the address it could not use, and the token is part of it; the
             # log's scrubber would miss an unusual token, so it is taken out here by value.
             reason = describe_error(error).replace(bot.token, "[token]")
-            log.warning(
-                "Telegram not reachable at start; trying again",
-                extra={"api": api_url, "retry_in": delay, "error": reason},
+            said = (
+                "TELEGRAM_API_URL answered, but not as a Bot API server does; trying again"
+                if isinstance(error, ClientDecodeError)
+                else "Telegram not reachable at start; trying again"
             )
+            log.warning(said, extra={"api": api_url, "retry_in": delay, "error": reason})
             await asyncio.sleep(delay)
             delay = min(REACH_RETRY_CAP, delay * 2)
 

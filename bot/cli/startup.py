@@ -80,7 +80,15 @@ def require_writable(settings: Settings) -> None:
 def require_writable_database(settings: Settings) -> None:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        _writable(Path(url.database).parent, "the database (DATABASE_URL)")
+        database = Path(url.database).absolute()
+        _writable(database.parent, "the database (DATABASE_URL)")
+        # A file this user may read but not write: the bot would start, then fail every
+        # report it is sent.
+        if database.exists() and not os.access(database, os.W_OK):
+            raise StartupError(
+                f"Cannot write to the database file {database} (DATABASE_URL): give this "
+                "user write permission on it, or run the bot as its owner."
+            )
 
 
 def require_writable_evidence(settings: Settings) -> None:
@@ -113,13 +121,17 @@ def require_webhook(settings: Settings) -> None:
     "bot started"; the server's own bind says the same should the port be taken between."""
     if not settings.webhook_url:
         return
-    if not settings.webhook_secret:
+    require_webhook_secret(settings)
+    require_free_port(settings.port)
+
+
+def require_webhook_secret(settings: Settings) -> None:
+    if settings.webhook_url and not settings.webhook_secret:
         raise StartupError(
             "WEBHOOK_SECRET must be set when WEBHOOK_URL is: Telegram sends it with each "
             "update so that no one else can post updates to the bot. Make one with "
             "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'."
         )
-    require_free_port(settings.port)
 
 
 def require_free_port(port: int, host: str = "0.0.0.0") -> None:
