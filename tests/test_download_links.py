@@ -4,6 +4,7 @@ share; a link that is forged, altered or past its time gets nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.config import Settings
-from bot.services.download_links import DownloadLinks
+from bot.services.download_links import DownloadLinks, new_file_name
 from storage.models import utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.bot import running_bot
@@ -99,6 +100,27 @@ async def test_a_link_past_its_time_is_refused_and_its_file_swept(tmp_path: Path
     os.utime(exports / name, (then.timestamp(), then.timestamp()))
     assert links.sweep(utcnow()) == 1
     assert not any(exports.iterdir()), "the expired export is gone from the disk"
+
+
+async def test_the_running_bot_removes_exports_whose_links_have_expired(
+    settings_factory: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Without anyone running `purge` or another export: the bot removes, from its start and
+    every hour, the files no link can fetch any more, and leaves the others."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    expired, current = exports / new_file_name("xlsx"), exports / new_file_name("csv")
+    for path in (expired, current):
+        path.write_text("Kode\nASN-AAAA-BBBB\n")
+    thirteen_hours_ago = (utcnow() - timedelta(hours=13)).timestamp()
+    os.utime(expired, (thirteen_hours_ago, thirteen_hours_ago))
+    async with running_bot(_settings(settings_factory, tmp_path, "http://127.0.0.1")):
+        for _ in range(100):
+            if not expired.exists():
+                break
+            await asyncio.sleep(0.05)
+        assert not expired.exists(), "the expired export is gone from the disk"
+        assert current.exists(), "an export whose link still works stays"
 
 
 async def test_without_a_public_site_a_large_export_still_arrives_in_parts(

@@ -1,6 +1,7 @@
 """Tasks that run beside the dispatcher: the outbox sender, conversation expiry, cards owed
 to cases, completion periods run out, forgetting old webhook updates, the daily retention
-purge, the daily reminder. Each loops until cancelled."""
+purge, the daily reminder, removing exports whose links have expired. Each loops until
+cancelled."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import timedelta
 from bot.app import Application
 from bot.jobs.conversations import expire_idle_conversations
 from bot.jobs.reminders import daily_overdue_reminder
-from bot.jobs.retention import daily_purge
+from bot.jobs.retention import daily_purge, sweep_expired_exports
 from bot.jobs.schedule import every
 from bot.services import coordination
 from bot.telegram.retry import without_retries
@@ -61,4 +62,6 @@ def start_jobs(application: Application) -> None:
             settings,
         ),
     ]
+    if services.download_links is not None:
+        jobs.append(sweep_expired_exports(services.download_links))
     application.background.extend(asyncio.create_task(job) for job in jobs)

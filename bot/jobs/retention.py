@@ -1,7 +1,10 @@
 """Retention kept by the bot itself: once a day, at PURGE_HOUR Western Indonesia Time, what
 ties cases final for RETENTION_DAYS to their reporters is erased (services/retention.py),
 as `lapor-netral purge` does on demand. An operator who never set up a cron job still keeps
-the promise made to reporters. One instance a day does it, whichever claims the day."""
+the promise made to reporters. One instance a day does it, whichever claims the day.
+
+Exports handed over as download links are removed once their links have expired, at start
+and every hour after, by every instance (each may keep its own EXPORT_DIR)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from datetime import datetime
 from bot.jobs.schedule import seconds_until_next
 from bot.services.coordination import claim_job, release_job
 from bot.services.dates import WIB
+from bot.services.download_links import DownloadLinks
 from bot.services.retention import ConversationsElsewhere, purge_reporters
 from storage.conversations import SqlStorage
 from storage.db import SessionFactory
@@ -24,6 +28,8 @@ PURGE_HOUR = 3
 # A failed purge (the database or Redis away for a while) is tried again this much later,
 # rather than leaving reporters identifiable for a day more than promised.
 RETRY_SECONDS = 3600.0
+# Links live 12 hours (services/download_links.py): a file outlives its link by an hour at most.
+EXPORT_SWEEP_SECONDS = 3600.0
 
 
 async def daily_purge(
@@ -82,3 +88,19 @@ async def _give_back(sessions: SessionFactory, day: str) -> None:
         # The database is away too: this day's purge is left to tomorrow's, which finds
         # the same reporters.
         log.exception("retention purge could not give back its day", extra={"day": day})
+
+
+async def sweep_expired_exports(links: DownloadLinks) -> None:
+    """An export holds every case of an office; once no link can fetch it, it is only a
+    copy waiting to be found."""
+    while True:
+        try:
+            removed = await asyncio.to_thread(links.sweep, utcnow())
+        except OSError:
+            log.exception(
+                "expired exports not removed", extra={"retry_seconds": EXPORT_SWEEP_SECONDS}
+            )
+        else:
+            if removed:
+                log.info("expired exports removed", extra={"files": removed})
+        await asyncio.sleep(EXPORT_SWEEP_SECONDS)
