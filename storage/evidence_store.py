@@ -87,6 +87,20 @@ class S3EvidenceStore:
     async def close(self) -> None:
         await self._exit_stack.aclose()
 
+    async def check(self) -> None:
+        """The bucket is there and these credentials may use it; EvidenceStoreUnavailable
+        saying why otherwise (a missing key is not an error: it only means no evidence yet)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            await self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            said = {"404": "no such bucket", "403": "access denied"}.get(code, str(error))
+            raise EvidenceStoreUnavailable(f"bucket {self.bucket}: {said}") from error
+        except BotoCoreError as error:
+            raise EvidenceStoreUnavailable(str(error)) from error
+
     def _object(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
 

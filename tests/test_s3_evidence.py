@@ -3,9 +3,14 @@ standalone server stands in for real object storage, which cannot be installed h
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from aiobotocore.session import get_session
@@ -20,6 +25,7 @@ from tests.helpers.imagegen import plain_jpeg
 from tests.helpers.reports import fill_report_until_evidence
 
 BUCKET = "lapor-evidence"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -93,3 +99,45 @@ async def test_report_evidence_lands_in_object_storage(
     ]
     assert len(keys) == 2  # the photo and its thumbnail
     assert not settings.evidence_dir.exists(), "nothing was written to the local directory"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("evidence_url", "credentials", "said"),
+    [
+        ("s3://no-such-bucket/cases", True, "bucket no-such-bucket: no such bucket"),
+        # Kept in .env, where the S3 library does not look: the same as none at all.
+        (f"s3://{BUCKET}/cases", False, "Unable to locate credentials"),
+    ],
+)
+async def test_an_evidence_store_the_bot_cannot_use_is_one_clear_line_at_start(
+    s3_endpoint: str, bucket: str, tmp_path: Path, evidence_url: str, credentials: bool, said: str
+) -> None:
+    """Started anyway, the bot would refuse every photo sent to it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_TOKEN", "REDIS_URL")}
+    if not credentials:
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        env["AWS_CONFIG_FILE"] = env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp_path / "none")
+    env |= {
+        "PYTHONPATH": str(ROOT),
+        "BOT_TOKEN": "123456:TEST-TOKEN",
+        "TELEGRAM_API_URL": "http://127.0.0.1:9",
+        "EVIDENCE_URL": evidence_url,
+        "S3_ENDPOINT_URL": s3_endpoint,
+    }
+    for command in ("run", "check"):
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "bot", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        output = result.stderr if command == "run" else result.stdout
+        assert "Traceback" not in result.stderr
+        assert said in output, output
+        assert result.returncode == (2 if command == "run" else 1), result.stderr
+        if command == "run":
+            assert "bot started" not in result.stderr, "refused before it says it started"

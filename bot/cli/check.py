@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 from bot.cli.startup import (
     StartupError,
     environment_file,
+    require_evidence_store,
     require_extras,
     require_token,
     require_webhook_secret,
@@ -122,15 +123,8 @@ async def _evidence(settings: Settings) -> str:
     if not settings.evidence_url:
         require_writable_evidence(settings)
         return f"{settings.evidence_dir.absolute()}: writable"
-    from storage.evidence_store import S3EvidenceStore
-
-    store = S3EvidenceStore(settings.evidence_url, settings.s3_endpoint_url)
-    await store.open()
-    try:
-        await store.exists("lapor-netral-check")
-    finally:
-        await store.close()
-    return f"{settings.evidence_url}: reachable"
+    await require_evidence_store(settings)
+    return f"{settings.evidence_url}: reachable, the bucket usable"
 
 
 async def _telegram(settings: Settings) -> str:

@@ -14,6 +14,7 @@ from bot.cli.signals import until_signalled
 from bot.cli.startup import (
     StartupError,
     cannot_listen,
+    require_evidence_store,
     require_extras,
     require_redis,
     require_token,
@@ -43,6 +44,8 @@ def run(settings: Settings) -> int:
     require_webhook(settings)
     if settings.redis_url:
         asyncio.run(require_redis(settings.redis_url))
+    if settings.evidence_url:
+        asyncio.run(require_evidence_store(settings))
     with sole_instance(settings):
         from bot.cli.migration import Migration
 

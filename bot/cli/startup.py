@@ -25,6 +25,7 @@ _TOKEN_SHAPE = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 # Redis that has not answered a PING in this long is taken for absent (a firewall that drops
 # packets, rather than refusing them, would otherwise hold the start indefinitely).
 REDIS_ANSWER_SECONDS = 10.0
+EVIDENCE_ANSWER_SECONDS = 10.0
 
 
 class StartupError(Exception):
@@ -113,6 +114,29 @@ async def require_redis(url: str, then: str = "") -> None:
         ) from None
     finally:
         await client.aclose()
+
+
+async def require_evidence_store(settings: Settings) -> None:
+    """The S3 bucket at EVIDENCE_URL can be used. Otherwise the bot would start and refuse
+    every photo sent to it."""
+    if not settings.evidence_url:
+        return
+    from storage.evidence_store import EvidenceStoreUnavailable, S3EvidenceStore
+
+    store = S3EvidenceStore(settings.evidence_url, settings.s3_endpoint_url)
+    try:
+        async with asyncio.timeout(EVIDENCE_ANSWER_SECONDS):
+            await store.open()
+            await store.check()
+    except (EvidenceStoreUnavailable, TimeoutError) as error:
+        reason = str(error) or f"no answer in {EVIDENCE_ANSWER_SECONDS:g} s"
+        raise StartupError(
+            f"The evidence store at EVIDENCE_URL cannot be used ({reason}): check the bucket, "
+            "S3_ENDPOINT_URL, and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+            "AWS_DEFAULT_REGION in the environment (they are not read from .env)."
+        ) from None
+    finally:
+        await store.close()
 
 
 def require_webhook(settings: Settings) -> None:
