@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import pytest
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -210,3 +211,26 @@ async def test_pages_run_under_the_policy_without_errors_or_cookies(
     policy = page.locator("footer a", has_text="Kebijakan data")
     assert await policy.get_attribute("href") == "/kebijakan-data"
     await context.close()
+
+
+async def test_healthz_tells_a_load_balancer_whether_the_site_can_answer(
+    site: Site, database_url: str
+) -> None:
+    """200 while the database (and Redis, where look-ups are counted) answer; 503 naming
+    the part that does not, never cached."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{site.url}/healthz") as response:
+            assert response.status == 200
+            report = await response.json()
+            assert report["database"] == "ok"
+            assert report["redis"] in ("ok", "not used")
+            assert response.headers["Cache-Control"] == "no-store"
+        # Redis gone (nothing listens on port 1): the limit cannot be kept, so not healthy.
+        gone = Settings(
+            database_url=database_url, redis_url="redis://127.0.0.1:1/0", _env_file=None
+        )
+        async with running_site(gone) as url, http.get(f"{url}/healthz") as response:
+            assert response.status == 503
+            report = await response.json()
+            assert report["database"] == "ok"
+            assert report["redis"].startswith("error: ")

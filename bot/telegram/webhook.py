@@ -11,13 +11,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from aiohttp import web
-from sqlalchemy import text
 
 from bot.app import Application
 from bot.listening import CannotListen
 from bot.logs import current_update
 from bot.services import coordination
 from bot.telegram.polling import parse_update
+from storage.health import health_report
 
 log = logging.getLogger(__name__)
 
@@ -77,22 +77,7 @@ class WebhookServer:
         return web.json_response({})
 
     async def health(self, request: web.Request) -> web.Response:
-        report: dict[str, str] = {}
-        try:
-            async with self._application.engine.connect() as connection:
-                await asyncio.wait_for(connection.execute(text("SELECT 1")), 5)
-            report["database"] = "ok"
-        except Exception as error:  # reported, not raised: this is a health check
-            report["database"] = f"error: {type(error).__name__}"
-        if self._redis is None:
-            report["redis"] = "not used"
-        else:
-            try:
-                await asyncio.wait_for(self._redis.ping(), 5)
-                report["redis"] = "ok"
-            except Exception as error:
-                report["redis"] = f"error: {type(error).__name__}"
-        healthy = all(value in ("ok", "not used") for value in report.values())
+        report, healthy = await health_report(self._application.sessions, self._redis)
         return web.json_response(report, status=200 if healthy else 503)
 
 

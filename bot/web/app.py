@@ -23,6 +23,7 @@ from bot.web.state import (
     DEFAULT_LOCALE,
     FIGURES,
     PAGES,
+    REDIS,
     REGIONS,
     SESSIONS,
     SETTINGS,
@@ -30,6 +31,7 @@ from bot.web.state import (
 )
 from bot.web.status_page import status_page
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.health import health_report
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -57,8 +59,8 @@ async def language(request: web.Request, handler: Handler) -> web.StreamResponse
 async def _secure(request: web.Request, response: web.StreamResponse) -> None:
     """On every response, errors and static files included."""
     response.headers.update(SECURITY_HEADERS)
-    if request.path.startswith(("/status", DOWNLOAD_PATH)):
-        response.headers["Cache-Control"] = "no-store"  # one person's look-up
+    if request.path.startswith(("/status", DOWNLOAD_PATH, "/healthz")):
+        response.headers["Cache-Control"] = "no-store"  # one person's look-up, or now's state
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "public, max-age=60"
     # The public pages set no cookies, whatever a future handler or library might add.
@@ -94,7 +96,15 @@ def create_app(
     app.router.add_get("/open311/v2/requests/{code}.json", open311.single_request)
     app.router.add_get(DOWNLOAD_PATH + "/{name}", download)
     app.router.add_static("/static", STATIC_DIR)
+    app.router.add_get("/healthz", _health)
     return app
+
+
+async def _health(request: web.Request) -> web.Response:
+    """For a load balancer in front of several sites: 200 while the database (and Redis,
+    where the status look-ups are counted) answer, 503 otherwise."""
+    report, healthy = await health_report(request.app[SESSIONS], request.app.get(REDIS))
+    return web.json_response(report, status=200 if healthy else 503)
 
 
 async def _close_caches(app: web.Application) -> None:
@@ -127,7 +137,10 @@ async def open_site(settings: Settings) -> AsyncIterator[web.Application]:
     else:
         limiter = MemoryRateLimiter(STATUS_LOOKUPS_PER_MINUTE, 60)
     try:
-        yield create_app(settings, create_session_factory(engine), limiter)
+        app = create_app(settings, create_session_factory(engine), limiter)
+        if redis is not None:
+            app[REDIS] = redis
+        yield app
     finally:
         if redis is not None:
             await redis.aclose()

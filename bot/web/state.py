@@ -20,3 +20,5 @@ PAGES = web.AppKey("pages", TtlCache[str])
 REGIONS = web.AppKey("published_regions", TtlCache[Regions])
 STATUS_LIMITER = web.AppKey("status_limiter", RateLimiter)
 DEFAULT_LOCALE = web.AppKey("default_locale", str)
+# The Redis client the status limiter shares, asked after by /healthz; absent without Redis.
+REDIS = web.AppKey("redis", object)
