@@ -309,6 +309,40 @@ async def test_a_merged_duplicate_hears_the_surviving_case_and_counts_once(
     assert (await stored_case(desk_app, survivor)).status == "initial_review"
 
 
+async def test_a_merged_reporter_neither_hears_the_other_reporters_note_nor_passes_for_them(
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    second_citizen: FakeUser,
+    admin: FakeUser,
+) -> None:
+    """Two reporters share a case once one report is merged into the other: the office's
+    note to one (which may name them) does not reach the other, and the other's answer is
+    shown to staff as theirs, not as the reporter /ask reaches."""
+    survivor = await file_report(citizen, identified=True)
+    duplicate = await file_report(second_citizen, asn_name="Budi Santoso")
+    await say(admin, f"/merge {duplicate} {survivor}", duplicate)
+    await reply(second_citizen, "Digabung")
+    await say(admin, f"/setstatus {survivor} initial_review", survivor)
+    for reporter in (citizen, second_citizen):
+        await reply(reporter, "Kajian awal")
+
+    note = "Pak Joko Susanto mohon kirim foto KTP Anda"
+    await say(admin, f"/setstatus {survivor} completion {note}", survivor)
+    own = await reply(citizen, "Menunggu kelengkapan")
+    assert note in text_of(own)
+    other = await reply(second_citizen, "Menunggu kelengkapan")
+    assert "Joko" not in text_of(other) and "Yang perlu dilengkapi" not in text_of(other)
+
+    await press(second_citizen, other, "Tambah informasi")
+    await second_citizen.send("Saya guru honorer di sebelah ruangan Pak Budi")
+    await reply(second_citizen)
+    relayed = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "guru honorer" in text_of(m)
+    )
+    assert duplicate in text_of(relayed) and "digabungkan" in text_of(relayed), text_of(relayed)
+
+
 async def test_a_case_cannot_be_merged_into_itself(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:

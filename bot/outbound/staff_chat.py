@@ -207,7 +207,13 @@ class StaffBoard:
             event = await session.get(CaseEvent, row.params["event_id"])
         if event is None:
             return None
-        header = _("💬 Information from the reporter on {code}:").format(code=code(case.code))
+        if merged_from := row.params.get("merged_from"):
+            header = _(
+                "💬 Information on {code} from the reporter of {merged}, a report merged into it "
+                "(not the reporter /ask reaches):"
+            ).format(code=code(case.code), merged=code(merged_from))
+        else:
+            header = _("💬 Information from the reporter on {code}:").format(code=code(case.code))
         text = f"{header}\n{quote(event.detail)}" if event.detail else header
         return RenderedMessage(text, reply_to=_card_here(case, chat))
 

@@ -445,6 +445,9 @@ class Desk:
                     case,
                     event.id,  # type: ignore[arg-type]
                     [row.id for row in rows],  # type: ignore[misc]
+                    # Another reporter than the one /ask reaches: staff must not take the
+                    # words for the surviving case's reporter's, nor quote them back to them.
+                    merged_from=own.code if own.id != case.id else None,
                 )
                 await self._feed.card(session, case)
         except StaleDataError:
@@ -784,11 +787,17 @@ class Desk:
             reporter = await session.get(Reporter, reporter_id)
             if reporter is None or reporter.chat_id is None:
                 continue
+            own = {**params, "code": own_code}
+            if own_id != case.id:
+                # The office's note was written to this case's own reporter (what they must
+                # add, why the period was extended) and may name them or what they sent:
+                # the merged cases' reporters hear the change without it.
+                own.pop("note", None)
             outbox.enqueue(
                 session,
                 chat_id=reporter.chat_id,
                 kind=kind,
-                params={**params, "code": own_code},
+                params=own,
                 locale=reporter.locale,
                 case_id=own_id,
             )

@@ -66,11 +66,21 @@ class StaffFeed:
         self._stage(session, case.card_chat_id, CARD_MOVED, params, case.id)
 
     async def answer(
-        self, session: AsyncSession, case: Case, event_id: int, evidence_ids: list[int]
+        self,
+        session: AsyncSession,
+        case: Case,
+        event_id: int,
+        evidence_ids: list[int],
+        *,
+        merged_from: str | None = None,
     ) -> None:
-        """A reporter's answer: its text (the audit event) and each file, one message each."""
+        """A reporter's answer: its text (the audit event) and each file, one message each.
+        `merged_from`: the code of the merged case whose reporter it is, when not `case`'s."""
         chat = await self.chat_for(case)
-        self._stage(session, chat, ANSWER_TEXT, {"event_id": event_id}, case.id)
+        params: dict[str, object] = {"event_id": event_id}
+        if merged_from is not None:
+            params["merged_from"] = merged_from
+        self._stage(session, chat, ANSWER_TEXT, params, case.id)
         for evidence_id in evidence_ids:
             self._stage(session, chat, ANSWER_FILE, {"evidence_id": evidence_id}, case.id)
 
