@@ -135,6 +135,31 @@ async def test_a_regencys_report_is_handled_there_seen_above_and_hidden_elsewher
     assert code in text_of(await say(kalteng, "/inbox"))
 
 
+async def test_an_office_group_is_shown_only_its_own_cases_whoever_asks_there(
+    hierarchy: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """RI's admin sees every case, but typed in Aceh's group, /case and /inbox answer as
+    Aceh would: a Gunung Mas case (its description, the reporter's words, the evidence)
+    must not reach another office's group. In the case's own group, or above it, the same
+    commands work."""
+    code = await file_report(citizen, province="Kalimantan Tengah", regency="kab. gumas")
+    await card_of(telegram, GUMAS_CHAT, code)
+    admin_in_aceh = FakeUser(telegram, user_id=ADMIN, chat_id=ACEH_CHAT)
+    assert "Tidak ada kasus" in text_of(await say(admin_in_aceh, f"/case {code}"))
+    assert code not in text_of(await say(admin_in_aceh, "/inbox"))
+    assert code not in text_of(await say(admin_in_aceh, "/find budi"))
+    admin_in_gumas = FakeUser(telegram, user_id=ADMIN, chat_id=GUMAS_CHAT)
+    assert "Budi Santoso" in text_of(await say(admin_in_gumas, f"/case {code}", code))
+    # Aceh's officer, in Gunung Mas's group: no office of theirs, no answer. The province's
+    # officer there is answered (their office is above it), after anything owed to Aceh's.
+    before = len(telegram.sent_to(GUMAS_CHAT))
+    await FakeUser(telegram, user_id=ACEH_OFFICER, chat_id=GUMAS_CHAT).send(f"/case {code}")
+    kalteng_in_gumas = FakeUser(telegram, user_id=KALTENG_OFFICER, chat_id=GUMAS_CHAT)
+    assert code in text_of(await say(kalteng_in_gumas, "/inbox", code))
+    answered = [text_of(m) for m in telegram.sent_to(GUMAS_CHAT)[before:] if code in text_of(m)]
+    assert len(answered) == 1, answered
+
+
 async def when_all_is_sent(application: Application, case_code: str) -> Case:
     """The case once nothing about it is left in the outbox to send."""
     for _ in range(150):

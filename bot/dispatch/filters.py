@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aiogram.enums import ChatType
 from aiogram.filters import BaseFilter
 from aiogram.types import Chat, TelegramObject, User
 
-from bot.services.offices import OfficeDirectory
+from bot.services.offices import OfficeDirectory, covers
 from bot.services.staff import StaffDirectory
 
 
@@ -18,7 +19,8 @@ class StaffOnly(BaseFilter):
     may be shown in this chat.
 
     Only in a private chat or an office's staff group: a staff member typing /case in some
-    other group must not show a case to that group. Identity is decided here, once, rather
+    other group must not show a case to that group. In an office's group their scope is
+    that office's (or their own, if narrower). Identity is decided here, once, rather
     than by each handler: only an admin, and only in a private chat with the bot; in a group
     everyone present would read it, whoever asked."""
 
@@ -41,8 +43,18 @@ class StaffOnly(BaseFilter):
         if member is None or (self.admin and not member.is_admin):
             return False
         private = event_chat.type == ChatType.PRIVATE
-        if not (private or self.any_chat) and await offices.office_of_chat(event_chat.id) is None:
-            return False
+        if not (private or self.any_chat):
+            group_office = await offices.office_of_chat(event_chat.id)
+            if group_office is None:
+                return False
+            # An office's group sees that office's cases, whoever asks: staff of an office
+            # above it act there as that office (RI's /inbox would list the whole country,
+            # its /case another province's case with the reporter's words, to a group that
+            # is not theirs), and staff of an unrelated office not at all.
+            if covers(member.office, group_office):
+                member = replace(member, office=group_office)
+            elif not covers(group_office, member.office):
+                return False
         # Shown where they acted (cards, history) instead of their id.
         await staff_directory.remember_name(member.user_id, event_from_user.full_name)
         return {
