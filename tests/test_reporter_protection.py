@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,37 @@ async def test_after_purge_no_table_leads_from_the_case_to_its_reporter(
             content = path.read_bytes()
             for secret in secrets - {str(reporter.user_id)}:
                 assert secret.encode() not in content, f"{path.name} holds {secret!r}"
+
+
+@pytest.mark.skipif(bool(os.environ.get("TEST_POSTGRES_URL")), reason="SQLite's own log")
+async def test_a_cancelled_draft_leaves_the_sqlite_files_soon_after(
+    settings_factory: Any, citizen: FakeUser, tmp_path: Path
+) -> None:
+    """The reporter is told their answers were deleted; the row goes at once, and its
+    earlier copies in the write-ahead log within a conversation sweep, not days later."""
+    from tests.helpers.bot import running_bot
+
+    settings = settings_factory(conversation_sweep_seconds=0.5)
+    database = Path(sqlite_path(settings.database_url) or "")
+    async with running_bot(settings):
+        await fill_report_until_evidence(
+            citizen, identified=True, name=REPORTER_NAME, phone=REPORTER_PHONE
+        )
+        told = text_of(await say(citizen, "/batal"))
+        assert "dihapus" in told, told
+        left: list[str] = []
+        for _ in range(100):
+            files = sorted(database.parent.glob(database.name + "*"))
+            left = [
+                f"{path.name} holds {secret!r}"
+                for path in files
+                for secret in (REPORTER_NAME, REPORTER_ADDRESS, REPORTER_PHONE.removeprefix("+"))
+                if secret.encode() in path.read_bytes()
+            ]
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        assert left == []
 
 
 async def stored_conversation(

@@ -1,7 +1,7 @@
 """Tasks that run beside the dispatcher: the outbox sender, conversation expiry, cards owed
 to cases, completion periods run out, forgetting old webhook updates, the daily retention
-purge, the daily reminder, removing exports whose links have expired. Each loops until
-cancelled."""
+purge, the daily reminder, removing exports whose links have expired, emptying SQLite's
+write-ahead log. Each loops until cancelled."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.app import Application
 from bot.jobs.conversations import expire_idle_conversations
 from bot.jobs.reminders import daily_overdue_reminder
-from bot.jobs.retention import daily_purge, sweep_expired_exports
+from bot.jobs.retention import daily_purge, empty_write_ahead_log, sweep_expired_exports
 from bot.jobs.schedule import every
 from bot.services import coordination
 from bot.telegram.retry import without_retries
@@ -37,6 +37,12 @@ def start_jobs(application: Application) -> None:
                 settings,
             ),
             "expire conversations",
+        ),
+        # On SQLite (elsewhere it returns at once): withdrawn drafts leave the log too.
+        every(
+            settings.conversation_sweep_seconds,
+            functools.partial(empty_write_ahead_log, application.sessions),
+            "empty the write-ahead log",
         ),
         every(settings.card_sync_seconds, services.desk.stage_missing_cards, "stage missing cards"),
         # Reports not completed within the completion period are not registered.

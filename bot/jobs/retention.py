@@ -18,7 +18,7 @@ from bot.services.dates import WIB
 from bot.services.download_links import DownloadLinks
 from bot.services.retention import ConversationsElsewhere, purge_reporters
 from storage.conversations import SqlStorage
-from storage.db import SessionFactory
+from storage.db import SessionFactory, empty_sqlite_log
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -104,3 +104,12 @@ async def sweep_expired_exports(links: DownloadLinks) -> None:
             if removed:
                 log.info("expired exports removed", extra={"files": removed})
         await asyncio.sleep(EXPORT_SWEEP_SECONDS)
+
+
+async def empty_write_ahead_log(sessions: SessionFactory) -> None:
+    """What a reporter withdrew (a cancelled or expired draft, a name taken back by
+    choosing anonymity) is zeroed in the SQLite file when its row changes (secure_delete),
+    but the write-ahead log keeps earlier copies of the pages until it is emptied: for
+    days, on a quiet deployment. Run as often as conversations are swept."""
+    if not await empty_sqlite_log(sessions):
+        log.warning("write-ahead log not emptied this time: readers kept it busy")
