@@ -187,7 +187,9 @@ def test_attached_files_scripts_and_form_values_leave_the_pdf_its_page_stays() -
         assert len(pdf.attachments) == 0
         assert "/OpenAction" not in pdf.Root or "/JS" not in pdf.Root.OpenAction
         subtypes = [str(annotation.Subtype) for annotation in page.Annots]
-        assert subtypes == ["/Widget", "/Widget"], "the attachment annotation is gone"
+        assert subtypes == ["/Widget", "/Widget", "/Popup"], "the attachment annotation is gone"
+        thread = pdf.Root.Threads[0]
+        assert thread.F.T.objgen == thread.objgen, "the thread and its beads stay"
         form = pdf.Root.AcroForm
         assert "/XFA" not in form
         for field in [*form.Fields, *page.Annots]:

@@ -165,7 +165,26 @@ def pdf_with_attachments_and_form() -> bytes:
         )
     )
     parent.Kids = pikepdf.Array([kid])
-    page.Annots = pikepdf.Array([annotation, field, kid])
+    # A comment's pop-up window, which some writers sign as they sign the comment.
+    popup = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Annot,
+            Subtype=pikepdf.Name.Popup,
+            Rect=[200, 120, 380, 190],
+            T=pikepdf.String(REPORTER),
+        )
+    )
+    page.Annots = pikepdf.Array([annotation, field, kid, popup])
+    # An article thread, whose information dictionary names who wrote it.
+    thread = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Thread, I=pikepdf.Dictionary(Author=REPORTER))
+    )
+    bead = pdf.make_indirect(
+        pikepdf.Dictionary(Type=pikepdf.Name.Bead, T=thread, P=page, R=[20, 20, 380, 180])
+    )
+    bead.N = bead.V = bead
+    thread.F = bead
+    pdf.Root.Threads = pikepdf.Array([thread])
     # A tagged PDF's structure tree reaches the annotation too, not only the page.
     pdf.Root.StructTreeRoot = pikepdf.Dictionary(
         Type=pikepdf.Name.StructTreeRoot,

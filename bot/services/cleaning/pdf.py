@@ -101,6 +101,12 @@ def _clean_object(pdf: pikepdf.Pdf, item: pikepdf.Object) -> None:
         subtype = current.get("/Subtype")
         if subtype in _MARKUP_ANNOTATIONS and "/T" in current:
             del current["/T"]
+        # A comment's pop-up may carry its author too; a bead's /T is its thread, kept.
+        if subtype == "/Popup" and isinstance(current.get("/T"), pikepdf.String):
+            del current["/T"]
+        # An article thread's information dictionary: its /Author, /Title, dates.
+        if current.get("/Type") == "/Thread":
+            _remove_keys(current, ("/I",))
         if (
             isinstance(current, pikepdf.Dictionary)
             and subtype in _ATTACHMENT_ANNOTATIONS
