@@ -21,7 +21,8 @@ COMMANDS = {
     "run": "start the bot: migrate the database, then poll Telegram (or serve the webhook "
     "when WEBHOOK_URL is set); the default",
     "purge": "erase now what ties cases closed more than RETENTION_DAYS ago to their "
-    "reporters (the bot does it by itself every day at 03:00 WIB)",
+    "reporters (the bot does it by itself every day at 03:00 WIB), and remove exports whose "
+    "download links have expired",
     "web": "serve the public site on PORT: the figures, a status look-up by code and the "
     "Open311 open data API, from the database the bot writes (no token needed)",
     "check": "check the configuration and reach the database, Redis, the evidence store and "
