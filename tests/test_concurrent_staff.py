@@ -132,7 +132,7 @@ async def test_two_officers_pressing_on_one_card_one_wins_and_the_other_is_told(
             break
         await asyncio.sleep(0.02)
     told = [call.params.get("text", "") for call in answers[answered:]]
-    assert sum("diubah oleh petugas lain" in text for text in told) == 1, told
+    assert sum("baru saja berubah" in text for text in told) == 1, told
 
     async with desk_app.sessions() as session:
         case = (await session.exec(select(Case).where(Case.code == code))).one()

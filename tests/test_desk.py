@@ -185,6 +185,40 @@ async def test_non_staff_cannot_use_any_staff_command_or_button(
     assert [e.action for e in events] == ["submitted"]
 
 
+async def test_take_on_a_card_does_not_take_a_colleagues_case(
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    """A card still offers Take once someone handles the case: pressing it says who has it
+    (and how to take it over on purpose) instead of silently taking it from them."""
+    await make_officer(admin)
+    code = await file_report(citizen)
+    await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m))
+    await say(officer, f"/assign {code} me", code)
+    card = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: m["_kind"] == "edit" and code in text_of(m)
+    )
+    admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+
+    def answers() -> list:
+        return [c for c in telegram.calls if c.method == "answercallbackquery"]
+
+    before = len(answers())
+    await admin_in_group.press(card, "Ambil")
+    for _ in range(100):
+        if len(answers()) > before:
+            break
+        await asyncio.sleep(0.05)
+    alert = answers()[before].params.get("text", "")
+    assert "sudah ditangani petugas lain" in alert and "/assign" in alert, alert
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.assignee_id == OFFICER
+
+
 async def test_forged_callback_data_from_staff_is_rejected(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:

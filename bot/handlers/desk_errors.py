@@ -47,8 +47,8 @@ async def case_changed(event: ErrorEvent, desk: Desk) -> None:
     assert isinstance(event.exception, CaseChanged)
     case = event.exception.case
     text = _(
-        "{code} was changed by someone else a moment ago and is now: {status}. Nothing was "
-        "done. Check the case and try again if it is still needed."
+        "{code} changed a moment ago and is now: {status}. Nothing was done. Check the "
+        "case and try again if it is still needed."
     ).format(code=case.code, status=status_label(case.status))
     if event.update.callback_query is not None:
         # The card pressed is out of date: bring it up to date as well.
@@ -124,6 +124,11 @@ async def desk_refusal(event: ErrorEvent) -> None:
         "reporter_unreachable": _("The reporter can no longer be reached for this case."),
         "ask_closed": _("The case is no longer open: its reporter cannot be asked more."),
         "take_closed": _("The case is closed."),
+        "already_yours": _("You are already handling this case."),
+        "taken_by_other": _(
+            "Another officer is already handling this case. To take it over, send "
+            "/assign CODE me."
+        ),
         "not_established": _(
             "A recommendation can only be recorded on a case whose violation is established."
         ),

@@ -100,7 +100,7 @@ async def _begin(
     await message.answer(
         _(
             "Let's file a report. It takes a few minutes; you can go back at any step, "
-            "and /batal cancels."
+            "and /cancel cancels."
         )
     )
     await ask(message, state, ReportForm.identity)

@@ -492,6 +492,12 @@ class Desk:
         ):
             if case.status in FINAL:
                 raise DeskError("take_closed")
+            # Taking a colleague's case is done on purpose (/assign CODE me), not by a press
+            # on a card that still offers Take.
+            if case.assignee_id == actor_id:
+                raise DeskError("already_yours")
+            if case.assignee_id is not None:
+                raise DeskError("taken_by_other")
             self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == Status.RECEIVED:
                 await self._move(session, case, Status.INITIAL_REVIEW, actor_id=actor_id)
