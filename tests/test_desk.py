@@ -219,6 +219,30 @@ async def test_take_on_a_card_does_not_take_a_colleagues_case(
     assert case.assignee_id == OFFICER
 
 
+async def test_an_answer_typed_without_pressing_reply_is_not_lost_silently(
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    """A reporter who answers the office's question by just typing is told that it went
+    nowhere and given the button; once answered, a stray message gets the usual help."""
+    await make_officer(admin)
+    code = await file_report(citizen)
+    await say(officer, f"/ask {code} Jam berapa kejadiannya?", code)
+    await reply(citizen, "Jam berapa")
+    pointer = await say(citizen, "Jam 9 pagi pak")
+    assert "tidak terkirim" in text_of(pointer) and code in text_of(pointer), text_of(pointer)
+    prompt = await press(citizen, pointer, f"Jawab tentang {code}")
+    assert code in text_of(prompt)
+    received = await say(citizen, "Jam 9 pagi pak", "Selesai")
+    await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "Jam 9 pagi" in text_of(m))
+    await press(citizen, received, "Selesai")
+    await citizen.quiet()
+    assert "/lapor" in text_of(await say(citizen, "halo")), "nothing is waited for any more"
+
+
 async def test_forged_callback_data_from_staff_is_rejected(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:

@@ -126,8 +126,7 @@ async def desk_refusal(event: ErrorEvent) -> None:
         "take_closed": _("The case is closed."),
         "already_yours": _("You are already handling this case."),
         "taken_by_other": _(
-            "Another officer is already handling this case. To take it over, send "
-            "/assign CODE me."
+            "Another officer is already handling this case. To take it over, send /assign CODE me."
         ),
         "not_established": _(
             "A recommendation can only be recorded on a case whose violation is established."

@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_, func, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.codes import normalize_code
-from bot.services.lifecycle import Status
+from bot.services.lifecycle import OPEN, Status
 from storage import repositories
 from storage.db import SessionFactory
-from storage.models import Case
+from storage.models import Case, CaseEvent, Reporter
 
 
 class MalformedCode(ValueError):
@@ -62,6 +64,35 @@ async def reports_of_chat(session: AsyncSession, chat_id: int) -> list[StatusVie
     return [await _view(session, case, filed_here=True) for case in cases]
 
 
+async def awaiting_reporter(session: AsyncSession, chat_id: int, limit: int = 3) -> list[str]:
+    """Codes of the open reports filed from this chat that wait on their reporter: a
+    question of the office's not answered since, or a return for completion. Newest first."""
+
+    def last(action: str) -> object:
+        return (
+            select(func.max(CaseEvent.id))
+            .where(CaseEvent.case_id == Case.id, CaseEvent.action == action)
+            .scalar_subquery()
+        )
+
+    question, answer = last("question"), last("answer")
+    result = await session.exec(
+        select(Case.code)
+        .join(Reporter, col(Reporter.id) == col(Case.reporter_id))
+        .where(
+            Reporter.chat_id == chat_id,
+            col(Case.status).in_(OPEN),
+            or_(
+                Case.status == Status.COMPLETION,
+                and_(question.is_not(None), or_(answer.is_(None), question > answer)),  # type: ignore[attr-defined,operator]
+            ),
+        )
+        .order_by(col(Case.status_changed_at).desc())
+        .limit(limit)
+    )
+    return list(result.all())
+
+
 async def _view(session: AsyncSession, case: Case, *, filed_here: bool) -> StatusView:
     survivor = None
     if case.status == Status.MERGED and case.merged_into_id is not None:
@@ -97,3 +128,7 @@ class StatusLookup:
     async def reports_of(self, chat_id: int) -> list[StatusView]:
         async with self._sessions() as session:
             return await reports_of_chat(session, chat_id)
+
+    async def awaiting_answer(self, chat_id: int) -> list[str]:
+        async with self._sessions() as session:
+            return await awaiting_reporter(session, chat_id)
