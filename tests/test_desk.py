@@ -243,6 +243,31 @@ async def test_an_answer_typed_without_pressing_reply_is_not_lost_silently(
     assert "/lapor" in text_of(await say(citizen, "halo")), "nothing is waited for any more"
 
 
+async def test_the_reasons_for_not_registering_can_be_dismissed(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """A reason is final and told to the reporter at once: the list of reasons says so and
+    can be put away without choosing one."""
+    code = await file_report(citizen)
+    card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m))
+    admin_in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+    await admin_in_group.press(card, "Tidak diregistrasi")
+    reasons = await telegram.wait_output(
+        STAFF_CHAT, predicate=lambda m: "tidak diregistrasi?" in text_of(m)
+    )
+    assert "keputusan akhir" in text_of(reasons)
+    await admin_in_group.press(reasons, "Batal")
+    for _ in range(100):
+        if any(call.method == "deletemessage" for call in telegram.calls):
+            break
+        await asyncio.sleep(0.05)
+    assert any(call.method == "deletemessage" for call in telegram.calls), "put away"
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert case.status == "received"
+    await citizen.quiet()
+
+
 async def test_forged_callback_data_from_staff_is_rejected(
     desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
 ) -> None:

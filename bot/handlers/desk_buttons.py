@@ -99,9 +99,10 @@ async def not_registered_reasons(
     await callback.answer()
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            _("Why is {code} not registered? The reason is sent to the reporter.").format(
-                code=code(callback_data.code)
-            ),
+            _(
+                "Why is {code} not registered? This is final: the reporter is told the reason "
+                "at once."
+            ).format(code=code(callback_data.code)),
             reply_markup=not_registered_keyboard(callback_data.code, callback_data.seen),
         )
 

@@ -176,18 +176,27 @@ def card_keyboard(case: Case) -> InlineKeyboardMarkup | None:
 
 
 def not_registered_keyboard(case_code: str, seen_version: int) -> InlineKeyboardMarkup:
-    """The reasons, each carrying the version of the card on which the button was pressed."""
+    """The reasons, each carrying the version of the card on which the button was pressed,
+    and a way out: a reason is final."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
+            *(
+                [
+                    InlineKeyboardButton(
+                        text=not_registered_reason_button(key),
+                        callback_data=DeskAction(
+                            action="reason", code=case_code, value=key, seen=seen_version
+                        ).pack(),
+                    )
+                ]
+                for key in NOT_REGISTERED_REASONS
+            ),
             [
                 InlineKeyboardButton(
-                    text=not_registered_reason_button(key),
-                    callback_data=DeskAction(
-                        action="reason", code=case_code, value=key, seen=seen_version
-                    ).pack(),
+                    text=_("Cancel"),
+                    callback_data=DeskAction(action="dismiss", code=case_code).pack(),
                 )
-            ]
-            for key in NOT_REGISTERED_REASONS
+            ],
         ]
     )
 
