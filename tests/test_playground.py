@@ -158,6 +158,13 @@ async def test_a_citizen_files_a_report_and_staff_take_it_in_the_web_chat(
             await citizen.chat.locator("li.mine img").scroll_into_view_if_needed()
             await page.screenshot(path=shot)
 
+        # A list of reasons put away with its Cancel button leaves the chat, as in Telegram.
+        await edited.locator(".buttons button", has_text="Tidak diregistrasi").click()
+        reasons = group.chat.locator("li.bot", has_text="tidak diregistrasi?")
+        await reasons.wait_for(timeout=GROUP_WAIT_MS)
+        await reasons.locator(".buttons button", has_text="Batal").click()
+        await reasons.wait_for(state="detached", timeout=GROUP_WAIT_MS)
+
         await page.locator('[data-show="officer"]').click()
         export = await Pane(page, "officer").type("/export", "lapor-netral-")
         link = export.locator("a.document")

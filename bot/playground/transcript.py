@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.playground.telegram_stand_in import TelegramStandIn
+from bot.playground.telegram_stand_in import TelegramStandIn, int_param
 
 
 class PlaygroundTelegram(TelegramStandIn):
@@ -28,6 +28,16 @@ class PlaygroundTelegram(TelegramStandIn):
         if params.get("text") and chat_id is not None:
             notice = {"text": params["text"], "show_alert": bool(params.get("show_alert"))}
             self._log(chat_id, {**notice, "_kind": "notice"})
+        return True
+
+    async def _m_deletemessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """The message leaves the chat, as in Telegram (a confirmation put away with its
+        Cancel button): the page takes it away too."""
+        chat_id, message_id = int_param(params.get("chat_id")), int_param(params.get("message_id"))
+        if chat_id is None or message_id is None or (chat_id, message_id) not in self._messages:
+            raise self._bad_request("Bad Request: message to delete not found")
+        del self._messages[(chat_id, message_id)]
+        self._log(chat_id, {"message_id": message_id, "_kind": "delete"})
         return True
 
     def _log(self, chat_id: int, entry: dict[str, Any]) -> None:

@@ -163,6 +163,8 @@ def describe(entry: dict[str, Any]) -> dict[str, Any]:
     kind = entry["_kind"]
     if kind == "notice":
         return {"kind": "notice", "text": entry["text"], "alert": entry["show_alert"]}
+    if kind == "delete":
+        return {"kind": "delete", "id": entry["message_id"]}
     shown: dict[str, Any] = {
         "kind": kind,  # message, edit (of `id`), incoming
         "id": entry.get("message_id"),

@@ -151,6 +151,12 @@ class ChatView {
   }
 
   show(event) {
+    if (event.kind === "delete") {
+      // Deleted by the bot (a confirmation put away): gone from the chat, as in Telegram.
+      this.bubbles.get(event.id)?.remove();
+      this.bubbles.delete(event.id);
+      return;
+    }
     const atBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 40;
     if (event.kind === "edit" && this.bubbles.has(event.id)) {
       const item = this.bubbles.get(event.id);
