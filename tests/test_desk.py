@@ -332,6 +332,7 @@ async def test_inbox_find_assign_note_and_case_history(
     assert "catatan internal" in detail.lower() and "Sudah dicek" in detail
     photo = await reply(officer)
     assert photo.get("photo"), "evidence is sent as media"
+    assert photo.get("caption") == f"{code} · bersama laporan", "its source in words"
     # The reporter never hears of internal notes.
     await citizen.quiet()
 

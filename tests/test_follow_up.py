@@ -100,6 +100,7 @@ async def test_each_kind_of_ppk_response_reaches_the_reporter_and_stays_recorded
     )
     detail = await say(admin, f"/case {code}", code)
     assert "800.1.6/112/BKPSDM" in text_of(detail)
+    assert "rekomendasi BKN dicatat" in text_of(detail), "the history in words, not keys"
 
 
 async def test_a_declined_sanction_is_told_plainly(

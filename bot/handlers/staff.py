@@ -51,6 +51,7 @@ from bot.ui.cards import case_detail, case_line, overdue_text, staff_name
 from bot.ui.labels import (
     category_label,
     election_label,
+    evidence_source_label,
     ppk_response_label,
     sanction_label,
     show_local_date,
@@ -237,7 +238,7 @@ async def send_case(
         content = await evidence_store.get(item.storage_key)
         name = f"{detail.case.code}-{item.id}{suffix_for(item.mime)}"
         file = BufferedInputFile(content, filename=name)
-        caption = f"{detail.case.code} · {item.source}"
+        caption = f"{detail.case.code} · {evidence_source_label(item.source)}"
         if item.kind == "image":
             media.append(InputMediaPhoto(media=file, caption=caption))
         else:

@@ -242,6 +242,8 @@ def event_line(event_action: str, from_status: str | None, to_status: str | None
         "extended": _("decision period extended"),
         "election": _("election set"),
         "merged_in": _("duplicate merged in"),
+        "bkn": _("BKN's recommendation recorded"),
+        "ppk": _("staffing authority (PPK) set"),
     }
     return labels.get(event_action, event_action)
 

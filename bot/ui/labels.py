@@ -151,6 +151,16 @@ def kind_label(key: str) -> str:
     return _("Finding") if key == "finding" else _("Report")
 
 
+def evidence_source_label(key: str) -> str:
+    """Who brought a piece of evidence in, as /case captions it."""
+    labels = {
+        "report": _("with the report"),
+        "answer": _("from the reporter later"),
+        "staff": _("recorded by staff"),
+    }
+    return labels.get(key, key)
+
+
 def sanction_label(key: str) -> str:
     labels = {
         "moral": _("moral sanction"),
