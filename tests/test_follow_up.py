@@ -71,6 +71,15 @@ async def test_forwarding_sends_bkn_a_document_listing_every_piece_of_evidence(
     assert any(item.source == "staff" and item.mime == "application/pdf" for item in evidence)
     posted = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "document" in m)
     assert code in (posted.get("caption") or "")
+    # The reporter hears where it went as that, not as "a note" of the office's.
+    told = [text_of(await reply(citizen, timeout=10))]
+    while "Dikirim kepada" not in told[-1] and len(told) < 10:
+        told.append(text_of(await reply(citizen, timeout=10)))
+    established = next(text for text in told if "Terbukti" in text)
+    assert "akan diteruskan" in established, "not yet sent when it is established"
+    forwarded = told[-1]
+    assert "Dikirim kepada: Badan Kepegawaian Negara" in forwarded, told
+    assert "Catatan dari" not in forwarded
 
 
 async def test_each_kind_of_ppk_response_reaches_the_reporter_and_stays_recorded(

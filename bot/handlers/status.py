@@ -19,6 +19,7 @@ from bot.services.regions import zone_of
 from bot.ui.labels import (
     deadline_line,
     not_registered_reason_label,
+    note_line,
     show_datetime,
     status_label,
     status_meaning,
@@ -45,11 +46,7 @@ def render_status(view: StatusView) -> str:
     # published in the open data, so someone else holding it sees the status alone: a
     # careless note must not reach whoever looks a code up.
     if view.public_note and view.filed_here:
-        lines.append(
-            _("Note from {office}: {note}").format(
-                office=office_name(view.office_code), note=quote(view.public_note)
-            )
-        )
+        lines.append(note_line(view.status, office_name(view.office_code), quote(view.public_note)))
     lines.append(_("Last updated: {when}").format(when=show_datetime(view.changed_at, zone)))
     if view.deadline_at is not None:
         lines.append(

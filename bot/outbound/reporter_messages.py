@@ -18,6 +18,7 @@ from bot.services.regions import zone_of
 from bot.ui.labels import (
     deadline_line,
     not_registered_reason_label,
+    note_line,
     sanction_label,
     status_label,
     status_meaning,
@@ -99,12 +100,7 @@ def _status_changed(params: dict) -> RenderedMessage:
             _("Reason: {reason}").format(reason=not_registered_reason_label(params["reason"]))
         )
     if params.get("note"):
-        label = (
-            _("What is missing: {note}")
-            if status == Status.COMPLETION
-            else _("Note from {office}: {note}")
-        )
-        lines.append(label.format(office=_office(params), note=quote(params["note"])))
+        lines.append(note_line(status, _office(params), quote(params["note"])))
     if deadline := _deadline(params):
         lines.append("⏱ " + deadline)
     return RenderedMessage("\n".join(lines), _keyboard(params))

@@ -48,8 +48,8 @@ def status_meaning(key: str, office: str) -> str:
             "and witnesses, and examining the evidence."
         ),
         "established": _(
-            "{office} has found that the violation is established. The result goes, with a "
-            "recommendation, to the authority that decides the sanction."
+            "{office} has found that the violation is established. The result will be sent, "
+            "with a recommendation, to the authority that decides the sanction."
         ),
         "not_established": _(
             "After examining it, {office} found that the violation is not established."
@@ -229,3 +229,13 @@ def regency_label(region_code: str) -> str:
     province = regions.province(region_code)
     name = province.name if province else region_code
     return _("{province} (regency not given)").format(province=name)
+
+
+def note_line(status: str, office: str, note: str) -> str:
+    """The office's note on a change of status, worded for what it is at that status: what
+    the reporter must add, or where the result was sent, rather than "a note"."""
+    if status == "completion":
+        return _("What is missing: {note}").format(note=note)
+    if status == "forwarded":
+        return _("Sent to: {note}").format(note=note)
+    return _("Note from {office}: {note}").format(office=office, note=note)
