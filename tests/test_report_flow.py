@@ -133,6 +133,8 @@ async def _answer_remaining_steps(citizen: FakeUser, question: dict) -> dict:
     question = await say(citizen, "Kota Bandung", "Langkah 4/9")
     question = await press(citizen, question, "Pemilihan Bupati", "Langkah 4/9")
     question = await press(citizen, question, "Menghadiri", "Langkah 5/9")
+    # Written the right way, but no such day: said so, not "use the format".
+    await say(citizen, "31-02-2026", "tidak ada di kalender")
     two_days_ago = today_in_indonesia() - timedelta(days=2)
     question = await say(citizen, two_days_ago.strftime("%d-%m-%Y"), "Langkah 5/9")
     question = await press(citizen, question, "Kemarin", "Langkah 6/9")

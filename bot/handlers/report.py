@@ -29,7 +29,13 @@ from bot.flows.report import (
 from bot.services import regions, report_fields
 from bot.services.agencies import AgencyDirectory
 from bot.services.catalogue import CATEGORY_KEYS
-from bot.services.dates import DateInFuture, DateInvalid, parse_incident_date, today_in
+from bot.services.dates import (
+    DateDoesNotExist,
+    DateInFuture,
+    DateInvalid,
+    parse_incident_date,
+    today_in,
+)
 from bot.services.deadlines import reported_late
 from bot.services.elections import ELECTIONS
 from bot.services.intake import DraftIncomplete, IntakeService, ReportDraft
@@ -400,6 +406,13 @@ async def _typed_day(message: Message, state: FSMContext, in_future: str) -> dat
         return parse_incident_date(message.text or "", today)
     except DateInFuture:
         await message.answer(in_future)
+    except DateDoesNotExist:
+        await message.answer(
+            _(
+                "There is no such day in the calendar. Please check the date, for example "
+                "{example}."
+            ).format(example=today.strftime("%d-%m-%Y"))
+        )
     except DateInvalid:
         await message.answer(
             _("Please type the date as dd-mm-yyyy, for example {example}.").format(

@@ -18,6 +18,10 @@ class DateInvalid(ValueError):
     """Not a dd-mm-yyyy or dd/mm/yyyy date."""
 
 
+class DateDoesNotExist(DateInvalid):
+    """Written the right way, but no such day: 31-02-2026, 00-05-2026."""
+
+
 class DateInFuture(ValueError):
     """The incident cannot have happened after today."""
 
@@ -39,7 +43,7 @@ def parse_incident_date(text: str, today: date) -> date:
     try:
         parsed = date(year, month, day)
     except ValueError as error:
-        raise DateInvalid(text) from error
+        raise DateDoesNotExist(text) from error
     if parsed > today:
         raise DateInFuture(text)
     if parsed.year < 2000:
