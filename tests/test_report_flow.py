@@ -130,6 +130,8 @@ async def _answer_remaining_steps(citizen: FakeUser, question: dict) -> dict:
     question = await say(citizen, "198503122010011002", "Langkah 3/9")
     question = await say(citizen, "SMPN 3 Garut", "Langkah 3/9")
     question = await press(citizen, question, "Jawa Barat", "Langkah 3/9")
+    # Its examples are the province's own, not another's.
+    assert "misalnya: Kabupaten Bogor, Kota Bogor" in text_of(question), text_of(question)
     question = await say(citizen, "Kota Bandung", "Langkah 4/9")
     question = await press(citizen, question, "Pemilihan Bupati", "Langkah 4/9")
     question = await press(citizen, question, "Menghadiri", "Langkah 5/9")

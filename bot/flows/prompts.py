@@ -186,10 +186,17 @@ REGENCIES_PER_PAGE = 10
 def _regency(data: Mapping[str, Any]) -> tuple[str, Markup]:
     province = regions.province(data.get("province_code"))
     name = province.name if province else ""
+    # Examples from the province chosen: a regency and a city of its own.
+    regencies = list(province.regencies) if province else []
+    examples = [
+        found.name
+        for kind in ("kabupaten", "kota")
+        if (found := next((r for r in regencies if r.kind == kind), None)) is not None
+    ] or ["Kabupaten Gunung Mas", "Kota Palangka Raya"]
     text = _(
         "And which regency or city in {province}? Choose below or type its name (for "
-        "example: Kabupaten Gunung Mas, or Kota Palangka Raya)."
-    ).format(province=quote(name))
+        "example: {examples})."
+    ).format(province=quote(name), examples=quote(", ".join(examples)))
     return text, regency_keyboard(data.get("province_code", ""), page=0)
 
 
