@@ -438,3 +438,18 @@ async def test_citizen_commands_with_junk_arguments(
 ) -> None:
     answer = await say(citizen, command)
     assert text_of(answer) and GENERIC_FAILURE not in text_of(answer)
+
+
+async def test_the_last_piece_of_evidence_allowed_says_that_is_all(
+    settings_factory: Callable[..., Settings], citizen: FakeUser
+) -> None:
+    """At the limit the counter stops inviting more; one more is refused."""
+    async with running_bot(settings_factory(max_evidence_items=2)) as application:
+        await put_at(application, citizen, ReportForm.evidence)
+        await citizen.send_photo(imagegen.plain_jpeg(color=(200, 0, 0)))
+        assert "Kirim lagi" in text_of(await reply(citizen, "1 dari maksimal 2"))
+        await citizen.send_photo(imagegen.plain_jpeg(color=(0, 200, 0)))
+        last = text_of(await reply(citizen, "2 dari maksimal 2"))
+        assert "sudah cukup" in last and "Kirim lagi" not in last, last
+        await citizen.send_photo(imagegen.plain_jpeg(color=(0, 0, 200)))
+        await reply(citizen, "jumlah maksimal")

@@ -64,10 +64,12 @@ async def evidence_file(
         return
     attached = [*attached, dataclasses.asdict(item)]
     await state.update_data(evidence=attached)
+    if len(attached) >= settings.max_evidence_items:
+        received = _("📎 Evidence {count} of at most {limit} received: that is all. Press Done.")
+    else:
+        received = _("📎 Evidence {count} of at most {limit} received. Send more, or press Done.")
     await message.answer(
-        _("📎 Evidence {count} of at most {limit} received. Send more, or press Done.").format(
-            count=len(attached), limit=settings.max_evidence_items
-        ),
+        received.format(count=len(attached), limit=settings.max_evidence_items),
         reply_markup=evidence_done_keyboard(),
     )
 
