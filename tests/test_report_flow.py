@@ -15,7 +15,11 @@ from storage.models import Case, CaseEvent, Evidence, Reporter
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import CODE, closed_buttons, conversation, press, reply, say, text_of
 from tests.helpers.imagegen import jpeg_with_exif_gps, plain_jpeg
-from tests.helpers.reports import answer_reported_person, fill_report_until_evidence
+from tests.helpers.reports import (
+    answer_reported_person,
+    fill_report_until_evidence,
+    start_report,
+)
 
 
 async def rows(application: Application, model: type) -> list:
@@ -401,3 +405,19 @@ async def test_starting_reports_and_status_checks_are_rate_limited(
     for _ in range(10):
         await say(citizen, "/status ASN-0000-0000", "Tidak ada laporan")
     assert "Terlalu sering" in text_of(await say(citizen, "/status ASN-0000-0000"))
+
+
+async def test_a_command_in_the_middle_of_a_report_puts_its_question_back(
+    app: Application, citizen: FakeUser
+) -> None:
+    """/status, /laporan or /start while writing a report answer, then ask the pending
+    question again: otherwise the next thing typed is taken for an answer to a question no
+    longer on screen."""
+    question = await start_report(citizen)
+    await press(citizen, question, "Anonim", "Langkah 2/9")
+    await say(citizen, "/status ASN-ZZZZ-ZZZZ", "Tidak ada laporan")
+    await reply(citizen, "Langkah 2/9")
+    await say(citizen, "/laporan", "belum")
+    await reply(citizen, "Langkah 2/9")
+    await say(citizen, "/start", "Selamat datang")
+    await reply(citizen, "Langkah 2/9")

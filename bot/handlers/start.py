@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import SUPPORTED_LOCALES
 from bot.dispatch.routing import RouterTemplate
+from bot.flows.navigation import repeat_question
 from bot.flows.report import MenuAction
 from bot.services.languages import LanguageChoices
 
@@ -33,7 +35,7 @@ def _welcome_keyboard() -> InlineKeyboardMarkup:
 
 
 @router.message(CommandStart())
-async def welcome(message: Message) -> None:
+async def welcome(message: Message, state: FSMContext) -> None:
     await message.answer(
         _(
             "👋 Welcome to <b>Lapor Netral</b>.\n\n"
@@ -48,6 +50,8 @@ async def welcome(message: Message) -> None:
         ),
         reply_markup=_welcome_keyboard(),
     )
+    # A report already under way is not lost behind the welcome: its question again.
+    await repeat_question(message, state)
 
 
 @router.message(Command("help"))

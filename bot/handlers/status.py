@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiogram import F
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import AnswerAction
+from bot.flows.navigation import repeat_question
 from bot.flows.report import MenuAction
 from bot.outbound.reporter_messages import add_information_keyboard
 from bot.services.lifecycle import OPEN, Status
@@ -98,6 +100,7 @@ async def status(
     command: CommandObject,
     lookup: StatusLookup,
     status_limiter: RateLimiter,
+    state: FSMContext,
 ) -> None:
     if not command.args:
         await message.answer(
@@ -105,13 +108,21 @@ async def status(
                 example=f"{lookup.code_prefix}-7K2M-9QXD"
             )
         )
-        return
-    user_id = message.from_user.id if message.from_user else message.chat.id
-    await _answer_status(message, command.args, user_id, lookup, status_limiter)
+    else:
+        user_id = message.from_user.id if message.from_user else message.chat.id
+        await _answer_status(message, command.args, user_id, lookup, status_limiter)
+    # A report being written: its question again, or the next thing typed would be taken
+    # as the answer to a question no longer on screen.
+    await repeat_question(message, state)
 
 
 @router.message(Command("laporan", "mine"))
-async def my_reports(message: Message, lookup: StatusLookup) -> None:
+async def my_reports(message: Message, lookup: StatusLookup, state: FSMContext) -> None:
+    await _list_reports(message, lookup)
+    await repeat_question(message, state)  # as after /status
+
+
+async def _list_reports(message: Message, lookup: StatusLookup) -> None:
     views = await lookup.reports_of(message.chat.id)
     if not views:
         await message.answer(_("You have not filed any reports from this chat yet. Send /lapor."))
