@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.app import Application
+from bot.services.dates import today_in_indonesia
 from bot.services.images import process_image
 from bot.services.regions import WIB
 from bot.services.similar_images import hash_rows
@@ -24,7 +25,16 @@ from tests.helpers.imagegen import (
     resized_jpeg,
     scene_jpeg,
 )
-from tests.helpers.reports import file_report, fill_report_until_evidence
+from tests.helpers.reports import (
+    DESCRIPTION,
+    REGIONAL,
+    answer_identity,
+    answer_reported_person,
+    file_report,
+    fill_report_until_evidence,
+    start_report,
+    summary_after_evidence,
+)
 from tests.helpers.staff import ADMIN, OFFICER, STAFF_CHAT, make_officer
 
 
@@ -192,8 +202,8 @@ async def test_take_on_a_card_does_not_take_a_colleagues_case(
     admin: FakeUser,
     officer: FakeUser,
 ) -> None:
-    """A card still offers Take once someone handles the case: pressing it says who has it
-    (and how to take it over on purpose) instead of silently taking it from them."""
+    """A card still offers Take once someone handles the case: pressing it says another
+    officer has it (and how to take it over on purpose) instead of silently taking it."""
     await make_officer(admin)
     code = await file_report(citizen)
     await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m))
@@ -266,6 +276,33 @@ async def test_the_reasons_for_not_registering_can_be_dismissed(
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert case.status == "received"
     await citizen.quiet()
+
+
+async def test_a_report_filed_past_its_seven_days_is_flagged_on_its_card(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser
+) -> None:
+    """The reporter is warned in their summary; the officer deciding registration sees it
+    on the card (a report on time carries no such line)."""
+    question = await answer_identity(citizen, await start_report(citizen))
+    question = await answer_reported_person(citizen, question)
+    question = await say(citizen, "Dinas Pendidikan Kota Bandung", "Langkah 3/9")
+    question = await press(citizen, question, "Jawa Barat", "Langkah 3/9")
+    question = await say(citizen, "Kota Bandung", "Langkah 4/9")
+    question = await press(citizen, question, REGIONAL, "Langkah 4/9")
+    question = await press(citizen, question, "media sosial", "Langkah 5/9")
+    twenty_days_ago = today_in_indonesia() - timedelta(days=20)
+    question = await say(citizen, twenty_days_ago.strftime("%d-%m-%Y"), "Langkah 5/9")
+    await press(citizen, question, "Pada hari kejadian", "lebih dari 7 hari")  # told
+    await reply(citizen, "Langkah 6/9")
+    question = await say(citizen, "Kantor dinas", "Langkah 7/9")
+    question = await say(citizen, DESCRIPTION, "Langkah 8/9")
+    question = await press(citizen, question, "Lewati", "Langkah 9/9")
+    _confirmation, late = await submit(citizen, await summary_after_evidence(citizen, question))
+    card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: late in text_of(m))
+    assert "⚠️ Dilaporkan 20 hari setelah diketahui" in text_of(card), text_of(card)
+    on_time = await file_report(citizen)
+    card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: on_time in text_of(m))
+    assert "setelah diketahui" not in text_of(card)
 
 
 async def test_forged_callback_data_from_staff_is_rejected(

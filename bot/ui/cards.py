@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.flows.desk import DeskAction
 from bot.services import regions
 from bot.services.case_queries import CaseDetail, OverdueCases
+from bot.services.dates import FORMAL_REPORT_WINDOW_DAYS, past_formal_deadline
 from bot.services.lifecycle import FINAL, NOT_REGISTERED_REASONS, Status
 from bot.services.offices import office_name
 from bot.services.regions import zone_of
@@ -33,6 +34,8 @@ from bot.ui.text import bold, code, quote, shorten
 from storage.models import Case, as_utc, utcnow
 
 EXCERPT_CHARS = 280
+# The statuses in which registration is still to be decided.
+BEFORE_REGISTRATION = (Status.RECEIVED, Status.INITIAL_REVIEW, Status.COMPLETION)
 # Decisions asked twice: a mis-tap would tell a reporter their case was decided.
 CONFIRMED_MOVES = (Status.ESTABLISHED, Status.NOT_ESTABLISHED)
 
@@ -93,6 +96,14 @@ def case_card(
         _("Office: {office}").format(office=quote(office_name(case.office_code))),
         _("Incident date: {date}").format(date=show_date(case.incident_date)),
     ]
+    if (late := _days_late(case)) is not None:
+        lines.append(
+            "⚠️ "
+            + _(
+                "Reported {days} days after it became known: past the {limit} days a report "
+                "has (a formal requirement)."
+            ).format(days=late, limit=FORMAL_REPORT_WINDOW_DAYS)
+        )
     if case.deadline_at is not None:
         lines.append(
             "⏱ " + deadline_line(case.status, case.deadline_at, zone, extended=case.extended)
@@ -107,6 +118,17 @@ def case_card(
     if related.total:
         lines += ["", related_line(related)]
     return "\n".join(lines)
+
+
+def _days_late(case: Case) -> int | None:
+    """How many days after it became known a report was filed, when past the window for
+    reporting; None otherwise, and once registration has been decided either way. The
+    reporter is warned in their summary; the officer deciding registration is warned here."""
+    if case.kind != "report" or case.status not in BEFORE_REGISTRATION:
+        return None
+    known = case.date_known or case.incident_date
+    filed = as_utc(case.created_at).astimezone(zone_of(case.region_code)).date()
+    return (filed - known).days if past_formal_deadline(known, filed) else None
 
 
 def _button(
