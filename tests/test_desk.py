@@ -28,6 +28,7 @@ from tests.helpers.imagegen import (
 from tests.helpers.reports import (
     DESCRIPTION,
     REGIONAL,
+    REPORTER_NAME,
     answer_identity,
     answer_reported_person,
     file_report,
@@ -303,6 +304,29 @@ async def test_a_report_filed_past_its_seven_days_is_flagged_on_its_card(
     on_time = await file_report(citizen)
     card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: on_time in text_of(m))
     assert "setelah diketahui" not in text_of(card)
+
+
+async def test_review_on_a_card_sends_the_case_and_its_evidence_privately(
+    desk_app: Application,
+    telegram: FakeTelegram,
+    citizen: FakeUser,
+    admin: FakeUser,
+    officer: FakeUser,
+) -> None:
+    """Reviewing from the card shows what /case shows, pictures included, in the officer's
+    private chat, and nothing of it in the group; never the reporter's identity."""
+    await make_officer(admin)
+    code = await file_report(citizen, photos=[plain_jpeg()], identified=True)
+    card = await telegram.wait_output(STAFF_CHAT, predicate=lambda m: code in text_of(m))
+    in_group = FakeUser(telegram, user_id=OFFICER, chat_id=STAFF_CHAT)
+    in_group_before = len(telegram.sent_to(STAFF_CHAT))
+    await in_group.press(card, "Telaah")
+    detail = await reply(officer, code)
+    assert "Budi Santoso" in text_of(detail)
+    assert REPORTER_NAME not in text_of(detail), "identity is for admins, privately"
+    photo = await reply(officer)
+    assert photo.get("photo") and photo.get("caption") == f"{code} · bersama laporan"
+    assert len(telegram.sent_to(STAFF_CHAT)) == in_group_before, "nothing in the group"
 
 
 async def test_forged_callback_data_from_staff_is_rejected(

@@ -18,9 +18,11 @@ from bot.services.case_queries import CaseQueries
 from bot.services.desk import CaseChanged, Desk
 from bot.services.lifecycle import NOT_REGISTERED_REASONS, STATUSES, Status
 from bot.services.staff import StaffMember
-from bot.ui.cards import case_detail, confirm_keyboard, not_registered_keyboard
+from bot.telegram.case_sending import send_case
+from bot.ui.cards import confirm_keyboard, not_registered_keyboard
 from bot.ui.labels import status_label
-from bot.ui.text import code, split_for_telegram
+from bot.ui.text import code
+from storage.evidence_store import EvidenceStore
 
 router = RouterTemplate(name="desk_buttons")
 router.callback_query.filter(DeskAction.filter(), StaffOnly())
@@ -48,15 +50,23 @@ async def review(
     callback: CallbackQuery,
     callback_data: DeskAction,
     cases: CaseQueries,
+    evidence_store: EvidenceStore,
     bot: Bot,
     staff: StaffMember,
 ) -> None:
-    detail = await cases.detail(callback_data.code, show_identity=False, scope=staff.office)
-    # The full case goes to the officer privately, not to everyone in the group; reporter
-    # identity is never part of it (admins see that with /case in a private chat).
+    # The full case, with its evidence as /case sends it, goes to the officer privately, not
+    # to everyone in the group; reporter identity is never part of it (admins see that with
+    # /case in a private chat).
     try:
-        for part in split_for_telegram(case_detail(detail)):
-            await bot.send_message(callback.from_user.id, part)
+        await send_case(
+            callback.from_user.id,
+            bot,
+            cases,
+            evidence_store,
+            callback_data.code,
+            show_identity=False,
+            scope=staff.office,
+        )
     except TelegramAPIError:
         await callback.answer(
             _("Open a private chat with me first (press Start), then try again."),

@@ -16,8 +16,6 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
-    InputMediaDocument,
-    InputMediaPhoto,
     Message,
 )
 from aiogram.utils.i18n import I18n
@@ -37,7 +35,7 @@ from bot.services.dates import (
 )
 from bot.services.desk import Desk
 from bot.services.elections import KNOWN_ELECTIONS
-from bot.services.evidence_intake import EvidenceIntake, suffix_for
+from bot.services.evidence_intake import EvidenceIntake
 from bot.services.follow_up import BadResponse, parse_response
 from bot.services.forwarding_document import ForwardingDocument, forwarding_pdf
 from bot.services.lifecycle import OPEN, SANCTIONS, STATUSES, Status
@@ -45,13 +43,13 @@ from bot.services.offices import find_office, office_name
 from bot.services.regions import zone_of
 from bot.services.report_fields import clean_text
 from bot.services.staff import StaffDirectory, StaffMember, parse_user_id
+from bot.telegram.case_sending import send_case
 from bot.telegram.files import download_evidence
 from bot.telegram.menus import staff_commands
-from bot.ui.cards import case_detail, case_line, overdue_text, staff_name
+from bot.ui.cards import case_line, overdue_text, staff_name
 from bot.ui.labels import (
     category_label,
     election_label,
-    evidence_source_label,
     ppk_response_label,
     sanction_label,
     show_local_date,
@@ -217,46 +215,6 @@ async def inbox_page(
         staff=staff,
         edit=True,
     )
-
-
-async def send_case(
-    chat_id: int,
-    bot: Bot,
-    cases: CaseQueries,
-    evidence_store: EvidenceStore,
-    code_text: str,
-    *,
-    show_identity: bool,
-    scope: str,
-) -> None:
-    """The whole case, then its evidence, to `chat_id`."""
-    detail = await cases.detail(code_text, show_identity=show_identity, scope=scope)
-    for part in split_for_telegram(case_detail(detail)):
-        await bot.send_message(chat_id, part)
-    media = []
-    for item in detail.evidence:
-        content = await evidence_store.get(item.storage_key)
-        name = f"{detail.case.code}-{item.id}{suffix_for(item.mime)}"
-        file = BufferedInputFile(content, filename=name)
-        caption = f"{detail.case.code} · {evidence_source_label(item.source)}"
-        if item.kind == "image":
-            media.append(InputMediaPhoto(media=file, caption=caption))
-        else:
-            media.append(InputMediaDocument(media=file, caption=caption))
-    # Telegram albums hold at most 10 items, and photos and documents cannot be mixed.
-    photos = [m for m in media if isinstance(m, InputMediaPhoto)]
-    documents = [m for m in media if isinstance(m, InputMediaDocument)]
-    for group in (photos, documents):
-        for start in range(0, len(group), 10):
-            chunk = group[start : start + 10]
-            if len(chunk) == 1:
-                single = chunk[0]
-                if isinstance(single, InputMediaPhoto):
-                    await bot.send_photo(chat_id, single.media, caption=single.caption)
-                else:
-                    await bot.send_document(chat_id, single.media, caption=single.caption)
-            else:
-                await bot.send_media_group(chat_id, chunk)  # type: ignore[arg-type]
 
 
 @router.message(Command("case"))
