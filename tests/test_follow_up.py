@@ -94,6 +94,11 @@ async def test_each_kind_of_ppk_response_reaches_the_reporter_and_stays_recorded
     today = today_in_indonesia().strftime("%d-%m-%Y")
     wrong = await say(admin, f"/followup {code} imposed demotion 800/1/2026 {today}")
     assert "moral" in text_of(wrong), "the sanctions are listed"
+    # Dated before the case reached the PPK: a typing error, which would count as a
+    # follow-up in no time at all.
+    before = (today_in_indonesia() - timedelta(days=1)).strftime("%d-%m-%Y")
+    early = await say(admin, f"/followup {code} imposed moderate 800.1.6/112/BKPSDM {before}")
+    assert "sebelum kasus diteruskan" in text_of(early), text_of(early)
     await say(admin, f"/followup {code} imposed moderate 800.1.6/112/BKPSDM {today}", code)
     while "ditindaklanjuti" not in text_of(told := await reply(citizen)):
         pass

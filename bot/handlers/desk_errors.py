@@ -132,6 +132,9 @@ async def desk_refusal(event: ErrorEvent) -> None:
             "A recommendation can only be recorded on a case whose violation is established."
         ),
         "no_recommendation": _("Forward the case first with /forward."),
+        "before_forwarding": _(
+            "That date is before the case was forwarded: check the date of the decision."
+        ),
         "already_followed_up": _(
             "The PPK's response to this case is already recorded; it is not changed."
         ),

@@ -52,7 +52,7 @@ from bot.services.register import next_number, register_number
 from bot.services.staff import StaffMember
 from bot.services.staff_feed import StaffFeed, cases_owed_a_card
 from storage.db import SessionFactory
-from storage.models import Case, Reporter, utcnow
+from storage.models import Case, Reporter, as_utc, utcnow
 
 NOTE_MAX = 1000
 # A reporter's answer that meets a staff change of the same case is applied again on top of
@@ -632,6 +632,8 @@ class Desk:
         async with self._changing(code_text, scope=scope) as (session, case):
             if case.recommendation_sent_at is None:
                 raise DeskError("no_recommendation")
+            if on < _day_forwarded(case):
+                raise DeskError("before_forwarding")
             case.bkn_sanction = sanction
             case.bkn_recommended_at = on
             session.add(case)
@@ -654,6 +656,10 @@ class Desk:
                 raise DeskError("no_recommendation")
             if case.ppk_response is not None:
                 raise DeskError("already_followed_up")
+            # A decree dated before the case reached the PPK is a typing error, and would
+            # count as a follow-up in no time at all.
+            if response.decree_date is not None and response.decree_date < _day_forwarded(case):
+                raise DeskError("before_forwarding")
             case.ppk_response = response.kind
             case.sanction = response.sanction
             case.ppk_decree = response.decree
@@ -807,3 +813,9 @@ class Desk:
                 locale=reporter.locale,
                 case_id=own_id,
             )
+
+
+def _day_forwarded(case: Case) -> date:
+    """The day, where the case happened, its result and recommendation were sent."""
+    assert case.recommendation_sent_at is not None
+    return as_utc(case.recommendation_sent_at).astimezone(zone_of(case.region_code)).date()
