@@ -24,7 +24,7 @@ SUPPORTED_LOCALES = ("id", "en")
 DATABASE_FORMS = (
     "sqlite+aiosqlite:///path/to/lapor.db or postgresql+asyncpg://user:password@host/database"
 )
-_CODE_PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
+_CODE_PREFIX = re.compile(r"[A-Za-z0-9]{1,20}")
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _ASYNC_DRIVERS = {
     "sqlite": "sqlite+aiosqlite",
@@ -163,7 +163,7 @@ class Settings(BaseSettings):
         # holding one would make every code it issued unfindable.
         if not _CODE_PREFIX.fullmatch(value):
             raise ValueError(
-                "CODE_PREFIX must be 1 to 10 letters or digits, such as ASN or BWSJABAR"
+                "CODE_PREFIX must be 1 to 20 letters or digits, such as ASN or BWSJABAR"
             )
         return value
 

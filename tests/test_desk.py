@@ -228,6 +228,12 @@ async def test_take_on_a_card_does_not_take_a_colleagues_case(
     async with desk_app.sessions() as session:
         case = (await session.exec(select(Case).where(Case.code == code))).one()
     assert case.assignee_id == OFFICER
+    # The officer it was assigned to takes it from the same card: its review starts.
+    await FakeUser(telegram, user_id=OFFICER, chat_id=STAFF_CHAT).press(card, "Ambil")
+    await reply(citizen, "Kajian awal")
+    async with desk_app.sessions() as session:
+        case = (await session.exec(select(Case).where(Case.code == code))).one()
+    assert (case.status, case.assignee_id) == ("initial_review", OFFICER)
 
 
 async def test_an_answer_typed_without_pressing_reply_is_not_lost_silently(

@@ -399,7 +399,7 @@ def test_a_service_address_of_the_wrong_shape_is_one_clear_line(
     ("settings", "said"),
     [
         # A code is looked up without separators: this prefix's codes could never be found.
-        ({"CODE_PREFIX": "BWS-JB"}, "CODE_PREFIX must be 1 to 10 letters or digits"),
+        ({"CODE_PREFIX": "BWS-JB"}, "CODE_PREFIX must be 1 to 20 letters or digits"),
         # What `openssl rand -base64` makes; Telegram refuses it at setWebhook.
         (
             {"WEBHOOK_URL": "https://bot.example.org/hook", "WEBHOOK_SECRET": "q8Zr+/aB9x=="},

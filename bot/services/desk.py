@@ -493,12 +493,13 @@ class Desk:
             if case.status in FINAL:
                 raise DeskError("take_closed")
             # Taking a colleague's case is done on purpose (/assign CODE me), not by a press
-            # on a card that still offers Take.
-            if case.assignee_id == actor_id:
-                raise DeskError("already_yours")
-            if case.assignee_id is not None:
+            # on a card that still offers Take. One's own (assigned by /assign) is started.
+            if case.assignee_id not in (None, actor_id):
                 raise DeskError("taken_by_other")
-            self._assign(session, case, actor_id, actor_id=actor_id)
+            if case.assignee_id == actor_id and case.status != Status.RECEIVED:
+                raise DeskError("already_yours")
+            if case.assignee_id is None:
+                self._assign(session, case, actor_id, actor_id=actor_id)
             if case.status == Status.RECEIVED:
                 await self._move(session, case, Status.INITIAL_REVIEW, actor_id=actor_id)
             await self._feed.card(session, case)

@@ -94,7 +94,13 @@ class DownloadLinks:
         oldest = (now - LINK_LIFETIME).timestamp()
         removed = 0
         for path in self.directory.iterdir():
-            if is_file_name(path.name) and path.stat().st_mtime < oldest:
+            if not is_file_name(path.name):
+                continue
+            try:
+                expired = path.stat().st_mtime < oldest
+            except FileNotFoundError:
+                continue  # another instance, or the site, swept it first
+            if expired:
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
