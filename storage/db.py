@@ -60,6 +60,23 @@ SECURE_DELETE = "PRAGMA secure_delete=ON"
 _LOG_TRUNCATE_TRIES = 25
 
 
+async def empty_sqlite_log_if_idle(sessions: SessionFactory) -> bool:
+    """empty_sqlite_log, tried once without waiting: a checkpoint that waits for readers
+    holds the write lock meanwhile, and every writer (a reporter's next step) would wait
+    with it. False if a reader or a writer was busy; the next try will find a quiet moment."""
+    async with sessions() as session:
+        if session.bind.dialect.name != "sqlite":
+            return True
+        connection = await session.connection()
+        await connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            checkpoint = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = checkpoint.one()[0]
+        finally:
+            await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    return not busy
+
+
 async def empty_sqlite_log(sessions: SessionFactory) -> bool:
     """On SQLite, copy the write-ahead log into the database and empty it: the log keeps
     whole pages as they were before each change, a purged name among them, until it is

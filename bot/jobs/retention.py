@@ -18,7 +18,7 @@ from bot.services.dates import WIB
 from bot.services.download_links import DownloadLinks
 from bot.services.retention import ConversationsElsewhere, purge_reporters
 from storage.conversations import SqlStorage
-from storage.db import SessionFactory, empty_sqlite_log
+from storage.db import SessionFactory, empty_sqlite_log_if_idle
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ async def empty_write_ahead_log(sessions: SessionFactory) -> None:
     """What a reporter withdrew (a cancelled or expired draft, a name taken back by
     choosing anonymity) is zeroed in the SQLite file when its row changes (secure_delete),
     but the write-ahead log keeps earlier copies of the pages until it is emptied: for
-    days, on a quiet deployment. Run as often as conversations are swept."""
-    if not await empty_sqlite_log(sessions):
-        log.warning("write-ahead log not emptied this time: readers kept it busy")
+    days, on a quiet deployment. Run as often as conversations are swept, and only when
+    nothing else is reading or writing, so that no reporter waits for it."""
+    if not await empty_sqlite_log_if_idle(sessions):
+        log.info("write-ahead log not emptied this time: the database was busy")
