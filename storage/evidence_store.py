@@ -63,6 +63,10 @@ class LocalEvidenceStore:
             raise EvidenceStoreUnavailable(str(error)) from error
 
 
+# The key `check` writes, beside the evidence (whose keys are hashes: no clash).
+CHECK_MARKER = "lapor-netral-check"
+
+
 class S3EvidenceStore:
     """Evidence in S3-compatible object storage, reachable from every instance. Credentials,
     region and endpoint come from the usual AWS_* variables (or S3_ENDPOINT_URL)."""
@@ -88,15 +92,20 @@ class S3EvidenceStore:
         await self._exit_stack.aclose()
 
     async def check(self) -> None:
-        """The bucket is there and these credentials may use it; EvidenceStoreUnavailable
-        saying why otherwise (a missing key is not an error: it only means no evidence yet)."""
+        """Evidence can be written here: a small marker is put under the prefix, as the bot
+        will put evidence (a key may be allowed to write there and nothing more, so the
+        bucket is not listed). EvidenceStoreUnavailable saying why otherwise."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            await self._client.head_bucket(Bucket=self.bucket)
+            await self._client.put_object(
+                Bucket=self.bucket, Key=self._object(CHECK_MARKER), Body=b"lapor-netral"
+            )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            said = {"404": "no such bucket", "403": "access denied"}.get(code, str(error))
+            said = {"NoSuchBucket": "no such bucket", "AccessDenied": "access denied"}.get(
+                code, str(error)
+            )
             raise EvidenceStoreUnavailable(f"bucket {self.bucket}: {said}") from error
         except BotoCoreError as error:
             raise EvidenceStoreUnavailable(str(error)) from error
