@@ -175,10 +175,9 @@ def pdf_with_attachments_and_form() -> bytes:
         )
     )
     page.Annots = pikepdf.Array([annotation, field, kid, popup])
-    # An article thread, whose information dictionary names who wrote it.
-    thread = pdf.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Thread, I=pikepdf.Dictionary(Author=REPORTER))
-    )
+    # An article thread, whose information dictionary names who wrote it (its /Type, which
+    # the standard leaves optional, left out).
+    thread = pdf.make_indirect(pikepdf.Dictionary(I=pikepdf.Dictionary(Author=REPORTER)))
     bead = pdf.make_indirect(
         pikepdf.Dictionary(Type=pikepdf.Name.Bead, T=thread, P=page, R=[20, 20, 380, 180])
     )

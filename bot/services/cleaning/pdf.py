@@ -124,6 +124,12 @@ def _clean_object(pdf: pikepdf.Pdf, item: pikepdf.Object) -> None:
 
 def _clean_catalog(catalog: pikepdf.Dictionary) -> None:
     _remove_keys(catalog, _CATALOG_KEYS)
+    # Article threads' information dictionaries; a thread need not say /Type /Thread.
+    threads = catalog.get("/Threads")
+    if isinstance(threads, pikepdf.Array):
+        for thread in threads:
+            if isinstance(thread, pikepdf.Dictionary):
+                _remove_keys(thread, ("/I",))
     names = catalog.get("/Names")
     if isinstance(names, pikepdf.Dictionary):
         _remove_keys(names, _NAME_TREES)
