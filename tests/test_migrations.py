@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -29,6 +30,8 @@ async def insert_reporter(connection: AsyncConnection, now: datetime) -> None:
         {"now": now},
     )
 
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # /find's trigram index (migration 0011) is each engine's own and no model's: SQLite's FTS5
 # table with its shadow tables, PostgreSQL's GIN indexes on an expression.
@@ -313,5 +316,46 @@ async def test_an_upgrade_stopped_midway_is_undone_and_can_be_run_again(
         await upgrade_to_head_async(database_url)
         async with engine.connect() as connection:
             assert "region_code" in await connection.run_sync(case_columns)
+    finally:
+        await engine.dispose()
+
+
+async def test_two_processes_migrating_one_sqlite_file_at_once_both_succeed(
+    tmp_path: Path,
+) -> None:
+    """The bot and the public site started together after an upgrade, on one SQLite file:
+    one migrates, the other waits and finds the schema current (neither fails, nor applies
+    a revision twice)."""
+    import os
+    import sys
+
+    from storage.migrate import alembic_config
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'lapor.db'}"
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    async def migrate() -> tuple[int | None, bytes]:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli.migration",
+            stdin=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=environment,
+        )
+        _out, errors = await child.communicate(url.encode())
+        return child.returncode, errors
+
+    results = await asyncio.gather(*(migrate() for _ in range(3)))
+    assert [code for code, _errors in results] == [0, 0, 0], results
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    newest = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            version = await connection.execute(text("SELECT version_num FROM alembic_version"))
+            assert version.scalar_one() == newest
     finally:
         await engine.dispose()

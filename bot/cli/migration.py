@@ -7,6 +7,7 @@ bot's whole life (bench/memory.py). A child process takes it away with it."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -25,14 +26,17 @@ class Migration:
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, (str(_ROOT), environment.get("PYTHONPATH")))
         )
-        self._child = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli.migration"],
-            stdin=subprocess.PIPE,
-            env=environment,
-            # A group of its own, out of reach of the terminal's Ctrl-C (which would print
-            # its traceback): the parent stops it (`wait`, `abandon`).
-            process_group=0,
-        )
+        # The child ignores SIGINT from its start (an ignored signal stays ignored across
+        # exec, and Python then installs no KeyboardInterrupt): the terminal's Ctrl-C reaches
+        # the whole group, and the child's traceback would follow the parent's quiet stop.
+        # The parent stops it (`wait`, `abandon`); the group's other signals still reach it.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            self._child = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli.migration"], stdin=subprocess.PIPE, env=environment
+            )
+        finally:
+            signal.signal(signal.SIGINT, previous)
         # Through standard input: on the command line anyone could read the URL's password
         # in the process list.
         assert self._child.stdin is not None
@@ -44,8 +48,8 @@ class Migration:
         error went to this process's standard error."""
         try:
             return self._child.wait()
-        # Ctrl-C: no migration left running unattended. Each revision is one transaction
-        # (storage/migrations/env.py), so the database stays at the last whole one.
+        # Ctrl-C: no migration left running unattended. Migrations are transactional
+        # (storage/migrations/env.py), so the database stays at a whole revision.
         except BaseException:
             self.abandon()
             raise

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import Iterator
 from typing import Any
 
 from alembic import context
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.db import create_engine
+from storage.db import create_engine, ensure_sqlite_directory
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -64,9 +67,25 @@ async def _run_online() -> None:
         await engine.dispose()
 
 
+@contextlib.contextmanager
+def _one_migration_at_a_time(url: str) -> Iterator[None]:
+    """On a SQLite file, processes starting together (the bot and the site, after an
+    upgrade) migrate one after the other, as PostgreSQL's advisory lock makes them: the
+    second then finds the schema current instead of applying a revision a second time."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        yield
+        return
+    ensure_sqlite_directory(url)
+    with open(f"{parsed.database}.migration-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process ends
+        yield
+
+
 if context.is_offline_mode():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
 else:
-    asyncio.run(_run_online())
+    with _one_migration_at_a_time(config.get_main_option("sqlalchemy.url")):
+        asyncio.run(_run_online())
