@@ -334,6 +334,8 @@ async def test_a_merged_reporter_neither_hears_the_other_reporters_note_nor_pass
     other = await reply(second_citizen, "Menunggu kelengkapan")
     assert "Joko" not in text_of(other) and "Yang perlu dilengkapi" not in text_of(other)
 
+    await say(admin, f"/ask {survivor} Jam berapa kejadiannya?", survivor)
+    await reply(citizen, "Jam berapa")
     await press(second_citizen, other, "Tambah informasi")
     await second_citizen.send("Saya guru honorer di sebelah ruangan Pak Budi")
     await reply(second_citizen)
@@ -341,6 +343,9 @@ async def test_a_merged_reporter_neither_hears_the_other_reporters_note_nor_pass
         STAFF_CHAT, predicate=lambda m: "guru honorer" in text_of(m)
     )
     assert duplicate in text_of(relayed) and "digabungkan" in text_of(relayed), text_of(relayed)
+    # That was not the answer to the question put to the other reporter, who is still
+    # pointed to it when they type their answer without pressing Reply.
+    assert "tidak terkirim" in text_of(await say(citizen, "Jam 9 pagi"))
 
 
 async def test_a_case_cannot_be_merged_into_itself(

@@ -423,7 +423,9 @@ class Desk:
                     case.id,
                     actor="reporter",
                     actor_id=None,
-                    action="answer",
+                    # Another reporter's than the case's own, whose question it does not answer
+                    # (services/lookup.awaiting_reporter).
+                    action="answer" if own.id == case.id else "merged_answer",
                     detail=text or None,
                 )
                 if rows:
@@ -435,7 +437,9 @@ class Desk:
                         action="answer_files",
                         detail=str(len(rows)),
                     )
-                if case.status == Status.COMPLETION:
+                # What the case's own reporter was asked to complete; another reporter's
+                # addition does not complete it.
+                if case.status == Status.COMPLETION and own.id == case.id:
                     await self._move(
                         session, case, Status.INITIAL_REVIEW, actor_id=None, actor="reporter"
                     )

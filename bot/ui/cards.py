@@ -255,6 +255,7 @@ def event_line(event_action: str, from_status: str | None, to_status: str | None
         "staff_files": _("files recorded by staff"),
         "question": _("question to the reporter"),
         "answer": _("information from the reporter"),
+        "merged_answer": _("information from the reporter of a report merged into it"),
         "answer_files": _("files from the reporter"),
         "assigned": _("assigned"),
         "recommendation": _("recommendation sent"),
@@ -271,7 +272,16 @@ def event_line(event_action: str, from_status: str | None, to_status: str | None
 
 
 # Events whose detail is shown in the history, as written.
-_DETAILED = ("note", "question", "answer", "status", "follow_up", "recommendation", "extended")
+_DETAILED = (
+    "note",
+    "question",
+    "answer",
+    "merged_answer",
+    "status",
+    "follow_up",
+    "recommendation",
+    "extended",
+)
 
 
 def _event_detail(action: str, detail: str | None, names: dict[int, str]) -> str:
