@@ -316,7 +316,7 @@ async def test_ctrl_c_during_start_up_ends_quietly(tmp_path: Path, moment: str) 
             assert migration, "the migration child started"
             await asyncio.sleep(0.5)
         else:
-            await asyncio.sleep(0.5)  # past the interpreter's own start, into our imports
+            await asyncio.sleep(1.0)  # past the interpreter's own start, into our imports
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = await asyncio.wait_for(process.communicate(), 20)
     output = stderr.decode()
