@@ -419,5 +419,7 @@ async def test_a_command_in_the_middle_of_a_report_puts_its_question_back(
     await reply(citizen, "Langkah 2/9")
     await say(citizen, "/laporan", "belum")
     await reply(citizen, "Langkah 2/9")
-    await say(citizen, "/start", "Selamat datang")
+    welcome = text_of(await say(citizen, "/start", "Selamat datang"))
+    # Who may be reported, and what an identified report asks, as the flow has them.
+    assert "kepala desa" in welcome and "nama dan alamat" in welcome, welcome
     await reply(citizen, "Langkah 2/9")

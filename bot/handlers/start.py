@@ -39,13 +39,14 @@ async def welcome(message: Message, state: FSMContext) -> None:
     await message.answer(
         _(
             "👋 Welcome to <b>Lapor Netral</b>.\n\n"
-            "Civil servants (ASN) must stay politically neutral during elections. If you saw a "
-            "civil servant campaigning — on social media, at a rally, or using office resources "
-            "for a candidate — you can report it here in a few minutes.\n\n"
-            "🔒 <b>Your privacy</b>: you may report anonymously. If you give your name and phone "
-            "number, only the supervising admins can see them; the officers reviewing your "
-            "report never see who you are. Photos, videos and PDFs are stripped of location, "
-            "device and author data.\n\n"
+            "Civil servants (ASN), village heads and their staff, and members of the TNI and "
+            "Polri must stay politically neutral during elections. If you saw one of them "
+            "campaigning — on social media, at a rally, or using office resources for a "
+            "candidate — you can report it here in a few minutes.\n\n"
+            "🔒 <b>Your privacy</b>: you may report anonymously. If you give your name and "
+            "address (and a phone number if you wish), only the supervising admins can see "
+            "them; the officers reviewing your report never see who you are. Photos, videos "
+            "and PDFs are stripped of location, device and author data.\n\n"
             "You will get a tracking code, and we will tell you here whenever your report moves."
         ),
         reply_markup=_welcome_keyboard(),
