@@ -4,6 +4,7 @@ deadline, and the follow-up rate counted as the institutions count it."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 from datetime import date, datetime, timedelta
 
@@ -16,7 +17,7 @@ from bot.app import Application
 from bot.services.dates import today_in_indonesia
 from bot.services.follow_up import BadResponse, PpkResponse, parse_response
 from bot.services.ppk import derive_ppk
-from storage.models import Case, Evidence, Reporter, utcnow
+from storage.models import Case, Evidence, Outbox, Reporter, utcnow
 from tests.fakebot import FakeTelegram, FakeUser
 from tests.helpers.dialog import press, reply, say, submit, text_of
 from tests.helpers.imagegen import scene_jpeg
@@ -27,7 +28,7 @@ from tests.helpers.reports import (
     start_report,
     summary_from_agency,
 )
-from tests.helpers.staff import STAFF_CHAT
+from tests.helpers.staff import ADMIN, STAFF_CHAT
 
 
 async def established_case(citizen: FakeUser, admin: FakeUser, **report: object) -> str:
@@ -80,6 +81,29 @@ async def test_forwarding_sends_bkn_a_document_listing_every_piece_of_evidence(
     forwarded = told[-1]
     assert "Dikirim kepada: Badan Kepegawaian Negara" in forwarded, told
     assert "Catatan dari" not in forwarded
+
+
+async def test_forwarding_from_the_staff_group_posts_the_document_there_once(
+    desk_app: Application, telegram: FakeTelegram, citizen: FakeUser, admin: FakeUser
+) -> None:
+    """Asked for in the group where the case's card is, the document is given there as the
+    answer, and not posted under the card a second time."""
+    code = await established_case(citizen, admin)
+    in_group = FakeUser(telegram, user_id=ADMIN, chat_id=STAFF_CHAT)
+    await in_group.send(f"/forward {code}")
+    await telegram.wait_output(STAFF_CHAT, predicate=lambda m: "document" in m)
+    for _ in range(200):  # until nothing for the group is left to send
+        async with desk_app.sessions() as session:
+            owed = (
+                await session.exec(
+                    select(Outbox).where(Outbox.chat_id == STAFF_CHAT, Outbox.status == "pending")
+                )
+            ).all()
+        if not owed:
+            break
+        await asyncio.sleep(0.1)
+    documents = [m for m in telegram.sent_to(STAFF_CHAT) if "document" in m]
+    assert len(documents) == 1, [m.get("caption") for m in documents]
 
 
 async def test_each_kind_of_ppk_response_reaches_the_reporter_and_stays_recorded(

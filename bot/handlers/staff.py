@@ -490,7 +490,9 @@ async def forward(
         )
     pdf = await asyncio.to_thread(forwarding_pdf, document, detail.case, detail.evidence)
     item = await evidence_intake.accept(pdf)
-    await desk.attach_document(case.code, item, actor_id=staff.user_id, scope=staff.office)
+    await desk.attach_document(
+        case.code, item, actor_id=staff.user_id, scope=staff.office, shown_in=message.chat.id
+    )
     await message.answer_document(
         BufferedInputFile(pdf, filename=f"penerusan-{case.code}.pdf"),
         caption=_(

@@ -603,10 +603,17 @@ class Desk:
         return case
 
     async def attach_document(
-        self, code_text: str, item: EvidenceItem, *, actor_id: int, scope: str = RI
+        self,
+        code_text: str,
+        item: EvidenceItem,
+        *,
+        actor_id: int,
+        scope: str = RI,
+        shown_in: int | None = None,
     ) -> None:
         """A document the office made (the forwarding document): kept with the case and
-        posted under its card in the office's group."""
+        posted under its card in the office's group, unless `shown_in`, the chat it was
+        asked for in, is that group: it is given there already."""
         async with self._sessions() as session, session.begin():
             case = await self._case_in_scope(session, code_text, scope)
             row = evidence_row(item, case.id)  # type: ignore[arg-type]
@@ -614,7 +621,8 @@ class Desk:
             session.add(row)
             await session.flush()
             audit(session, case.id, actor_id=actor_id, action="staff_files", detail="1")
-            await self._feed.document(session, case, row.id)  # type: ignore[arg-type]
+            if await self._feed.chat_for(case) != shown_in:
+                await self._feed.document(session, case, row.id)  # type: ignore[arg-type]
         self._on_enqueued()
 
     async def set_ppk(self, code_text: str, ppk: str, *, actor_id: int, scope: str = RI) -> Case:
