@@ -361,3 +361,12 @@ async def test_the_morning_reminder_and_the_card_flag_a_ppk_past_its_date(
         if m["_kind"] == "edit" and code in text_of(m) and "🚩" in text_of(m)
     ]
     assert flagged and "Wali Kota Bandung" in flagged[-1]
+
+
+def test_the_ppk_response_may_be_typed_in_indonesian() -> None:
+    from bot.services.follow_up import parse_response
+
+    today = date(2026, 12, 8)
+    imposed = parse_response("dijatuhkan Ringan 800/1/2026 01-12-2026", today)
+    assert (imposed.kind, imposed.sanction, imposed.decree) == ("imposed", "light", "800/1/2026")
+    assert parse_response("ditolak Tidak cukup bukti", today).kind == "declined"

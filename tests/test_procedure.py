@@ -348,6 +348,27 @@ async def test_a_merged_reporter_neither_hears_the_other_reporters_note_nor_pass
     assert "tidak terkirim" in text_of(await say(citizen, "Jam 9 pagi"))
 
 
+async def test_staff_may_type_the_procedure_in_indonesian(
+    desk_app: Application, citizen: FakeUser, admin: FakeUser
+) -> None:
+    """/setstatus, /election and /bkn take the words of the procedure as staff say them,
+    as well as the keys."""
+    code = await file_report(citizen, identified=True)
+    await say(admin, f"/election {code} wali-kota", code)
+    for word, status in (
+        ("kajian", "initial_review"),
+        ("diregistrasi", "registered"),
+        ("Klarifikasi", "examination"),
+        ("terbukti", "established"),
+    ):
+        await say(admin, f"/setstatus {code} {word}", code)
+        assert (await stored_case(desk_app, code)).status == status, word
+    await say(admin, f"/forward {code}", code)
+    await say(admin, f"/bkn {code} sedang", "hukuman disiplin sedang")
+    case = await stored_case(desk_app, code)
+    assert (case.election, case.bkn_sanction) == ("regent", "moderate")
+
+
 async def test_a_case_cannot_be_merged_into_itself(
     desk_app: Application, citizen: FakeUser, admin: FakeUser
 ) -> None:

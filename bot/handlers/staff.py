@@ -26,6 +26,7 @@ from bot.dispatch.routing import RouterTemplate
 from bot.flows.desk import DeskAction
 from bot.flows.finding import begin_finding
 from bot.services.case_queries import INBOX_PAGE, CaseQueries
+from bot.services.command_words import ELECTION_WORDS, SANCTION_WORDS, STATUS_WORDS, key_for
 from bot.services.dates import (
     DateInFuture,
     DateInvalid,
@@ -255,7 +256,7 @@ async def set_status(
             )
         )
         return
-    wanted = parts[1].lower()
+    wanted = key_for(parts[1], STATUS_WORDS)
     rest = parts[2] if len(parts) > 2 else ""
     reason = None
     if wanted == Status.NOT_REGISTERED:
@@ -324,7 +325,7 @@ async def election(
         )
         return
     case = await desk.set_election(
-        parts[0], parts[1].strip().lower(), actor_id=staff.user_id, scope=staff.office
+        parts[0], key_for(parts[1], ELECTION_WORDS), actor_id=staff.user_id, scope=staff.office
     )
     await message.answer(
         _("{code}: {election}, handled by {office}.").format(
@@ -535,7 +536,7 @@ async def bkn(message: Message, command: CommandObject, desk: Desk, staff: Staff
         await message.answer(usage)
         return
     case = await desk.record_bkn_recommendation(
-        parts[0], parts[1].lower(), on, actor_id=staff.user_id, scope=staff.office
+        parts[0], key_for(parts[1], SANCTION_WORDS), on, actor_id=staff.user_id, scope=staff.office
     )
     await message.answer(
         _("{code}: BKN recommends {sanction} to {ppk}.").format(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.services.command_words import RESPONSE_WORDS, SANCTION_WORDS, key_for
 from bot.services.dates import DateInFuture, DateInvalid, parse_incident_date
 from bot.services.lifecycle import SANCTIONS
 
@@ -45,21 +46,20 @@ class PpkResponse:
 def parse_response(text: str, today: date) -> PpkResponse:
     """ "imposed SANCTION DECREE_NUMBER DD-MM-YYYY" or "declined REASON"."""
     kind, _space, rest = text.strip().partition(" ")
-    kind = kind.lower()
+    kind = key_for(kind, RESPONSE_WORDS)
     if kind == IMPOSED:
         parts = rest.split()
         if len(parts) != 3:
             raise BadResponse("imposed_usage")
         sanction, decree, day = parts
-        if sanction.lower() not in SANCTIONS:
+        sanction = key_for(sanction, SANCTION_WORDS)
+        if sanction not in SANCTIONS:
             raise BadResponse("bad_sanction")
         try:
             decree_date = parse_incident_date(day, today)
         except (DateInvalid, DateInFuture) as error:
             raise BadResponse("bad_decree_date") from error
-        return PpkResponse(
-            IMPOSED, sanction=sanction.lower(), decree=decree, decree_date=decree_date
-        )
+        return PpkResponse(IMPOSED, sanction=sanction, decree=decree, decree_date=decree_date)
     if kind == DECLINED:
         if not rest.strip():
             raise BadResponse("declined_needs_reason")
