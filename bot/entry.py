@@ -30,9 +30,7 @@ def main() -> int:
         from bot.cli import main as command_line
 
         return command_line()
-    except KeyboardInterrupt:
-        return INTERRUPTED
-    except BaseException:
+    except BaseException:  # KeyboardInterrupt, or what a library made of it
         if _interrupted:
             return INTERRUPTED
         raise

@@ -60,37 +60,30 @@ SECURE_DELETE = "PRAGMA secure_delete=ON"
 _LOG_TRUNCATE_TRIES = 25
 
 
-async def empty_sqlite_log_if_idle(sessions: SessionFactory) -> bool:
-    """empty_sqlite_log, tried once without waiting: a checkpoint that waits for readers
-    holds the write lock meanwhile, and every writer (a reporter's next step) would wait
-    with it. False if a reader or a writer was busy; the next try will find a quiet moment."""
-    async with sessions() as session:
-        if session.bind.dialect.name != "sqlite":
-            return True
-        connection = await session.connection()
-        await connection.exec_driver_sql("PRAGMA busy_timeout=0")
-        try:
-            checkpoint = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            busy = checkpoint.one()[0]
-        finally:
-            await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    return not busy
-
-
-async def empty_sqlite_log(sessions: SessionFactory) -> bool:
+async def empty_sqlite_log(sessions: SessionFactory, *, wait: bool = True) -> bool:
     """On SQLite, copy the write-ahead log into the database and empty it: the log keeps
     whole pages as they were before each change, a purged name among them, until it is
-    overwritten. False if readers kept it busy for every try (a few seconds)."""
+    overwritten. False if readers kept it busy for every try (a few seconds).
+
+    `wait=False`: one try, without SQLite's busy wait. A checkpoint waiting for readers holds
+    the write lock meanwhile, and every writer (a reporter's next step) waits with it: a
+    job that can try again later should not."""
     async with sessions() as session:
         if session.bind.dialect.name != "sqlite":
             return True
         connection = await session.connection()
-        for _ in range(_LOG_TRUNCATE_TRIES):
-            checkpoint = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            busy = checkpoint.one()[0]
-            if not busy:
-                return True
-            await asyncio.sleep(0.2)
+        if not wait:
+            await connection.exec_driver_sql("PRAGMA busy_timeout=0")
+        try:
+            for _ in range(_LOG_TRUNCATE_TRIES if wait else 1):
+                checkpoint = await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not checkpoint.one()[0]:  # not busy
+                    return True
+                if wait:
+                    await asyncio.sleep(0.2)
+        finally:
+            if not wait:
+                await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     return False
 
 

@@ -21,6 +21,7 @@ from bot.cli.startup import (
     require_webhook_secret,
     require_writable_database,
     require_writable_evidence,
+    telegram_refusal,
 )
 from bot.config import Settings
 from bot.logs import describe_error
@@ -136,14 +137,8 @@ async def _telegram(settings: Settings) -> str:
     bot = create_bot(settings)
     try:
         me = await bot.get_me()
-    except TelegramUnauthorizedError:
-        raise StartupError(
-            "Telegram refused BOT_TOKEN (401): copy it again from @BotFather"
-        ) from None
-    except TelegramNotFound:
-        raise StartupError(
-            f"{settings.telegram_api_url} answered 404: check TELEGRAM_API_URL"
-        ) from None
+    except (TelegramUnauthorizedError, TelegramNotFound) as error:
+        raise telegram_refusal(error, settings.telegram_api_url) or error from None
     except ClientDecodeError:
         raise StartupError(
             f"{settings.telegram_api_url} answered, but not as a Bot API server does (not "

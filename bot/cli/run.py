@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 
 from bot.cli.signals import until_signalled
 from bot.cli.startup import (
-    StartupError,
     cannot_listen,
     require_evidence_store,
     require_extras,
@@ -21,6 +20,7 @@ from bot.cli.startup import (
     require_webhook,
     require_writable,
     sole_instance,
+    telegram_refusal,
 )
 from bot.config import Settings
 from bot.logs import describe_error
@@ -106,16 +106,8 @@ async def reach_telegram(bot: Bot, api_url: str) -> User:
     while True:
         try:
             return await bot.get_me()
-        except TelegramUnauthorizedError:
-            raise StartupError(
-                "Telegram refused BOT_TOKEN (401 Unauthorized): it was mistyped or revoked. "
-                "Copy the current token from @BotFather into .env."
-            ) from None
-        except TelegramNotFound:
-            raise StartupError(
-                f"{api_url} is not a Telegram Bot API server (it answered 404 to getMe): "
-                "check TELEGRAM_API_URL, or remove it to use api.telegram.org."
-            ) from None
+        except (TelegramUnauthorizedError, TelegramNotFound) as error:
+            raise telegram_refusal(error, api_url) or error from None
         except (
             TelegramNetworkError,
             TelegramServerError,

@@ -116,6 +116,24 @@ async def require_redis(url: str, then: str = "") -> None:
         await client.aclose()
 
 
+def telegram_refusal(error: Exception, api_url: str) -> StartupError | None:
+    """What a getMe failure that no wait can mend says to the operator (a refused token, an
+    address that is no Bot API server); None for any other. Shared by `run` and `check`."""
+    from aiogram.exceptions import TelegramNotFound, TelegramUnauthorizedError
+
+    if isinstance(error, TelegramUnauthorizedError):
+        return StartupError(
+            "Telegram refused BOT_TOKEN (401 Unauthorized): it was mistyped or revoked. "
+            "Copy the current token from @BotFather into .env."
+        )
+    if isinstance(error, TelegramNotFound):
+        return StartupError(
+            f"{api_url} is not a Telegram Bot API server (it answered 404 to getMe): "
+            "check TELEGRAM_API_URL, or remove it to use api.telegram.org."
+        )
+    return None
+
+
 async def require_evidence_store(settings: Settings) -> None:
     """The S3 bucket at EVIDENCE_URL can be used. Otherwise the bot would start and refuse
     every photo sent to it."""

@@ -16,6 +16,7 @@ from bot.jobs.retention import daily_purge, empty_write_ahead_log, sweep_expired
 from bot.jobs.schedule import every
 from bot.services import coordination
 from bot.telegram.retry import without_retries
+from storage.db import is_sqlite
 
 
 def start_jobs(application: Application) -> None:
@@ -37,12 +38,6 @@ def start_jobs(application: Application) -> None:
                 settings,
             ),
             "expire conversations",
-        ),
-        # On SQLite (elsewhere it returns at once): withdrawn drafts leave the log too.
-        every(
-            settings.conversation_sweep_seconds,
-            functools.partial(empty_write_ahead_log, application.sessions),
-            "empty the write-ahead log",
         ),
         every(settings.card_sync_seconds, services.desk.stage_missing_cards, "stage missing cards"),
         # Reports not completed within the completion period are not registered.
@@ -68,6 +63,24 @@ def start_jobs(application: Application) -> None:
             settings,
         ),
     ]
+    if is_sqlite(settings.database_url):
+        # Withdrawn drafts leave SQLite's write-ahead log as often as conversations are swept.
+        jobs.append(
+            every(
+                settings.conversation_sweep_seconds,
+                functools.partial(empty_write_ahead_log, application.sessions),
+                "empty the write-ahead log",
+            )
+        )
     if services.download_links is not None:
-        jobs.append(sweep_expired_exports(services.download_links))
+        # Links live 12 hours (services/download_links.py): a file outlives its link by an
+        # hour at most.
+        jobs.append(
+            every(
+                3600,
+                functools.partial(sweep_expired_exports, services.download_links),
+                "remove expired exports",
+                at_start=True,
+            )
+        )
     application.background.extend(asyncio.create_task(job) for job in jobs)

@@ -3,8 +3,8 @@ ties cases final for RETENTION_DAYS to their reporters is erased (services/reten
 as `lapor-netral purge` does on demand. An operator who never set up a cron job still keeps
 the promise made to reporters. One instance a day does it, whichever claims the day.
 
-Exports handed over as download links are removed once their links have expired, at start
-and every hour after, by every instance (each may keep its own EXPORT_DIR)."""
+Exports handed over as download links are removed once their links have expired (by every
+instance, each of which may keep its own EXPORT_DIR; bot/jobs scheduling them hourly)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from bot.services.dates import WIB
 from bot.services.download_links import DownloadLinks
 from bot.services.retention import ConversationsElsewhere, purge_reporters
 from storage.conversations import SqlStorage
-from storage.db import SessionFactory, empty_sqlite_log_if_idle
+from storage.db import SessionFactory, empty_sqlite_log
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,6 @@ PURGE_HOUR = 3
 # A failed purge (the database or Redis away for a while) is tried again this much later,
 # rather than leaving reporters identifiable for a day more than promised.
 RETRY_SECONDS = 3600.0
-# Links live 12 hours (services/download_links.py): a file outlives its link by an hour at most.
-EXPORT_SWEEP_SECONDS = 3600.0
 
 
 async def daily_purge(
@@ -93,17 +91,9 @@ async def _give_back(sessions: SessionFactory, day: str) -> None:
 async def sweep_expired_exports(links: DownloadLinks) -> None:
     """An export holds every case of an office; once no link can fetch it, it is only a
     copy waiting to be found."""
-    while True:
-        try:
-            removed = await asyncio.to_thread(links.sweep, utcnow())
-        except OSError:
-            log.exception(
-                "expired exports not removed", extra={"retry_seconds": EXPORT_SWEEP_SECONDS}
-            )
-        else:
-            if removed:
-                log.info("expired exports removed", extra={"files": removed})
-        await asyncio.sleep(EXPORT_SWEEP_SECONDS)
+    removed = await asyncio.to_thread(links.sweep, utcnow())
+    if removed:
+        log.info("expired exports removed", extra={"files": removed})
 
 
 async def empty_write_ahead_log(sessions: SessionFactory) -> None:
@@ -112,5 +102,5 @@ async def empty_write_ahead_log(sessions: SessionFactory) -> None:
     but the write-ahead log keeps earlier copies of the pages until it is emptied: for
     days, on a quiet deployment. Run as often as conversations are swept, and only when
     nothing else is reading or writing, so that no reporter waits for it."""
-    if not await empty_sqlite_log_if_idle(sessions):
+    if not await empty_sqlite_log(sessions, wait=False):
         log.info("write-ahead log not emptied this time: the database was busy")

@@ -14,15 +14,21 @@ from storage.models import utcnow
 log = logging.getLogger(__name__)
 
 
-async def every(seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
-    while True:
+async def every(
+    seconds: float, job: Callable[[], Awaitable[None]], name: str, *, at_start: bool = False
+) -> None:
+    """Run `job` every `seconds`; first at once when `at_start` (what piled up while the
+    bot was down), otherwise after the first interval."""
+    if not at_start:
         await asyncio.sleep(seconds)
+    while True:
         try:
             await job()
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("background job failed", extra={"job": name})
+        await asyncio.sleep(seconds)
 
 
 def seconds_until_next(hour: int, now: datetime | None = None, zone: tzinfo = WIB) -> float:

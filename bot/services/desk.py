@@ -412,6 +412,10 @@ class Desk:
             async with self._sessions() as session, session.begin():
                 own = await reporters_case(session, code_text, self._prefix, chat_id)
                 case = await answerable(session, own)
+                # Added by the reporter of a case merged into this one: not the reporter /ask
+                # reaches, whose question it does not answer (services/lookup.awaiting_reporter)
+                # and whose report it does not complete.
+                merged = own.id != case.id
                 rows = []
                 for item in evidence:
                     row = evidence_row(item, case.id)  # type: ignore[arg-type]
@@ -423,9 +427,7 @@ class Desk:
                     case.id,
                     actor="reporter",
                     actor_id=None,
-                    # Another reporter's than the case's own, whose question it does not answer
-                    # (services/lookup.awaiting_reporter).
-                    action="answer" if own.id == case.id else "merged_answer",
+                    action="merged_answer" if merged else "answer",
                     detail=text or None,
                 )
                 if rows:
@@ -437,9 +439,7 @@ class Desk:
                         action="answer_files",
                         detail=str(len(rows)),
                     )
-                # What the case's own reporter was asked to complete; another reporter's
-                # addition does not complete it.
-                if case.status == Status.COMPLETION and own.id == case.id:
+                if case.status == Status.COMPLETION and not merged:
                     await self._move(
                         session, case, Status.INITIAL_REVIEW, actor_id=None, actor="reporter"
                     )
@@ -449,9 +449,8 @@ class Desk:
                     case,
                     event.id,  # type: ignore[arg-type]
                     [row.id for row in rows],  # type: ignore[misc]
-                    # Another reporter than the one /ask reaches: staff must not take the
-                    # words for the surviving case's reporter's, nor quote them back to them.
-                    merged_from=own.code if own.id != case.id else None,
+                    # Marked, so that staff do not quote it back to the other reporter.
+                    merged_from=own.code if merged else None,
                 )
                 await self._feed.card(session, case)
         except StaleDataError:

@@ -93,6 +93,8 @@ DECISIONS: tuple[Status, ...] = (Status.ESTABLISHED, Status.NOT_ESTABLISHED, Sta
 # Each status's deadline, where it has one (services/deadlines.py computes it).
 REVIEW_PENDING: tuple[Status, ...] = (Status.RECEIVED, Status.INITIAL_REVIEW)
 DECISION_PENDING: tuple[Status, ...] = (Status.REGISTERED, Status.EXAMINATION)
+# Registration still to be decided (registered or not).
+REGISTRATION_PENDING: tuple[Status, ...] = (*REVIEW_PENDING, Status.COMPLETION)
 
 # Why a report is not registered, each with a message for the reporter (bot/ui/labels.py):
 # a formal requirement not met (Perbawaslu 7/2022 Pasal 15(3)), a material one (15(4)),

@@ -11,7 +11,7 @@ from bot.flows.desk import DeskAction
 from bot.services import regions
 from bot.services.case_queries import CaseDetail, OverdueCases
 from bot.services.dates import FORMAL_REPORT_WINDOW_DAYS, past_formal_deadline
-from bot.services.lifecycle import FINAL, NOT_REGISTERED_REASONS, Status
+from bot.services.lifecycle import FINAL, NOT_REGISTERED_REASONS, REGISTRATION_PENDING, Status
 from bot.services.offices import office_name
 from bot.services.regions import zone_of
 from bot.services.related import RelatedCases
@@ -34,8 +34,6 @@ from bot.ui.text import bold, code, quote, shorten
 from storage.models import Case, as_utc, utcnow
 
 EXCERPT_CHARS = 280
-# The statuses in which registration is still to be decided.
-BEFORE_REGISTRATION = (Status.RECEIVED, Status.INITIAL_REVIEW, Status.COMPLETION)
 # Decisions asked twice: a mis-tap would tell a reporter their case was decided.
 CONFIRMED_MOVES = (Status.ESTABLISHED, Status.NOT_ESTABLISHED)
 
@@ -124,7 +122,7 @@ def _days_late(case: Case) -> int | None:
     """How many days after it became known a report was filed, when past the window for
     reporting; None otherwise, and once registration has been decided either way. The
     reporter is warned in their summary; the officer deciding registration is warned here."""
-    if case.kind != "report" or case.status not in BEFORE_REGISTRATION:
+    if case.kind != "report" or case.status not in REGISTRATION_PENDING:
         return None
     known = case.date_known or case.incident_date
     filed = as_utc(case.created_at).astimezone(zone_of(case.region_code)).date()
@@ -213,12 +211,7 @@ def not_registered_keyboard(case_code: str, seen_version: int) -> InlineKeyboard
                 ]
                 for key in NOT_REGISTERED_REASONS
             ),
-            [
-                InlineKeyboardButton(
-                    text=_("Cancel"),
-                    callback_data=DeskAction(action="dismiss", code=case_code).pack(),
-                )
-            ],
+            [_cancel_button(case_code)],
         ]
     )
 
@@ -233,12 +226,16 @@ def confirm_keyboard(case_code: str, to_status: str, seen_version: int) -> Inlin
                         action="move", code=case_code, value=to_status, seen=seen_version
                     ).pack(),
                 ),
-                InlineKeyboardButton(
-                    text=_("Cancel"),
-                    callback_data=DeskAction(action="dismiss", code=case_code).pack(),
-                ),
+                _cancel_button(case_code),
             ]
         ]
+    )
+
+
+def _cancel_button(case_code: str) -> InlineKeyboardButton:
+    """Puts away the message it is under (a confirmation, a list of reasons)."""
+    return InlineKeyboardButton(
+        text=_("Cancel"), callback_data=DeskAction(action="dismiss", code=case_code).pack()
     )
 
 
